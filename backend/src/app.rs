@@ -1,0 +1,92 @@
+//! Builds the server from a [`Config`]: database, secrets, shared state and routes.
+
+use std::net::TcpListener;
+
+use actix_files::Files;
+use actix_web::dev::Server;
+use actix_web::{middleware::Logger, web, App, HttpServer};
+use rand::RngCore;
+
+use crate::auth::{Passwords, Tokens};
+use crate::config::Config;
+use crate::db::{self, Db};
+use crate::ws::hub::Hub;
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects to and migrates the database, then binds `config.bind`.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = Db::connect(&config.database_url).await?;
+        log::info!("using {}", db.backend_name());
+        let secret = jwt_secret(&db, config.jwt_secret).await?;
+
+        let db = web::Data::new(db);
+        let hub = web::Data::new(Hub::default());
+        let tokens = web::Data::new(Tokens::new(secret.as_bytes(), config.jwt_ttl));
+        let passwords = web::Data::new(Passwords::new(config.bcrypt_cost));
+        let frontend = config.frontend_dir;
+        if !frontend.join("index.html").is_file() {
+            log::warn!(
+                "{} has no index.html: the web app will not be served (set FRONTEND_DIR)",
+                frontend.display()
+            );
+        }
+
+        let listener = TcpListener::bind(config.bind)?;
+        let port = listener.local_addr()?.port();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
+                .app_data(db.clone())
+                .app_data(hub.clone())
+                .app_data(tokens.clone())
+                .app_data(passwords.clone())
+                .configure(crate::api::routes)
+                .service(Files::new("/", &frontend).index_file("index.html"))
+        })
+        .listen(listener)?;
+        if let Some(workers) = config.workers {
+            server = server.workers(workers);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the process is told to stop.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The configured secret, or one generated once and kept in the database.
+async fn jwt_secret(db: &Db, configured: Option<String>) -> anyhow::Result<String> {
+    match configured {
+        Some(secret) if secret.len() >= 32 => Ok(secret),
+        Some(_) => anyhow::bail!("JWT_SECRET must be at least 32 bytes long"),
+        None => {
+            log::warn!(
+                "JWT_SECRET is not set: using a generated key stored in the database. \
+                 Set JWT_SECRET in production."
+            );
+            Ok(db::secrets::get_or_insert(db, "jwt_secret", random_secret).await?)
+        }
+    }
+}
+
+/// 256 random bits, hex-encoded.
+fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,86 @@
+//! Runtime configuration: command-line flags, each backed by an environment variable
+//! (a `.env` file in the working directory is read first).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// Parley: a self-hosted real-time chat server.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "parley", version, about, long_about = None)]
+pub struct Config {
+    /// Database: `postgres://user:pass@host/db` for PostgreSQL; a file path or
+    /// `sqlite://path` for SQLite (its directory is created).
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/parley.db")]
+    pub database_url: String,
+
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// HS256 signing key for access tokens. When unset, a random 256-bit key is
+    /// generated once and kept in the database, so tokens survive restarts.
+    /// Set it in production.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Lifetime of an access token: seconds, or a number with s, m, h or d.
+    #[arg(long, env = "JWT_TTL", default_value = "24h", value_parser = parse_duration)]
+    pub jwt_ttl: Duration,
+
+    /// bcrypt cost factor for password hashes (4-31; each step doubles the work).
+    #[arg(long, env = "BCRYPT_COST", default_value_t = 12, value_parser = clap::value_parser!(u32).range(4..=31))]
+    pub bcrypt_cost: u32,
+
+    /// Directory of the single-page app served at `/`.
+    #[arg(long, env = "FRONTEND_DIR", default_value = "frontend")]
+    pub frontend_dir: PathBuf,
+
+    /// HTTP worker threads (default: one per CPU core).
+    #[arg(long, env = "WORKERS")]
+    pub workers: Option<usize>,
+}
+
+/// `90`, `90s`, `15m`, `24h`, `7d`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 3600, 90m or 24h"))?;
+    let seconds = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("unknown unit `{unit}` (use s, m, h or d)")),
+    };
+    match number.checked_mul(seconds) {
+        Some(0) | None => Err(format!("`{text}` is out of range")),
+        Some(total) => Ok(Duration::from_secs(total)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("3600"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
+    }
+
+    #[test]
+    fn bad_durations_are_rejected() {
+        for bad in ["", "h", "0", "5w", "-1", "1.5h", "99999999999999999999"] {
+            assert!(parse_duration(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+}

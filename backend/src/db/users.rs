@@ -1,0 +1,112 @@
+//! The `users` table.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::RunQueryDsl;
+
+use super::schema::users;
+use super::{db_run, Db, Result, UserId};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub password_hash: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub password_hash: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+/// A user as others see them.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct Profile {
+    pub id: UserId,
+    pub username: String,
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// Stores a new user; `None` when the username is taken (in any letter case).
+pub async fn insert(db: &Db, new: NewUser<'_>) -> Result<Option<Profile>> {
+    let inserted: std::result::Result<Profile, DieselError> = db_run!(db, |conn| {
+        diesel::insert_into(users::table)
+            .values(&new)
+            .returning(Profile::as_returning())
+            .get_result(conn)
+            .await
+    });
+    match inserted {
+        Ok(profile) => Ok(Some(profile)),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Case-insensitive lookup, as at login.
+pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<User>> {
+    let name = username.to_lowercase();
+    Ok(db_run!(db, |conn| {
+        users::table
+            .filter(lower(users::username).eq(&name))
+            .select(User::as_select())
+            .first(conn)
+            .await
+            .optional()
+    })?)
+}
+
+pub async fn find_profile(db: &Db, id: UserId) -> Result<Option<Profile>> {
+    Ok(db_run!(db, |conn| {
+        users::table
+            .find(id)
+            .select(Profile::as_select())
+            .first(conn)
+            .await
+            .optional()
+    })?)
+}
+
+/// Everyone but `viewer`, ordered by name, optionally only names starting with `prefix`.
+pub async fn list_others(db: &Db, viewer: UserId, prefix: Option<&str>) -> Result<Vec<Profile>> {
+    let pattern = prefix.map(|p| format!("{}%", escape_like(&p.to_lowercase())));
+    Ok(db_run!(db, |conn| {
+        let mut query = users::table
+            .filter(users::id.ne(viewer))
+            .order(lower(users::username))
+            .select(Profile::as_select())
+            .into_boxed();
+        if let Some(pattern) = &pattern {
+            query = query.filter(lower(users::username).like(pattern).escape('\\'));
+        }
+        query.load(conn).await
+    })?)
+}
+
+/// Makes `%`, `_` and `\` match themselves in a LIKE pattern.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(super::escape_like("a_b%c\\d"), "a\\_b\\%c\\\\d");
+    }
+}

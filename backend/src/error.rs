@@ -1,0 +1,122 @@
+//! The API's error type: a stable machine code, a human message and an HTTP status.
+//! Causes are logged where they happen and never sent to clients.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    BadRequest(BadRequest),
+    #[error("{message}")]
+    Validation {
+        field: &'static str,
+        message: String,
+    },
+    #[error("missing bearer token: send `Authorization: Bearer <token>`")]
+    MissingToken,
+    #[error("the access token is invalid or expired; log in again")]
+    InvalidToken,
+    #[error("invalid username or password")]
+    InvalidCredentials,
+    #[error("that username is already taken")]
+    UsernameTaken,
+    #[error("no user with id {0}")]
+    UserNotFound(i64),
+    #[error("the server could not complete the request")]
+    Internal,
+}
+
+/// A request that could not be read at all: its body, query or path.
+#[derive(Debug, thiserror::Error)]
+pub enum BadRequest {
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("request body must be JSON (Content-Type: application/json)")]
+    NotJson,
+    #[error("request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("request body has the wrong shape: {0}")]
+    InvalidBody(String),
+    #[error("invalid query string: {0}")]
+    InvalidQuery(String),
+    #[error("invalid path: {0}")]
+    InvalidPath(String),
+}
+
+impl Error {
+    pub fn validation(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Validation {
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// The stable, snake_case code clients can match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(bad) => match bad {
+                BadRequest::PayloadTooLarge { .. } => "payload_too_large",
+                BadRequest::NotJson => "unsupported_content_type",
+                BadRequest::MalformedJson(_) => "malformed_json",
+                BadRequest::InvalidBody(_) => "invalid_body",
+                BadRequest::InvalidQuery(_) => "invalid_query",
+                BadRequest::InvalidPath(_) => "invalid_path",
+            },
+            Self::Validation { .. } => "validation_failed",
+            Self::MissingToken => "missing_token",
+            Self::InvalidToken => "invalid_token",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::UsernameTaken => "username_taken",
+            Self::UserNotFound(_) => "user_not_found",
+            Self::Internal => "internal_error",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl ResponseError for Error {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::MissingToken | Self::InvalidToken | Self::InvalidCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::UsernameTaken => StatusCode::CONFLICT,
+            Self::UserNotFound(_) => StatusCode::NOT_FOUND,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, Self::MissingToken | Self::InvalidToken) {
+            response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        response.json(Body {
+            error: self.code(),
+            message: self.to_string(),
+            field: match self {
+                Self::Validation { field, .. } => Some(field),
+                _ => None,
+            },
+        })
+    }
+}
+
+/// Database failures are logged here, once, and reach the client as a bare 500.
+impl From<crate::db::Error> for Error {
+    fn from(cause: crate::db::Error) -> Self {
+        log::error!("database error: {cause}");
+        Self::Internal
+    }
+}

@@ -1,0 +1,13 @@
+//! Parley: a self-hosted real-time chat server.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod messaging;
+pub mod ws;
+
+pub use app::Application;
+pub use config::Config;

@@ -1,0 +1,3 @@
+DROP TABLE server_secrets;
+DROP TABLE messages;
+DROP TABLE users;
