@@ -56,7 +56,10 @@ pub async fn conversation(
         ));
     }
     if page.before.is_some_and(|before| before < 1) {
-        return Err(Error::validation("before", "before must be a positive message id"));
+        return Err(Error::validation(
+            "before",
+            "before must be a positive message id",
+        ));
     }
     let peer = UserId(peer.into_inner());
     if db::users::find_profile(&db, peer).await?.is_none() {
@@ -65,5 +68,7 @@ pub async fn conversation(
     let messages =
         db::messages::page_conversation(&db, caller.id, peer, page.before.map(MessageId), limit)
             .await?;
-    Ok(web::Json(messages.into_iter().map(MessageView::from).collect()))
+    Ok(web::Json(
+        messages.into_iter().map(MessageView::from).collect(),
+    ))
 }

@@ -12,11 +12,10 @@ pub fn json_config() -> web::JsonConfig {
         .limit(MAX_BODY_BYTES)
         .error_handler(|err, _| {
             let bad = match err {
-                JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
-                    BadRequest::PayloadTooLarge {
-                        limit: MAX_BODY_BYTES,
-                    }
-                }
+                JsonPayloadError::Overflow { .. }
+                | JsonPayloadError::OverflowKnownLength { .. } => BadRequest::PayloadTooLarge {
+                    limit: MAX_BODY_BYTES,
+                },
                 JsonPayloadError::ContentType => BadRequest::NotJson,
                 JsonPayloadError::Deserialize(e) if e.is_data() => {
                     BadRequest::InvalidBody(e.to_string())

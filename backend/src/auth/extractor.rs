@@ -34,7 +34,10 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, Error> {
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .ok_or(Error::InvalidToken)?;
     Ok(AuthUser {
         id: tokens.verify(token.trim())?,

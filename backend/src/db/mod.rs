@@ -16,7 +16,9 @@ use diesel::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::{Pool, PoolError};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_async::{
+    AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection,
+};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use futures_util::FutureExt;
 
@@ -197,6 +199,9 @@ mod tests {
             Location::parse("sqlite:///var/lib/parley.db"),
             Location::Sqlite("/var/lib/parley.db".into())
         );
-        assert_eq!(Location::parse("chat.db"), Location::Sqlite("chat.db".into()));
+        assert_eq!(
+            Location::parse("chat.db"),
+            Location::Sqlite("chat.db".into())
+        );
     }
 }

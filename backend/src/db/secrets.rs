@@ -8,7 +8,11 @@ use super::{db_run, Db, Result};
 
 /// Returns the secret called `name`, storing `generate()`'s value first if there is
 /// none. Safe when several servers start at once: the first insert wins.
-pub async fn get_or_insert(db: &Db, name: &str, generate: impl FnOnce() -> String) -> Result<String> {
+pub async fn get_or_insert(
+    db: &Db,
+    name: &str,
+    generate: impl FnOnce() -> String,
+) -> Result<String> {
     let candidate = generate();
     Ok(db_run!(db, |conn| {
         diesel::insert_into(server_secrets::table)

@@ -82,7 +82,10 @@ impl Hub {
                     true
                 }
                 Err(TrySendError::Full(_)) => {
-                    log::warn!("user {user}: socket {:?} is too slow, disconnecting it", socket.id);
+                    log::warn!(
+                        "user {user}: socket {:?} is too slow, disconnecting it",
+                        socket.id
+                    );
                     false
                 }
                 Err(TrySendError::Closed(_)) => false,
@@ -96,7 +99,9 @@ impl Hub {
 
     fn lock(&self) -> MutexGuard<'_, HashMap<UserId, Vec<Connection>>> {
         // The map stays consistent even if a holder panicked: every update is one call.
-        self.connections.lock().unwrap_or_else(PoisonError::into_inner)
+        self.connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 

@@ -31,7 +31,11 @@ pub async fn connect(
     let token = query.token.as_deref().ok_or(Error::MissingToken)?;
     let user = tokens.verify(token)?;
     // A token can outlive its user's row (a database reset with a fixed JWT_SECRET).
-    if db::users::find_profile(&db, user).await.map_err(Error::from)?.is_none() {
+    if db::users::find_profile(&db, user)
+        .await
+        .map_err(Error::from)?
+        .is_none()
+    {
         return Err(Error::InvalidToken.into());
     }
 

@@ -42,15 +42,16 @@ pub struct Session {
 type Stop = Option<CloseReason>;
 
 impl Session {
-    pub async fn run(
-        mut self,
-        frames: AggregatedMessageStream,
-        inbox: mpsc::Receiver<Delivery>,
-    ) {
+    pub async fn run(mut self, frames: AggregatedMessageStream, inbox: mpsc::Receiver<Delivery>) {
         log::info!("user {} connected ({:?})", self.user, self.connection);
         let Err(stop) = self.serve(frames, inbox).await;
         self.hub.unregister(self.user, self.connection);
-        log::info!("user {} disconnected ({:?}): {:?}", self.user, self.connection, stop);
+        log::info!(
+            "user {} disconnected ({:?}): {:?}",
+            self.user,
+            self.connection,
+            stop
+        );
         if let Some(reason) = stop {
             let _ = self.socket.close(Some(reason)).await;
         }
@@ -108,7 +109,10 @@ impl Session {
                 .await
                 .map_err(|e| {
                     log::error!("user {}: flushing undelivered messages: {e}", self.user);
-                    Some(close(CloseCode::Error, "could not load undelivered messages"))
+                    Some(close(
+                        CloseCode::Error,
+                        "could not load undelivered messages",
+                    ))
                 })?;
             let Some(last) = page.last() else {
                 return Ok(flushed);
@@ -198,9 +202,7 @@ impl Session {
                 })
                 .await
             }
-            AggregatedMessage::Ping(bytes) => {
-                self.socket.pong(&bytes).await.map_err(|_| None)
-            }
+            AggregatedMessage::Ping(bytes) => self.socket.pong(&bytes).await.map_err(|_| None),
             AggregatedMessage::Pong(_) => Ok(()),
             AggregatedMessage::Close(reason) => Err(reason),
         }
@@ -270,7 +272,10 @@ impl Session {
         match timeout(WRITE_TIMEOUT, self.socket.text(frame)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_closed)) => Err(None),
-            Err(_elapsed) => Err(Some(close(CloseCode::Again, "too slow: reconnect to catch up"))),
+            Err(_elapsed) => Err(Some(close(
+                CloseCode::Again,
+                "too slow: reconnect to catch up",
+            ))),
         }
     }
 }

@@ -1,0 +1,262 @@
+//! `spawn_app()`: a real server on a free port over a fresh database, and typed
+//! HTTP and WebSocket clients to talk to it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use parley::{Application, Config};
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const JWT_SECRET: &str = "test secret that is long enough for HS256 keys";
+pub const PASSWORD: &str = "correct horse battery";
+/// How long a test waits for a frame it expects.
+const FRAME_WAIT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Writes a test once and runs it on both backends:
+/// `async fn name(backend: Backend)` + `both_backends!(name);` gives `name::sqlite`
+/// and `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::helpers::Backend::Postgres).await
+            }
+        }
+    )+};
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub config: Config,
+    pub client: reqwest::Client,
+    /// Holds the SQLite database's directory until the test ends.
+    _dir: Option<Arc<tempfile::TempDir>>,
+}
+
+pub struct TestUser {
+    pub id: i64,
+    pub username: String,
+    pub token: String,
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Like [`spawn_app`], with a chance to change the configuration first.
+pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let (database_url, dir) = match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("parley.db").display());
+            (url, Some(Arc::new(dir)))
+        }
+        Backend::Postgres => (crate::postgres::fresh_database().await, None),
+    };
+    let mut config = Config {
+        database_url,
+        bind: "127.0.0.1:0".parse().expect("address"),
+        jwt_secret: Some(JWT_SECRET.into()),
+        jwt_ttl: Duration::from_secs(3600),
+        bcrypt_cost: 4,
+        frontend_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../frontend"),
+        workers: Some(2),
+    };
+    tweak(&mut config);
+    start(config, dir).await
+}
+
+async fn start(config: Config, dir: Option<Arc<tempfile::TempDir>>) -> TestApp {
+    let app = Application::build(config.clone())
+        .await
+        .expect("build the application");
+    let port = app.port();
+    tokio::spawn(app.run());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        config,
+        client: reqwest::Client::new(),
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// A second server over the same database, as after a restart.
+    pub async fn start_again(&self) -> TestApp {
+        start(self.config.clone(), self._dir.clone()).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn register(&self, username: &str, password: &str) -> Response {
+        self.post_json(
+            "/register",
+            &json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Response {
+        self.post_json(
+            "/login",
+            &json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    /// Registers `username` and logs in.
+    pub async fn signup(&self, username: &str) -> TestUser {
+        let registered = self.register(username, PASSWORD).await;
+        assert_eq!(
+            registered.status(),
+            StatusCode::CREATED,
+            "register {username}"
+        );
+        let session: Value = self
+            .login(username, PASSWORD)
+            .await
+            .json()
+            .await
+            .expect("json");
+        TestUser {
+            id: session["user"]["id"].as_i64().expect("user id"),
+            username: username.to_owned(),
+            token: session["access_token"].as_str().expect("token").to_owned(),
+        }
+    }
+
+    /// The conversation page as JSON, asserting a 200.
+    pub async fn history(&self, user: &TestUser, path: &str) -> Vec<Value> {
+        let response = self.get(path, &user.token).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.expect("json")
+    }
+
+    pub async fn connect(&self, user: &TestUser) -> Socket {
+        self.try_connect(&user.token)
+            .await
+            .expect("websocket upgrade")
+    }
+
+    pub async fn try_connect(&self, token: &str) -> Result<Socket, tungstenite::Error> {
+        let url = format!("ws://127.0.0.1:{}/ws?token={token}", self.port);
+        let (ws, _) = tokio_tungstenite::connect_async(url).await?;
+        Ok(Socket { ws })
+    }
+}
+
+pub struct Socket {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Socket {
+    pub async fn send_json(&mut self, frame: Value) {
+        self.send(Message::text(frame.to_string())).await;
+    }
+
+    pub async fn send(&mut self, message: Message) {
+        self.ws.send(message).await.expect("send a frame");
+    }
+
+    /// Sends a direct message and returns the server's answer (ack or error).
+    pub async fn send_message(&mut self, to: i64, content: &str) -> Value {
+        self.send_json(json!({"type": "message", "recipient_id": to, "content": content}))
+            .await;
+        self.next_json().await
+    }
+
+    /// The next JSON text frame; fails the test if none comes in time.
+    pub async fn next_json(&mut self) -> Value {
+        tokio::time::timeout(FRAME_WAIT, self.next_text())
+            .await
+            .expect("timed out waiting for a frame")
+            .expect("socket closed while waiting for a frame")
+    }
+
+    /// The next text frame, or `None` once the server closed the socket.
+    pub async fn next_text(&mut self) -> Option<Value> {
+        while let Some(frame) = self.ws.next().await {
+            match frame {
+                Ok(Message::Text(text)) => {
+                    return Some(serde_json::from_str(&text).expect("server sent JSON"))
+                }
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
+        None
+    }
+
+    /// Asserts nothing but pings arrives for `wait`.
+    pub async fn expect_silence(&mut self, wait: Duration) {
+        if let Ok(Some(frame)) = tokio::time::timeout(wait, self.next_text()).await {
+            panic!("expected no frame, got {frame}");
+        }
+    }
+
+    /// The close frame the server sends, waiting at most `wait`.
+    pub async fn next_close(
+        &mut self,
+        wait: Duration,
+    ) -> Option<tungstenite::protocol::CloseFrame> {
+        tokio::time::timeout(wait, async {
+            while let Some(frame) = self.ws.next().await {
+                match frame {
+                    Ok(Message::Close(close)) => return close,
+                    Err(_) => return None,
+                    Ok(_) => {}
+                }
+            }
+            None
+        })
+        .await
+        .expect("timed out waiting for the socket to close")
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+        // Wait for the server's side of the close so it has unregistered the socket.
+        while let Some(Ok(_)) = self.ws.next().await {}
+    }
+}
