@@ -53,7 +53,8 @@ impl Session {
             stop
         );
         if let Some(reason) = stop {
-            let _ = self.socket.close(Some(reason)).await;
+            // A client that stopped reading cannot take a close frame either.
+            let _ = timeout(WRITE_TIMEOUT, self.socket.close(Some(reason))).await;
         }
     }
 

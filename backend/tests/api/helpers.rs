@@ -228,6 +228,20 @@ impl Socket {
         None
     }
 
+    /// The payload of the next pong.
+    pub async fn next_pong(&mut self) -> Vec<u8> {
+        tokio::time::timeout(FRAME_WAIT, async {
+            while let Some(frame) = self.ws.next().await {
+                if let Ok(Message::Pong(payload)) = frame {
+                    return payload.to_vec();
+                }
+            }
+            panic!("socket closed while waiting for a pong")
+        })
+        .await
+        .expect("timed out waiting for a pong")
+    }
+
     /// Asserts nothing but pings arrives for `wait`.
     pub async fn expect_silence(&mut self, wait: Duration) {
         if let Ok(Some(frame)) = tokio::time::timeout(wait, self.next_text()).await {
