@@ -38,14 +38,17 @@ impl Username {
 pub struct Password(String);
 
 impl Password {
+    pub const MIN_BYTES: usize = 8;
+    pub const MAX_BYTES: usize = 72;
+
     pub fn parse(raw: &str) -> Result<Self, Error> {
-        if raw.len() < 8 {
+        if raw.len() < Self::MIN_BYTES {
             return Err(Error::validation(
                 "password",
                 "password must be at least 8 bytes long",
             ));
         }
-        if raw.len() > 72 {
+        if raw.len() > Self::MAX_BYTES {
             return Err(Error::validation(
                 "password",
                 "password must be at most 72 bytes long (bcrypt's limit)",

@@ -27,6 +27,10 @@ impl Passwords {
 
     /// Checks `password` against `hash`, or against a decoy when there is no user.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, Error> {
+        // bcrypt would compare only the first 72 bytes; no stored password is longer.
+        if password.len() > Password::MAX_BYTES {
+            return Ok(false);
+        }
         let hash = match hash {
             Some(hash) => hash,
             None => {
