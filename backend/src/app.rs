@@ -10,6 +10,7 @@ use rand::RngCore;
 use crate::auth::{Passwords, Tokens};
 use crate::config::Config;
 use crate::db::{self, Db};
+use crate::error::Error;
 use crate::ws::hub::Hub;
 
 /// A bound, ready-to-run server.
@@ -47,7 +48,13 @@ impl Application {
                 .app_data(tokens.clone())
                 .app_data(passwords.clone())
                 .configure(crate::api::routes)
-                .service(Files::new("/", &frontend).index_file("index.html"))
+                .service(
+                    Files::new("/", &frontend)
+                        .index_file("index.html")
+                        .default_handler(web::to(|| async {
+                            Err::<actix_web::HttpResponse, _>(Error::RouteNotFound)
+                        })),
+                )
         })
         .listen(listener)?;
         if let Some(workers) = config.workers {

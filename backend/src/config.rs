@@ -9,7 +9,14 @@ use clap::Parser;
 
 /// Parley: a self-hosted real-time chat server.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "parley", version, about, long_about = None)]
+#[command(
+    name = "parley",
+    version,
+    about,
+    long_about = None,
+    after_help = "Every option can also be set in the environment or in a .env file.\n\
+                  Logging is controlled by RUST_LOG (default: info; e.g. RUST_LOG=parley=debug)."
+)]
 pub struct Config {
     /// Database: `postgres://user:pass@host/db` for PostgreSQL; a file path or
     /// `sqlite://path` for SQLite (its directory is created).

@@ -24,6 +24,10 @@ pub enum Error {
     UsernameTaken,
     #[error("no user with id {0}")]
     UserNotFound(i64),
+    #[error("no such endpoint or file")]
+    RouteNotFound,
+    #[error("this endpoint does not support that method")]
+    MethodNotAllowed,
     #[error("the server could not complete the request")]
     Internal,
 }
@@ -70,6 +74,8 @@ impl Error {
             Self::InvalidCredentials => "invalid_credentials",
             Self::UsernameTaken => "username_taken",
             Self::UserNotFound(_) => "user_not_found",
+            Self::RouteNotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::Internal => "internal_error",
         }
     }
@@ -92,7 +98,8 @@ impl ResponseError for Error {
                 StatusCode::UNAUTHORIZED
             }
             Self::UsernameTaken => StatusCode::CONFLICT,
-            Self::UserNotFound(_) => StatusCode::NOT_FOUND,
+            Self::UserNotFound(_) | Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -6,5 +6,6 @@ mod postgres;
 
 mod auth;
 mod history;
+mod routing;
 mod users;
 mod websocket;
