@@ -184,6 +184,22 @@ impl TestApp {
         let (ws, _) = tokio_tungstenite::connect_async(url).await?;
         Ok(Socket { ws })
     }
+
+    /// A socket whose kernel receive buffer is small and fixed (no autotuning), so a
+    /// client that stops reading backs up into the server quickly and predictably.
+    pub async fn connect_with_small_buffer(&self, user: &TestUser) -> Socket {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(16 * 1024).expect("SO_RCVBUF");
+        let stream = socket
+            .connect(([127, 0, 0, 1], self.port).into())
+            .await
+            .expect("connect");
+        let url = format!("ws://127.0.0.1:{}/ws?token={}", self.port, user.token);
+        let (ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
+            .await
+            .expect("websocket upgrade");
+        Socket { ws }
+    }
 }
 
 pub struct Socket {

@@ -326,11 +326,11 @@ async fn wait_until_stored(app: &TestApp, reader: &TestUser, peer: i64, count: u
 /// A client that stops reading is cut off once its mailbox is full, instead of
 /// growing the server's memory; every message stays stored.
 async fn a_client_that_stops_reading_is_disconnected(backend: Backend) {
-    const COUNT: usize = 1500;
+    const COUNT: usize = 2000;
     let app = spawn_app(backend).await;
     let alice = app.signup("alice").await;
     let bob = app.signup("bob").await;
-    let mut stalled = app.connect(&bob).await;
+    let mut stalled = app.connect_with_small_buffer(&bob).await;
     let mut sender = app.connect(&alice).await;
     let content = "x".repeat(4000);
     for _ in 0..COUNT {
