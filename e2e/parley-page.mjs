@@ -1,0 +1,135 @@
+// Drives one browser tab of the Parley web app the way a person would.
+
+const STEP_TIMEOUT_MS = 15_000;
+
+export class ParleyPage {
+  /** @param {import('playwright-core').Page} page */
+  constructor(page, baseUrl) {
+    this.page = page;
+    this.baseUrl = baseUrl;
+    this.dialogs = [];
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    // An alert() would mean user text ran as HTML; record it and dismiss it.
+    page.on('dialog', (dialog) => {
+      this.dialogs.push(dialog.message());
+      dialog.dismiss().catch(() => {});
+    });
+    this.errors = [];
+    page.on('pageerror', (error) => this.errors.push(error.message));
+  }
+
+  async open() {
+    await this.page.goto(this.baseUrl);
+  }
+
+  // ---- sign in ----
+
+  get authForm() {
+    return this.page.locator('.auth-form');
+  }
+
+  get formError() {
+    return this.page.locator('.form-error');
+  }
+
+  async submitAuth(mode, username, password) {
+    await this.page.locator(`.auth-tab[data-mode="${mode}"]`).click();
+    await this.page.locator('input[name="username"]').fill(username);
+    await this.page.locator('input[name="password"]').fill(password);
+    await this.page.locator('.auth-submit').click();
+  }
+
+  /** Submits and waits for the server's error text. */
+  async authError(mode, username, password) {
+    await this.submitAuth(mode, username, password);
+    await this.formError.waitFor({ state: 'visible' });
+    return (await this.formError.textContent()).trim();
+  }
+
+  async register(username, password) {
+    await this.submitAuth('register', username, password);
+    await this.waitForChat(username);
+  }
+
+  async login(username, password) {
+    await this.submitAuth('login', username, password);
+    await this.waitForChat(username);
+  }
+
+  async waitForChat(username) {
+    await this.page.locator('.me-name', { hasText: username }).waitFor();
+    await this.waitConnected();
+  }
+
+  async waitConnected() {
+    await this.page.locator('.connection[data-state="open"]').waitFor({ timeout: 30_000 });
+  }
+
+  async token() {
+    return this.page.evaluate(() => localStorage.getItem('parley.token'));
+  }
+
+  // ---- people ----
+
+  userButton(username) {
+    return this.page.locator('.user', { has: this.page.locator('.user-name', { hasText: new RegExp(`^${escapeRegExp(username)}$`) }) });
+  }
+
+  async search(query) {
+    await this.page.locator('.search-input').fill(query);
+  }
+
+  async openChat(username) {
+    const button = this.userButton(username);
+    if (!(await button.isVisible())) await this.search(username);
+    await button.click();
+    await this.page.locator('.peer-name', { hasText: username }).waitFor();
+    // The history has loaded once the "loading" note is gone.
+    await this.page.waitForFunction(() => {
+      const note = document.querySelector('.messages-older');
+      return note && (note.hidden || note.dataset.kind !== 'loading');
+    });
+  }
+
+  unreadBadge(username) {
+    return this.userButton(username).locator('.unread-badge');
+  }
+
+  // ---- messages ----
+
+  get composer() {
+    return this.page.locator('.composer-input');
+  }
+
+  async send(text) {
+    await this.composer.fill(text);
+    await this.composer.press('Enter');
+  }
+
+  /** Bubbles whose whole text is `text`; `from` is 'mine' or 'theirs'. */
+  messages(text, from) {
+    const selector = from ? `.message-${from}` : '.message';
+    return this.page.locator(selector).filter({
+      has: this.page.locator('.message-text', { hasText: new RegExp(`^${escapeRegExp(text)}$`) }),
+    });
+  }
+
+  async waitForMessage(text, from, { status } = {}) {
+    const message = this.messages(text, from);
+    const target = status ? message.and(this.page.locator(`[data-status="${status}"]`)) : message;
+    await target.first().waitFor({ timeout: 20_000 });
+    return message;
+  }
+
+  async messageTexts() {
+    return this.page.locator('.message .message-text').allTextContents();
+  }
+
+  async screenshot(file) {
+    await this.page.screenshot({ path: file, animations: 'disabled' });
+  }
+}
+
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

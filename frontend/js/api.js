@@ -1,0 +1,119 @@
+// REST calls to the Parley server and the stored access token.
+
+const TOKEN_KEY = 'parley.token';
+
+/**
+ * An error answer from the server: `status` 0 means the server could not be reached;
+ * `field` is the request field a validation error is about, when the server says.
+ */
+export class ApiError extends Error {
+  constructor(status, code, message, field = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+let unauthorizedHandler = () => {};
+
+/** Called with the ApiError whenever an authenticated call answers 401. */
+export function onUnauthorized(handler) {
+  unauthorizedHandler = handler;
+}
+
+// localStorage can throw (storage disabled, private mode quotas): the app then works for this tab only.
+let memoryToken = null;
+
+export function getToken() {
+  try {
+    return localStorage.getItem(TOKEN_KEY) ?? memoryToken;
+  } catch {
+    return memoryToken;
+  }
+}
+
+export function setToken(token) {
+  memoryToken = token;
+  try {
+    localStorage.setItem(TOKEN_KEY, token);
+  } catch {
+    // Keep the in-memory copy only.
+  }
+}
+
+export function clearToken() {
+  memoryToken = null;
+  try {
+    localStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // Nothing stored.
+  }
+}
+
+async function readBody(response) {
+  const text = await response.text().catch(() => '');
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { message: text.slice(0, 300) };
+  }
+}
+
+async function request(method, path, { body, authenticated = true } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const token = getToken();
+  if (authenticated && token) headers.Authorization = `Bearer ${token}`;
+
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+    });
+  } catch {
+    throw new ApiError(0, 'network_error', 'Cannot reach the server. Check your connection and try again.');
+  }
+
+  const data = await readBody(response);
+  if (response.ok) return data;
+
+  const message = typeof data?.message === 'string' && data.message
+    ? data.message
+    : `The server answered ${response.status} ${response.statusText}`.trim();
+  const field = typeof data?.field === 'string' ? data.field : null;
+  const error = new ApiError(response.status, data?.error ?? 'http_error', message, field);
+  if (response.status === 401 && authenticated) unauthorizedHandler(error);
+  throw error;
+}
+
+export function register(username, password) {
+  return request('POST', '/register', { body: { username, password }, authenticated: false });
+}
+
+export function login(username, password) {
+  return request('POST', '/login', { body: { username, password }, authenticated: false });
+}
+
+export function fetchMe() {
+  return request('GET', '/me');
+}
+
+export function listUsers(query = '') {
+  const search = query ? `?q=${encodeURIComponent(query)}` : '';
+  return request('GET', `/users${search}`);
+}
+
+/** One page of the conversation with `userId`, oldest first; `before` is a message id. */
+export function fetchMessages(userId, { before, limit } = {}) {
+  const params = new URLSearchParams();
+  if (before !== undefined && before !== null) params.set('before', String(before));
+  if (limit !== undefined) params.set('limit', String(limit));
+  const search = params.toString() ? `?${params}` : '';
+  return request('GET', `/messages/${encodeURIComponent(userId)}${search}`);
+}

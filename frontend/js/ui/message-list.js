@@ -1,0 +1,225 @@
+// The scrolling message history: day separators, grouped bubbles, send status, and the
+// scroll rules (stick to the bottom, keep the position when older messages are prepended).
+
+import { dayKey, formatDay, formatFull, formatTime } from '../format-time.js';
+import { element } from './element.js';
+import { fillMessageText } from './message-text.js';
+
+const NEAR_BOTTOM_PX = 80;
+const NEAR_TOP_PX = 150;
+const GROUP_GAP_MS = 5 * 60_000;
+
+const STATUS_ICONS = {
+  clock: 'M12 7v5l3 2M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z',
+  check: 'M5 12.5l4.5 4.5L19 7.5',
+  checks: 'M2.5 12.5 7 17l9.5-9.5M11.5 15.5 13 17l9.5-9.5',
+  alert: 'M12 8v5M12 16.5v.5M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z',
+};
+
+const STATUS_LABELS = {
+  queued: 'Waiting for connection',
+  sending: 'Sending',
+  sent: 'Sent',
+  delivered: 'Delivered',
+  failed: 'Not sent',
+};
+
+function statusIcon(name, label) {
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('class', `status-icon status-${name}`);
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', label);
+  const title = document.createElementNS('http://www.w3.org/2000/svg', 'title');
+  title.textContent = label;
+  const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+  path.setAttribute('d', STATUS_ICONS[name]);
+  svg.append(title, path);
+  return svg;
+}
+
+export class MessageList {
+  #scroller;
+  #list;
+  #older;
+  #jump;
+  #onNearTop;
+  #onRetry;
+  #seenKeys = new Set();
+  #pinnedToBottom = true;
+
+  constructor(scroller, { onNearTop, onRetry }) {
+    this.#scroller = scroller;
+    this.#list = scroller.querySelector('.message-list');
+    this.#older = scroller.querySelector('.messages-older');
+    this.#jump = scroller.parentElement.querySelector('.jump-button');
+    this.#onNearTop = onNearTop;
+    this.#onRetry = onRetry;
+
+    scroller.addEventListener('scroll', () => {
+      this.#pinnedToBottom = this.#isNearBottom();
+      if (scroller.scrollTop < NEAR_TOP_PX) onNearTop();
+      if (this.#pinnedToBottom) this.#jump.hidden = true;
+    }, { passive: true });
+
+    // The pane shrinks when the composer grows, the window is resized or a phone keyboard
+    // opens: a reader who was at the newest message stays there.
+    new ResizeObserver(() => {
+      if (this.#pinnedToBottom) this.scrollToBottom();
+    }).observe(scroller);
+
+    this.#jump.addEventListener('click', () => this.scrollToBottom('smooth'));
+
+    this.#list.addEventListener('click', (event) => {
+      const retry = event.target.closest('button.retry-button');
+      if (retry) this.#onRetry(retry.dataset.clientId);
+    });
+  }
+
+  /**
+   * Renders the conversation.
+   * mode: 'reset' (a conversation was opened: go to the bottom), 'prepend' (older messages came in
+   * above: keep what is on screen still), 'update' (new or changed messages: follow the bottom if
+   * the reader was there, or if `ownMessage` was just sent).
+   */
+  render(conversation, { myId, peerName, mode = 'update', ownMessage = false }) {
+    const scroller = this.#scroller;
+    const wasNearBottom = this.#isNearBottom();
+    const previousHeight = scroller.scrollHeight;
+    const previousTop = scroller.scrollTop;
+
+    const messages = conversation.messages;
+    if (mode === 'reset') this.#seenKeys = new Set(messages.map((message) => message.key));
+    const unseenIncoming = messages.some((message) => !this.#wasSeen(message) && message.senderId !== myId);
+
+    this.#list.replaceChildren(...this.#items(messages, myId, { animateNew: mode !== 'prepend' }));
+    this.#renderOlderNote(conversation, peerName, messages.length);
+
+    if (mode === 'reset') {
+      this.scrollToBottom();
+      this.#jump.hidden = true;
+    } else if (mode === 'prepend') {
+      scroller.scrollTop = scroller.scrollHeight - (previousHeight - previousTop);
+    } else if (wasNearBottom || ownMessage) {
+      this.scrollToBottom();
+    } else if (unseenIncoming) {
+      this.#jump.hidden = false;
+    }
+    for (const message of messages) this.#seenKeys.add(message.key);
+
+    // A short history does not fill the pane, so no scroll event would ever ask for more.
+    if (conversation.hasOlder && scroller.scrollHeight <= scroller.clientHeight + NEAR_TOP_PX) {
+      queueMicrotask(this.#onNearTop);
+    }
+  }
+
+  clear() {
+    this.#list.replaceChildren();
+    this.#older.hidden = true;
+    this.#jump.hidden = true;
+    this.#seenKeys = new Set();
+    this.#pinnedToBottom = true;
+  }
+
+  scrollToBottom(behavior = 'instant') {
+    this.#pinnedToBottom = true;
+    this.#scroller.scrollTo({ top: this.#scroller.scrollHeight, behavior });
+  }
+
+  // An acked message changes its key from the client id to the server id: still the same bubble.
+  #wasSeen(message) {
+    return this.#seenKeys.has(message.key)
+      || (message.clientId !== null && this.#seenKeys.has(`c${message.clientId}`));
+  }
+
+  #isNearBottom() {
+    const { scrollHeight, scrollTop, clientHeight } = this.#scroller;
+    return scrollHeight - scrollTop - clientHeight < NEAR_BOTTOM_PX;
+  }
+
+  #renderOlderNote(conversation, peerName, count) {
+    const note = this.#older;
+    note.hidden = false;
+    if (!conversation.loadedLatest || conversation.loadingOlder) {
+      note.textContent = 'Loading messages…';
+      note.dataset.kind = 'loading';
+    } else if (conversation.hasOlder) {
+      note.textContent = '';
+      note.hidden = true;
+    } else if (count === 0) {
+      note.textContent = `No messages yet. Say hello to ${peerName}!`;
+      note.dataset.kind = 'empty';
+    } else {
+      note.textContent = `This is the beginning of your conversation with ${peerName}.`;
+      note.dataset.kind = 'start';
+    }
+  }
+
+  #items(messages, myId, { animateNew }) {
+    const items = [];
+    let previous = null;
+    for (const message of messages) {
+      const newDay = !previous || dayKey(previous.createdAt) !== dayKey(message.createdAt);
+      if (newDay) {
+        items.push(element('li', { className: 'day-separator', attrs: { role: 'separator' } }, [
+          element('span', { text: formatDay(message.createdAt) }),
+        ]));
+      }
+      const startsGroup = newDay
+        || previous.senderId !== message.senderId
+        || message.createdAt - previous.createdAt > GROUP_GAP_MS;
+      const item = this.#item(message, myId, startsGroup);
+      if (animateNew && !this.#wasSeen(message)) item.classList.add('is-new');
+      items.push(item);
+      previous = message;
+    }
+    return items;
+  }
+
+  #item(message, myId, startsGroup) {
+    const mine = message.senderId === myId;
+    const text = element('span', { className: 'message-text' });
+    fillMessageText(text, message.content);
+
+    // The time floats right after the text: on its last line if there is room, else below it.
+    const meta = element('span', { className: 'message-meta' }, [
+      element('time', {
+        text: formatTime(message.createdAt),
+        attrs: { datetime: message.createdAt.toISOString(), title: formatFull(message.createdAt) },
+      }),
+    ]);
+    if (mine) meta.append(this.#statusIcon(message));
+
+    const item = element('li', {
+      className: `message ${mine ? 'message-mine' : 'message-theirs'}${startsGroup ? ' group-start' : ''}`,
+      dataset: { status: message.status },
+    }, [element('div', { className: 'bubble' }, [element('p', { className: 'message-body' }, [text, meta])])]);
+    if (message.id !== null) item.dataset.messageId = String(message.id);
+    if (message.clientId) item.dataset.clientId = message.clientId;
+
+    if (message.status === 'failed') {
+      const retry = element('button', {
+        className: 'retry-button',
+        text: 'Retry',
+        attrs: { type: 'button' },
+        dataset: { clientId: message.clientId },
+      });
+      item.append(element('p', { className: 'message-error' }, [
+        element('span', { text: message.error || 'Not sent.' }),
+        retry,
+      ]));
+    }
+    return item;
+  }
+
+  #statusIcon(message) {
+    switch (message.status) {
+      case 'queued': return statusIcon('clock', STATUS_LABELS.queued);
+      case 'sending': return statusIcon('clock', STATUS_LABELS.sending);
+      case 'failed': return statusIcon('alert', STATUS_LABELS.failed);
+      default: return message.delivered
+        ? statusIcon('checks', STATUS_LABELS.delivered)
+        : statusIcon('check', STATUS_LABELS.sent);
+    }
+  }
+}
