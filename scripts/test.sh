@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 cargo test --workspace
 
-if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
     echo "The browser test needs Chromium at /usr/bin/chromium (Debian: apt-get install chromium)." >&2
     exit 1
 fi

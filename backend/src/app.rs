@@ -85,7 +85,7 @@ fn access_log() -> Logger {
 
 /// The configured secret, or one generated once and kept in the database.
 async fn jwt_secret(db: &Db, configured: Option<String>) -> anyhow::Result<String> {
-    match configured {
+    match configured.filter(|secret| !secret.is_empty()) {
         Some(secret) if secret.len() >= 32 => Ok(secret),
         Some(_) => anyhow::bail!("JWT_SECRET must be at least 32 bytes long"),
         None => {

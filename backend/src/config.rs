@@ -20,7 +20,12 @@ use clap::Parser;
 pub struct Config {
     /// Database: `postgres://user:pass@host/db` for PostgreSQL; a file path or
     /// `sqlite://path` for SQLite (its directory is created).
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/parley.db")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/parley.db",
+        value_parser = clap::builder::NonEmptyStringValueParser::new()
+    )]
     pub database_url: String,
 
     /// Address to listen on (port 0 picks a free port).
@@ -29,7 +34,7 @@ pub struct Config {
 
     /// HS256 signing key for access tokens. When unset, a random 256-bit key is
     /// generated once and kept in the database, so tokens survive restarts.
-    /// Set it in production.
+    /// Set it in production (at least 32 bytes). An empty value counts as unset.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
 
