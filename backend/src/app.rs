@@ -25,10 +25,11 @@ impl Application {
         let db = Db::connect(&config.database_url).await?;
         log::info!("using {}", db.backend_name());
         let secret = jwt_secret(&db, config.jwt_secret).await?;
+        let database_id = db::secrets::get_or_insert(&db, "database_id", random_secret).await?;
 
         let db = web::Data::new(db);
         let hub = web::Data::new(Hub::default());
-        let tokens = web::Data::new(Tokens::new(secret.as_bytes(), config.jwt_ttl));
+        let tokens = web::Data::new(Tokens::new(secret.as_bytes(), database_id, config.jwt_ttl));
         let passwords = web::Data::new(Passwords::new(config.bcrypt_cost));
         let frontend = config.frontend_dir;
         if !frontend.join("index.html").is_file() {

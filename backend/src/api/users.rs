@@ -50,7 +50,7 @@ pub async fn list_users(
     search: web::Query<Search>,
 ) -> Result<web::Json<Vec<Contact>>, Error> {
     let prefix = search.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    if prefix.is_some_and(|q| q.len() > 32) {
+    if prefix.is_some_and(|q| q.chars().count() > 32) {
         return Err(Error::validation("q", "q must be at most 32 characters"));
     }
     let users = db::users::list_others(&db, caller.id, prefix).await?;

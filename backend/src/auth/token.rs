@@ -1,4 +1,6 @@
-//! HS256 access tokens whose subject is the user id.
+//! HS256 access tokens whose subject is the user id and whose audience is the
+//! database they were issued for: after a database reset with the same
+//! `JWT_SECRET`, old tokens cannot pass for the new users who reuse their ids.
 
 use std::time::Duration;
 
@@ -9,6 +11,7 @@ use crate::db::UserId;
 use crate::error::Error;
 
 pub struct Tokens {
+    audience: String,
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -18,15 +21,19 @@ pub struct Tokens {
 #[derive(Serialize, Deserialize)]
 struct Claims {
     sub: String,
+    aud: String,
     iat: u64,
     exp: u64,
 }
 
 impl Tokens {
-    pub fn new(secret: &[u8], ttl: Duration) -> Self {
+    pub fn new(secret: &[u8], audience: String, ttl: Duration) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
+        validation.set_audience(&[&audience]);
+        validation.set_required_spec_claims(&["exp", "sub", "aud"]);
         Self {
+            audience,
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
@@ -42,6 +49,7 @@ impl Tokens {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
             sub: user.to_string(),
+            aud: self.audience.clone(),
             iat: now,
             exp: now.saturating_add(self.ttl.as_secs()),
         };
@@ -68,12 +76,15 @@ mod tests {
 
     #[test]
     fn a_token_names_its_user_and_only_verifies_with_its_key() {
-        let tokens = Tokens::new(b"first secret", Duration::from_secs(60));
+        let minute = Duration::from_secs(60);
+        let tokens = Tokens::new(b"first secret", "db-1".into(), minute);
         let token = tokens.issue(UserId(42)).expect("sign");
         assert_eq!(tokens.verify(&token).expect("verify"), UserId(42));
 
-        let other = Tokens::new(b"other secret", Duration::from_secs(60));
-        assert!(other.verify(&token).is_err());
+        let other_key = Tokens::new(b"other secret", "db-1".into(), minute);
+        assert!(other_key.verify(&token).is_err());
+        let other_database = Tokens::new(b"first secret", "db-2".into(), minute);
+        assert!(other_database.verify(&token).is_err());
         assert!(tokens.verify("not.a.token").is_err());
     }
 }

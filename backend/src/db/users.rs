@@ -75,20 +75,24 @@ pub async fn find_profile(db: &Db, id: UserId) -> Result<Option<Profile>> {
     })?)
 }
 
-/// Everyone but `viewer`, ordered by name, optionally only names starting with `prefix`.
+/// Everyone but `viewer`, ordered by name ignoring case, optionally only names
+/// starting with `prefix`.
 pub async fn list_others(db: &Db, viewer: UserId, prefix: Option<&str>) -> Result<Vec<Profile>> {
     let pattern = prefix.map(|p| format!("{}%", escape_like(&p.to_lowercase())));
-    Ok(db_run!(db, |conn| {
+    let mut profiles = db_run!(db, |conn| {
         let mut query = users::table
             .filter(users::id.ne(viewer))
-            .order(lower(users::username))
             .select(Profile::as_select())
             .into_boxed();
         if let Some(pattern) = &pattern {
             query = query.filter(lower(users::username).like(pattern).escape('\\'));
         }
         query.load(conn).await
-    })?)
+    })?;
+    // Sorted here, not in SQL: PostgreSQL's order would follow the database's
+    // collation, which differs between installations and from SQLite.
+    profiles.sort_by_cached_key(|p| p.username.to_lowercase());
+    Ok(profiles)
 }
 
 /// Makes `%`, `_` and `\` match themselves in a LIKE pattern.

@@ -55,7 +55,6 @@ pub struct TestApp {
 
 pub struct TestUser {
     pub id: i64,
-    pub username: String,
     pub token: String,
 }
 
@@ -161,7 +160,6 @@ impl TestApp {
             .expect("json");
         TestUser {
             id: session["user"]["id"].as_i64().expect("user id"),
-            username: username.to_owned(),
             token: session["access_token"].as_str().expect("token").to_owned(),
         }
     }
@@ -200,6 +198,22 @@ impl TestApp {
             .expect("websocket upgrade");
         Socket { ws }
     }
+}
+
+/// Asserts an API error by status and code (`what` names the case, the URL is added);
+/// returns the body.
+pub async fn expect_error(response: Response, status: StatusCode, code: &str, what: &str) -> Value {
+    let url = response.url().clone();
+    let actual = response.status();
+    let text = response.text().await.expect("response body");
+    assert_eq!(actual, status, "{what} ({url}): {text}");
+    let body: Value = serde_json::from_str(&text).expect("an error body is JSON");
+    assert_eq!(body["error"], code, "{what} ({url}): {text}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{what} ({url}): an error explains itself: {text}"
+    );
+    body
 }
 
 pub struct Socket {

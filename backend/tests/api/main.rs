@@ -1,6 +1,10 @@
 //! Integration tests: each starts a real server over a fresh database and talks to
 //! it over HTTP and WebSocket, once on SQLite and once on PostgreSQL.
 
+// Test bodies are plain `async fn`s wrapped by `both_backends!`, which clippy's
+// allow-*-in-tests settings do not see as tests.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 mod postgres;
 

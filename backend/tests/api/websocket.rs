@@ -272,7 +272,7 @@ both_backends!(flush_and_live_traffic_race);
 
 async fn race_round(app: &TestApp, alice: &TestUser, bob: &TestUser, connect_after: usize) {
     const COUNT: usize = 300;
-    let sender = app.connect(&alice).await;
+    let sender = app.connect(alice).await;
     let bob_id = bob.id;
     let sending = tokio::spawn(async move {
         let mut sender = sender;
