@@ -255,20 +255,29 @@ describe('Parley in the browser', { timeout: 10 * 60_000 }, () => {
         ws.onopen = resolve;
         ws.onerror = () => reject(new Error('socket failed'));
       });
-      const nextFrame = () => new Promise((resolve) => {
-        ws.onmessage = (event) => resolve(JSON.parse(event.data));
-      });
+      const frames = [];
+      let wake = null;
+      ws.onmessage = (event) => {
+        frames.push(JSON.parse(event.data));
+        wake?.();
+      };
+      const nextFrame = async () => {
+        while (frames.length === 0) await new Promise((resolve) => { wake = resolve; });
+        return frames.shift();
+      };
       for (let i = 1; i <= count; i += 1) {
-        for (;;) {
-          const reply = nextFrame();
+        send: for (;;) {
           ws.send(JSON.stringify({ type: 'message', recipient_id: recipientId, content: `Note ${i}`, client_id: `note-${i}` }));
-          const frame = await reply;
-          if (frame.type === 'ack') break;
-          if (frame.type === 'error' && frame.code === 'rate_limited') {
-            await new Promise((resolve) => setTimeout(resolve, 1000));
-            continue;
+          for (;;) {
+            const frame = await nextFrame();
+            if (frame.type === 'ack') break send;
+            if (frame.type === 'error' && frame.code === 'rate_limited') {
+              await new Promise((resolve) => setTimeout(resolve, frame.retry_after_ms ?? 1000));
+              continue send;
+            }
+            if (frame.type === 'error') throw new Error(`Unexpected frame ${JSON.stringify(frame)}`);
+            // ready, delivered, presence…: not what this loop waits for.
           }
-          throw new Error(`Unexpected frame ${JSON.stringify(frame)}`);
         }
       }
       ws.close();
@@ -311,6 +320,7 @@ describe('Parley in the browser', { timeout: 10 * 60_000 }, () => {
     const chat = phone.page.locator('.chat');
     assert.equal(await sidebar.isVisible(), true);
     assert.equal(await chat.isVisible(), false, 'only the list shows at first');
+    await phone.search('al'); // a new account has no chats yet: find someone
     await phone.userButton('alice').waitFor();
     await phone.screenshot(shot('10-phone-list'));
 

@@ -121,6 +121,51 @@ export class ParleyPage {
     return message;
   }
 
+  /** The receipt on my message: 'pending' | 'sent' | 'delivered' | 'read' | 'failed'. */
+  async waitForReceipt(text, receipt) {
+    await this.messages(text, 'mine').and(this.page.locator(`[data-receipt="${receipt}"]`)).first()
+      .waitFor({ timeout: 20_000 });
+  }
+
+  async receipt(text) {
+    return this.messages(text, 'mine').first().getAttribute('data-receipt');
+  }
+
+  /** "typing…" under the open chat's name. */
+  get typingInHeader() {
+    return this.page.locator('.peer-status[data-typing="true"]', { hasText: 'typing…' });
+  }
+
+  /** "typing…" in the sidebar row of `username`. */
+  typingInList(username) {
+    return this.userButton(username).locator('.user-preview[data-kind="typing"]');
+  }
+
+  /** Opens the menu of my message with the right mouse button, as a person would. */
+  async openMessageMenu(text) {
+    await this.messages(text, 'mine').first().locator('.bubble').click({ button: 'right' });
+    await this.page.locator('.message-menu[data-mode="choices"]').waitFor();
+  }
+
+  async editMessage(text, newText) {
+    await this.openMessageMenu(text);
+    await this.page.locator('.message-menu .menu-item[data-action="edit"]').click();
+    await this.page.locator('.composer[data-mode="edit"]').waitFor();
+    await this.composer.fill(newText);
+    await this.composer.press('Enter');
+  }
+
+  async deleteMessage(text) {
+    await this.openMessageMenu(text);
+    await this.page.locator('.message-menu .menu-item[data-action="delete"]').click();
+    await this.page.locator('.message-menu [data-action="confirm-delete"]').click();
+  }
+
+  /** Bubbles showing "This message was deleted" (or "You deleted this message"). */
+  get deletedMessages() {
+    return this.page.locator('.message[data-deleted="true"]');
+  }
+
   async messageTexts() {
     return this.page.locator('.message .message-text').allTextContents();
   }

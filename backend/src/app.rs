@@ -5,13 +5,15 @@ use std::net::TcpListener;
 use actix_files::Files;
 use actix_web::dev::Server;
 use actix_web::{middleware::Logger, web, App, HttpServer};
-use rand::RngCore;
 
-use crate::auth::{Passwords, Tokens};
+use crate::auth::{random_hex, Passwords, Revocations, Tokens};
 use crate::config::Config;
 use crate::db::{self, Db};
 use crate::error::Error;
+use crate::limits::{LoginGuard, Rate};
+use crate::messaging::Messaging;
 use crate::ws::hub::Hub;
+use crate::ws::typing::Typing;
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -27,8 +29,21 @@ impl Application {
         let secret = jwt_secret(&db, config.jwt_secret).await?;
         let database_id = db::secrets::get_or_insert(&db, "database_id", random_secret).await?;
 
-        let db = web::Data::new(db);
+        let revocations = web::Data::new(Revocations::load(&db).await?);
         let hub = web::Data::new(Hub::default());
+        let typing = web::Data::new(Typing::default());
+        let send_rate = Rate {
+            per_second: config.send_rate,
+            burst: config.send_burst,
+        };
+        let messaging = web::Data::new(Messaging::start(
+            db.clone(),
+            hub.clone(),
+            typing.clone(),
+            send_rate,
+        ));
+        let login_guard = web::Data::new(LoginGuard::default());
+        let db = web::Data::new(db);
         let tokens = web::Data::new(Tokens::new(secret.as_bytes(), database_id, config.jwt_ttl));
         let passwords = web::Data::new(Passwords::new(config.bcrypt_cost));
         let frontend = config.frontend_dir;
@@ -48,6 +63,10 @@ impl Application {
                 .app_data(hub.clone())
                 .app_data(tokens.clone())
                 .app_data(passwords.clone())
+                .app_data(revocations.clone())
+                .app_data(typing.clone())
+                .app_data(messaging.clone())
+                .app_data(login_guard.clone())
                 .configure(crate::api::routes)
                 .service(
                     Files::new("/", &frontend)
@@ -101,7 +120,5 @@ async fn jwt_secret(db: &Db, configured: Option<String>) -> anyhow::Result<Strin
 
 /// 256 random bits, hex-encoded.
 fn random_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    random_hex(32)
 }

@@ -50,9 +50,24 @@ pub struct Config {
     #[arg(long, env = "FRONTEND_DIR", default_value = "frontend")]
     pub frontend_dir: PathBuf,
 
+    /// Messages a user may send per second, over REST and WebSocket together.
+    #[arg(long, env = "SEND_RATE", default_value_t = 10.0, value_parser = positive)]
+    pub send_rate: f64,
+
+    /// Messages a user may send at once before SEND_RATE applies.
+    #[arg(long, env = "SEND_BURST", default_value_t = 30.0, value_parser = positive)]
+    pub send_burst: f64,
+
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "WORKERS")]
     pub workers: Option<usize>,
+}
+
+fn positive(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(value) if value.is_finite() && value > 0.0 => Ok(value),
+        _ => Err(format!("`{text}` is not a positive number")),
+    }
 }
 
 /// `90`, `90s`, `15m`, `24h`, `7d`.

@@ -24,6 +24,14 @@ pub enum Error {
     UsernameTaken,
     #[error("no user with id {0}")]
     UserNotFound(i64),
+    #[error("no message with id {0}")]
+    MessageNotFound(i64),
+    #[error("only the sender can change a message")]
+    NotSender,
+    #[error("the message was deleted")]
+    MessageDeleted,
+    #[error("too many requests: try again in {} ms", .0.as_millis())]
+    RateLimited(std::time::Duration),
     #[error("no such endpoint or file")]
     RouteNotFound,
     #[error("this endpoint does not support that method")]
@@ -57,6 +65,15 @@ impl Error {
         }
     }
 
+    pub fn retry_after_ms(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited(wait) => {
+                Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1))
+            }
+            _ => None,
+        }
+    }
+
     /// The stable, snake_case code clients can match on.
     pub fn code(&self) -> &'static str {
         match self {
@@ -74,6 +91,10 @@ impl Error {
             Self::InvalidCredentials => "invalid_credentials",
             Self::UsernameTaken => "username_taken",
             Self::UserNotFound(_) => "user_not_found",
+            Self::MessageNotFound(_) => "message_not_found",
+            Self::NotSender => "forbidden",
+            Self::MessageDeleted => "message_deleted",
+            Self::RateLimited(_) => "rate_limited",
             Self::RouteNotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Internal => "internal_error",
@@ -87,6 +108,8 @@ struct Body<'a> {
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after_ms: Option<u64>,
 }
 
 impl ResponseError for Error {
@@ -97,8 +120,12 @@ impl ResponseError for Error {
             Self::MissingToken | Self::InvalidToken | Self::InvalidCredentials => {
                 StatusCode::UNAUTHORIZED
             }
-            Self::UsernameTaken => StatusCode::CONFLICT,
-            Self::UserNotFound(_) | Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::UsernameTaken | Self::MessageDeleted => StatusCode::CONFLICT,
+            Self::UserNotFound(_) | Self::MessageNotFound(_) | Self::RouteNotFound => {
+                StatusCode::NOT_FOUND
+            }
+            Self::NotSender => StatusCode::FORBIDDEN,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -106,8 +133,14 @@ impl ResponseError for Error {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, Self::MissingToken | Self::InvalidToken) {
-            response.insert_header(("WWW-Authenticate", "Bearer"));
+        match self {
+            Self::MissingToken | Self::InvalidToken => {
+                response.insert_header(("WWW-Authenticate", "Bearer"));
+            }
+            Self::RateLimited(wait) => {
+                response.insert_header(("Retry-After", wait.as_secs().max(1).to_string()));
+            }
+            _ => {}
         }
         response.json(Body {
             error: self.code(),
@@ -116,6 +149,7 @@ impl ResponseError for Error {
                 Self::Validation { field, .. } => Some(field),
                 _ => None,
             },
+            retry_after_ms: self.retry_after_ms(),
         })
     }
 }

@@ -4,16 +4,24 @@ const TOKEN_KEY = 'parley.token';
 
 /**
  * An error answer from the server: `status` 0 means the server could not be reached;
- * `field` is the request field a validation error is about, when the server says.
+ * `field` is the request field a validation error is about, when the server says;
+ * `retryAfterMs` how long to wait after a 429, when it says.
  */
 export class ApiError extends Error {
-  constructor(status, code, message, field = null) {
+  constructor(status, code, message, field = null, retryAfterMs = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.field = field;
+    this.retryAfterMs = retryAfterMs;
   }
+}
+
+function retryAfterMs(response, data) {
+  if (Number.isFinite(data?.retry_after_ms)) return data.retry_after_ms;
+  const seconds = Number(response.headers.get('Retry-After'));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : null;
 }
 
 let unauthorizedHandler = () => {};
@@ -62,11 +70,11 @@ async function readBody(response) {
   }
 }
 
-async function request(method, path, { body, authenticated = true } = {}) {
+/** `token: null` for the calls that need none; `reportUnauthorized: false` keeps a 401 to the caller. */
+async function request(method, path, { body, token = getToken(), reportUnauthorized = true } = {}) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const token = getToken();
-  if (authenticated && token) headers.Authorization = `Bearer ${token}`;
+  if (token) headers.Authorization = `Bearer ${token}`;
 
   let response;
   try {
@@ -87,17 +95,18 @@ async function request(method, path, { body, authenticated = true } = {}) {
     ? data.message
     : `The server answered ${response.status} ${response.statusText}`.trim();
   const field = typeof data?.field === 'string' ? data.field : null;
-  const error = new ApiError(response.status, data?.error ?? 'http_error', message, field);
-  if (response.status === 401 && authenticated) unauthorizedHandler(error);
+  const error = new ApiError(response.status, data?.error ?? 'http_error', message, field,
+    response.status === 429 ? retryAfterMs(response, data) : null);
+  if (response.status === 401 && token && reportUnauthorized) unauthorizedHandler(error);
   throw error;
 }
 
 export function register(username, password) {
-  return request('POST', '/register', { body: { username, password }, authenticated: false });
+  return request('POST', '/register', { body: { username, password }, token: null });
 }
 
 export function login(username, password) {
-  return request('POST', '/login', { body: { username, password }, authenticated: false });
+  return request('POST', '/login', { body: { username, password }, token: null });
 }
 
 export function fetchMe() {
@@ -107,6 +116,26 @@ export function fetchMe() {
 export function listUsers(query = '') {
   const search = query ? `?q=${encodeURIComponent(query)}` : '';
   return request('GET', `/users${search}`);
+}
+
+/** Revokes `token` on the server: its sockets close with 4401. No 401 handling: it is gone anyway. */
+export function logout(token) {
+  return request('POST', '/logout', { token, reportUnauthorized: false });
+}
+
+/** Conversations with their last message and unread count, most recent first (protocol v2). */
+export function fetchConversations() {
+  return request('GET', '/conversations');
+}
+
+/** Own messages only: the server answers 403 `forbidden` for anyone else's. */
+export function editMessage(messageId, content) {
+  return request('PATCH', `/messages/${encodeURIComponent(messageId)}`, { body: { content } });
+}
+
+/** Leaves a tombstone: the message JSON with empty content and `deleted_at` set. */
+export function deleteMessage(messageId) {
+  return request('DELETE', `/messages/${encodeURIComponent(messageId)}`);
 }
 
 /** One page of the conversation with `userId`, oldest first; `before` is a message id. */

@@ -1,50 +1,76 @@
-// A signed-in session: wires the REST API, the socket and the views together and holds the
-// state they share (conversations, unread counts, the open conversation).
+// A signed-in session: wires the REST API, the shared socket and the views together and holds
+// the state they share (conversations, unread counts, who is typing, the open conversation).
+//
+// Protocol v2 servers (GET /conversations answers, the socket sends `ready`) get the full
+// experience: the conversation list, receipts, typing, presence, read markers, edits and
+// resuming the stream from a cursor. Against a v1 server the app falls back to the people
+// list, polling for presence, and reloading the open conversation after a reconnect.
 
 import * as api from './api.js';
-import { Conversation, PAGE_SIZE } from './conversation.js';
+import { ChatList } from './chat-list.js';
+import { Conversation } from './conversation.js';
+import { loadLatest, loadOlder } from './history.js';
 import { Outbox } from './outbox.js';
 import { People } from './people.js';
 import { asSentence } from './sentence.js';
-import { ChatSocket, chatSocketUrl } from './socket.js';
+import { SharedConnection } from './shared-connection.js';
+import { chatSocketUrl } from './socket.js';
+import { TypingNotifier, TypingPeers } from './typing.js';
+import { UnreadCounts } from './unread.js';
 import { paintAvatar } from './ui/avatar.js';
 import { ChatPane } from './ui/chat-pane.js';
 import { ConnectionIndicator } from './ui/connection-indicator.js';
 import { fromTemplate } from './ui/element.js';
+import { MessageMenu } from './ui/message-menu.js';
 import { watchSearch } from './ui/search-box.js';
 import { Toaster } from './ui/toast.js';
 import { UserList } from './ui/user-list.js';
 
-// There are no presence frames: the list (with its online dots) is polled.
+// v1 servers send no presence frames: the list (with its online dots) is polled.
 const USER_REFRESH_MS = 15_000;
-// After a reconnect, how many older pages to fetch to close a gap before giving up on it.
-const CATCH_UP_PAGES = 4;
+// "last seen 5 minutes ago" and the list's times are redrawn this often.
+const CLOCK_TICK_MS = 30_000;
 const NARROW_SCREEN = window.matchMedia('(max-width: 760px)');
 
 export class ChatSession {
   #me;
   #onLogout;
+  #onSessionEnded;
   #view;
-  #socket;
+  #connection;
   #outbox;
   #people = new People();
+  #unread = new UnreadCounts();
+  #typingPeers;
+  #typingNotifier;
   #userList;
+  #listHeading;
   #chat;
+  #menu;
   #indicator;
   #toaster;
   #stopSearch;
 
   #conversations = new Map();
-  #unread = new Map();
+  // Peers with a conversation, from GET /conversations and from messages since (v2 only).
+  #chats = new ChatList();
   #openPeerId = null;
-  // Messages that arrived in the open conversation while the tab was in the background.
-  #unseenInBackground = 0;
+  // The read marker last sent per peer, so each is sent once.
+  #readSent = new Map();
+  // null until the server shows which protocol it speaks.
+  #v2 = null;
+  #socketState = 'connecting';
+  #openedBefore = false;
+  // The socket came back after a drop: once the server is ready, refetch what frames don't replay.
+  #catchUpOnReady = false;
   #refreshTimer = null;
+  #clockTimer = null;
   #stopped = false;
 
-  constructor(me, { onLogout }) {
+  constructor(me, { onLogout, onSessionEnded }) {
     this.#me = me;
     this.#onLogout = onLogout;
+    this.#onSessionEnded = onSessionEnded;
   }
 
   /** Renders the chat screen into `root` and connects. */
@@ -59,43 +85,58 @@ export class ChatSession {
 
     this.#indicator = new ConnectionIndicator(view.querySelector('.connection'), view.querySelector('.connection-banner'));
     this.#toaster = new Toaster(view);
+    this.#listHeading = view.querySelector('.list-heading');
     this.#userList = new UserList(view.querySelector('.user-list'), view.querySelector('.user-list-empty'), {
       onSelect: (userId) => this.#openConversation(userId),
     });
     this.#stopSearch = watchSearch(view.querySelector('.search-input'), (query) => {
       this.#people.query = query;
-      this.#refreshUsers();
+      this.#renderList();
+      this.#refreshPeople();
     });
     this.#chat = new ChatPane(view.querySelector('.chat'), {
       onSend: (content) => this.#send(content),
+      onEdit: (id, content) => this.#edit(id, content),
+      onTyping: () => this.#typed(),
       onBack: () => this.#goBack(),
       onNearTop: () => this.#loadOlder(),
       onRetry: (clientId) => this.#outbox.retry(clientId),
+      onMenu: (id, anchor, point) => this.#menu.open(id, anchor, point),
     });
+    this.#menu = new MessageMenu(view, {
+      onEdit: (id) => this.#startEdit(id),
+      onDelete: (id) => this.#delete(id),
+    });
+    this.#typingPeers = new TypingPeers((userId) => this.#typingChanged(userId));
 
-    this.#socket = new ChatSocket({
-      urlFor: () => chatSocketUrl(api.getToken() ?? ''),
-      onFrame: (frame) => this.#handleFrame(frame),
-      onOpen: (reconnected) => this.#handleOpen(reconnected),
-      onStatus: (status) => this.#handleStatus(status),
+    this.#connection = new SharedConnection({
+      name: `parley.socket.${this.#me.id}`,
+      urlFor: (since) => chatSocketUrl(api.getToken() ?? '', since),
       mayReconnect: () => this.#tokenStillValid(),
+      onFrame: (frame) => this.#handleFrame(frame),
+      onStatus: (status) => this.#handleStatus(status),
+      onOutgoing: (frame) => this.#handleOutgoing(frame),
     });
+    this.#typingNotifier = new TypingNotifier((frame) => this.#connection.send(frame));
     this.#outbox = new Outbox({
-      socket: this.#socket,
+      connection: this.#connection,
+      conversationFor: (peerId) => this.#conversation(peerId),
       conversations: () => this.#conversations.values(),
       onChange: (conversation) => {
         this.#renderIfOpen(conversation);
-        this.#renderUsers();
+        this.#renderList();
       },
+      onStalled: () => this.#connection.restart(),
     });
 
     root.replaceChildren(view);
     window.addEventListener('popstate', this.#handlePopState);
-    document.addEventListener('visibilitychange', this.#handleVisibility);
-    this.#renderUsers();
-    this.#refreshUsers();
-    this.#refreshTimer = setInterval(() => this.#refreshUsers(), USER_REFRESH_MS);
-    this.#socket.start();
+    document.addEventListener('visibilitychange', this.#handleAttention);
+    window.addEventListener('focus', this.#handleAttention);
+    this.#renderList();
+    this.#refreshChats();
+    this.#clockTimer = setInterval(() => this.#tick(), CLOCK_TICK_MS);
+    this.#connection.start();
     // On a phone, focusing would pop up the keyboard over the list.
     if (!NARROW_SCREEN.matches) view.querySelector('.search-input').focus({ preventScroll: true });
   }
@@ -103,41 +144,96 @@ export class ChatSession {
   stop() {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#socket.stop();
+    this.#connection.stop();
     this.#outbox.dispose();
+    this.#typingPeers.dispose();
+    this.#menu.close();
     clearInterval(this.#refreshTimer);
+    clearInterval(this.#clockTimer);
     this.#indicator.dispose();
     this.#stopSearch();
     window.removeEventListener('popstate', this.#handlePopState);
-    document.removeEventListener('visibilitychange', this.#handleVisibility);
+    document.removeEventListener('visibilitychange', this.#handleAttention);
+    window.removeEventListener('focus', this.#handleAttention);
     document.title = 'Parley';
   }
 
-  // ---- people ----
+  // ---- the sidebar ----
 
-  async #refreshUsers() {
-    if (!(await this.#people.refresh()) || this.#stopped) return;
-    const peer = this.#people.get(this.#openPeerId);
-    if (peer) this.#chat.showPeer(peer);
-    this.#renderUsers();
+  /** GET /conversations: the list, unread counts and presence. A 404 means a v1 server. */
+  async #refreshChats() {
+    let rows;
+    try {
+      rows = await api.fetchConversations();
+    } catch (error) {
+      if (this.#stopped) return;
+      if (error.status === 404 || error.status === 405) this.#useV1();
+      else if (error.status !== 401) console.warn('Could not load conversations', error);
+      return;
+    }
+    if (this.#stopped) return;
+    this.#v2 = true;
+    for (const { peer, last_message: last, unread_count: unread } of rows) {
+      this.#people.remember(peer);
+      this.#chats.add(peer.id);
+      if (last) this.#conversation(peer.id).addStored(last, this.#me.id);
+      this.#unread.setFromServer(peer.id, unread ?? 0, last?.id ?? 0);
+    }
+    this.#chats.loaded = true;
+    this.#showOpenPeer();
+    this.#markRead();
+    this.#renderList();
   }
 
-  #renderUsers() {
-    const previews = new Map();
-    for (const [peerId, conversation] of this.#conversations) {
-      const last = conversation.last;
-      if (last) previews.set(peerId, `${last.senderId === this.#me.id ? 'You: ' : ''}${last.content}`);
-    }
+  #useV1() {
+    if (this.#v2 !== null) return;
+    this.#v2 = false;
+    this.#refreshPeople();
+    this.#refreshTimer = setInterval(() => this.#refreshPeople(), USER_REFRESH_MS);
+  }
+
+  /** GET /users for the search (and, on a v1 server, for the whole list). */
+  async #refreshPeople() {
+    if (this.#v2 && !this.#people.query) return;
+    if (!(await this.#people.refresh()) || this.#stopped) return;
+    this.#showOpenPeer();
+    this.#renderList();
+  }
+
+  #renderList() {
+    const searching = this.#people.query !== '';
+    const showChats = this.#v2 === true && !searching;
+    const users = showChats ? this.#chats.byRecency(this.#conversations, this.#people) : this.#people.list;
+    const loaded = showChats ? this.#chats.loaded : this.#people.loaded;
+    let emptyText = '';
+    if (loaded && searching) emptyText = `No one’s name starts with “${this.#people.query}”.`;
+    else if (loaded && showChats) emptyText = 'No chats yet. Search for someone by name to start one.';
+    else if (loaded) emptyText = 'No one else is here yet. Invite a friend to create an account.';
+
+    this.#listHeading.textContent = showChats ? 'Chats' : 'People';
     this.#userList.render({
-      users: this.#people.list,
+      rows: users.map((user) => this.#row(user)),
+      myId: this.#me.id,
       selectedId: this.#openPeerId,
-      unread: this.#unread,
-      previews,
-      query: this.#people.query,
-      loaded: this.#people.loaded,
+      emptyText,
     });
-    const total = [...this.#unread.values()].reduce((sum, count) => sum + count, this.#unseenInBackground);
+    const total = this.#unread.total;
     document.title = total > 0 ? `(${total}) Parley` : 'Parley';
+  }
+
+  /** One line of the sidebar. */
+  #row(user) {
+    return {
+      user,
+      last: this.#conversations.get(user.id)?.last ?? null,
+      unread: this.#unread.count(user.id),
+      typing: this.#typingPeers.isTyping(user.id),
+    };
+  }
+
+  #tick() {
+    this.#renderList();
+    this.#showOpenPeer();
   }
 
   // ---- the open conversation ----
@@ -156,14 +252,15 @@ export class ChatSession {
     if (!peer) return;
     const alreadyOpen = this.#openPeerId === peerId;
     this.#openPeerId = peerId;
-    this.#unread.delete(peerId);
-    this.#chat.open(peer);
+    this.#menu.close();
+    this.#chat.open(peer, { typing: this.#typingPeers.isTyping(peerId) });
     // On a phone the chat replaces the list: the system back button should bring it back.
     if (this.#view.dataset.view !== 'chat' && NARROW_SCREEN.matches) {
       history.pushState({ parleyChat: peerId }, '');
     }
     this.#view.dataset.view = 'chat';
-    this.#renderUsers();
+    this.#markRead();
+    this.#renderList();
     if (!NARROW_SCREEN.matches) this.#chat.composer.focus();
     if (alreadyOpen) return;
 
@@ -174,9 +271,10 @@ export class ChatSession {
 
   #closeConversation() {
     this.#openPeerId = null;
+    this.#menu.close();
     this.#chat.close();
     this.#view.dataset.view = 'list';
-    this.#renderUsers();
+    this.#renderList();
   }
 
   #goBack() {
@@ -187,6 +285,11 @@ export class ChatSession {
   #handlePopState = () => {
     if (this.#openPeerId !== null && history.state?.parleyChat === undefined) this.#closeConversation();
   };
+
+  #showOpenPeer() {
+    const peer = this.#people.get(this.#openPeerId);
+    if (peer) this.#chat.showPeer(peer, { typing: this.#typingPeers.isTyping(peer.id) });
+  }
 
   #renderConversation(mode = 'update', { ownMessage = false } = {}) {
     if (this.#openPeerId === null) return;
@@ -202,46 +305,25 @@ export class ChatSession {
     if (conversation.peerId === this.#openPeerId) this.#renderConversation(mode);
   }
 
-  /** Fetches the newest page and merges it; with `catchUp`, also closes a gap left by an outage. */
+  /** Fetches the newest page; with `catchUp`, also what was missed during an outage. */
   async #loadLatest(conversation, { catchUp = false } = {}) {
-    const newestKnown = conversation.newestId;
-    let rows;
     try {
-      rows = await api.fetchMessages(conversation.peerId, { limit: PAGE_SIZE });
-      if (catchUp && newestKnown !== null) rows = await this.#fetchBackTo(conversation.peerId, rows, newestKnown);
+      await loadLatest(conversation, this.#me.id, { catchUp });
     } catch (error) {
-      if (error.status !== 401) this.#toaster.show(`Could not load messages: ${error.message}`);
+      if (error.status !== 401 && !this.#stopped) this.#toaster.show(`Could not load messages: ${error.message}`);
       return;
     }
     if (this.#stopped) return;
-    if (catchUp && newestKnown !== null && rows.length > 0 && !rows.some((row) => row.id <= newestKnown)) {
-      // Still a gap after several pages: drop what is below it; scrolling up refetches it.
-      conversation.forgetOlderThan(rows[0].id);
-    }
-    conversation.mergePage(rows, this.#me.id, { older: false });
     this.#renderIfOpen(conversation);
-    this.#renderUsers();
-  }
-
-  /** Prepends older pages to `rows` until they reach `newestKnown` (or a page limit). */
-  async #fetchBackTo(peerId, rows, newestKnown) {
-    let all = rows;
-    let lastPage = rows;
-    for (let page = 0; page < CATCH_UP_PAGES; page += 1) {
-      const oldest = all[0];
-      if (!oldest || oldest.id <= newestKnown || lastPage.length < PAGE_SIZE) break;
-      lastPage = await api.fetchMessages(peerId, { before: oldest.id, limit: PAGE_SIZE });
-      all = [...lastPage, ...all];
-    }
-    return all;
+    if (conversation.peerId === this.#openPeerId) this.#markRead();
+    this.#renderList();
   }
 
   async #loadOlder() {
     if (this.#openPeerId === null) return;
     const conversation = this.#conversation(this.#openPeerId);
     if (!conversation.loadedLatest || !conversation.hasOlder || conversation.loadingOlder) return;
-    const before = conversation.oldestId;
-    if (before === null) {
+    if (conversation.oldestId === null) {
       conversation.hasOlder = false;
       this.#renderConversation('prepend');
       return;
@@ -249,38 +331,128 @@ export class ChatSession {
     conversation.loadingOlder = true;
     this.#renderConversation('prepend');
     try {
-      const rows = await api.fetchMessages(conversation.peerId, { before, limit: PAGE_SIZE });
-      conversation.mergePage(rows, this.#me.id, { older: true });
+      await loadOlder(conversation, this.#me.id);
     } catch (error) {
-      if (error.status !== 401) this.#toaster.show(`Could not load older messages: ${error.message}`);
+      if (error.status !== 401 && !this.#stopped) this.#toaster.show(`Could not load older messages: ${error.message}`);
     } finally {
       conversation.loadingOlder = false;
     }
     if (!this.#stopped) this.#renderIfOpen(conversation, 'prepend');
   }
 
+  // ---- what I do ----
+
   #send(content) {
-    if (this.#openPeerId === null) return false;
-    this.#outbox.send(this.#conversation(this.#openPeerId), { senderId: this.#me.id, content });
+    const peerId = this.#openPeerId;
+    if (peerId === null) return false;
+    this.#chats.add(peerId);
+    this.#outbox.send(this.#conversation(peerId), { senderId: this.#me.id, content });
+    this.#typingNotifier.sent(peerId);
     this.#renderConversation('update', { ownMessage: true });
-    this.#renderUsers();
+    this.#renderList();
     return true;
   }
+
+  #typed() {
+    if (this.#v2 && this.#openPeerId !== null) this.#typingNotifier.typed(this.#openPeerId);
+  }
+
+  #startEdit(id) {
+    const message = this.#openPeerId === null ? null : this.#conversation(this.#openPeerId).findStored(id);
+    if (message && !message.deletedAt) this.#chat.composer.startEdit({ id, content: message.content });
+  }
+
+  async #edit(id, content) {
+    try {
+      this.#applyStored(await api.editMessage(id, content));
+    } catch (error) {
+      if (error.status !== 401) this.#toaster.show(`Could not edit the message: ${asSentence(error.message)}`);
+    }
+  }
+
+  async #delete(id) {
+    if (this.#chat.composer.editingId === id) this.#chat.composer.cancelEdit();
+    try {
+      this.#applyStored(await api.deleteMessage(id));
+    } catch (error) {
+      if (error.status !== 401) this.#toaster.show(`Could not delete the message: ${asSentence(error.message)}`);
+    }
+  }
+
+  /** A message JSON from the REST API (after an edit or delete). */
+  #applyStored(raw) {
+    if (!raw || this.#stopped) return;
+    const peerId = raw.sender_id === this.#me.id ? raw.recipient_id : raw.sender_id;
+    const conversation = this.#conversation(peerId);
+    conversation.addStored(raw, this.#me.id);
+    this.#renderIfOpen(conversation);
+    this.#renderList();
+  }
+
+  /** Sends a read marker for the open conversation if someone is looking at it. */
+  #markRead() {
+    const peerId = this.#openPeerId;
+    if (peerId === null || document.visibilityState !== 'visible' || !document.hasFocus()) return;
+    const upTo = this.#conversation(peerId).newestIncomingId;
+    let changed = this.#unread.markRead(peerId, upTo ?? Infinity);
+    if (this.#v2 && upTo !== null && upTo > (this.#readSent.get(peerId) ?? 0)
+      && this.#connection.send({ type: 'read', peer_id: peerId, up_to: upTo })) {
+      this.#readSent.set(peerId, upTo);
+      changed = true;
+    }
+    if (changed) this.#renderList();
+  }
+
+  #handleAttention = () => {
+    this.#markRead();
+    this.#renderList();
+  };
 
   // ---- the socket ----
 
   #handleStatus(status) {
     this.#indicator.show(status);
-    if (status.state === 'waiting') this.#outbox.connectionLost();
+    const previous = this.#socketState;
+    this.#socketState = status.state;
+    if (status.state === 'ended') {
+      this.#onSessionEnded();
+      return;
+    }
+    if (status.state === 'open' && previous !== 'open') {
+      const reconnected = this.#openedBefore;
+      this.#openedBefore = true;
+      this.#catchUpOnReady = reconnected;
+      this.#outbox.connectionOpened();
+      // A v2 server says `ready` when its replay is done; a v1 server never does.
+      if (this.#v2 !== true) this.#outbox.flush();
+      if (reconnected && this.#v2 === false) this.#catchUpV1();
+    } else if (status.state !== 'open' && previous === 'open') {
+      this.#outbox.connectionLost();
+    }
   }
 
-  #handleOpen(reconnected) {
+  #catchUpV1() {
+    this.#refreshPeople();
+    if (this.#openPeerId !== null) this.#loadLatest(this.#conversation(this.#openPeerId), { catchUp: true });
+  }
+
+  #handleReady() {
+    if (this.#v2 !== true) {
+      this.#v2 = true;
+      clearInterval(this.#refreshTimer);
+    }
     this.#outbox.flush();
-    if (!reconnected) return;
-    this.#refreshUsers();
-    if (this.#openPeerId !== null) {
+    // Read markers go again on a new socket; they only move forward on the server.
+    this.#readSent.clear();
+    this.#markRead();
+    // Unread counts, presence and read receipts are not in the replay: fetch them again.
+    const catchUp = this.#catchUpOnReady;
+    this.#catchUpOnReady = false;
+    if (catchUp || !this.#chats.loaded) this.#refreshChats();
+    if (catchUp && this.#openPeerId !== null) {
       this.#loadLatest(this.#conversation(this.#openPeerId), { catchUp: true });
     }
+    this.#renderList();
   }
 
   async #tokenStillValid() {
@@ -294,39 +466,112 @@ export class ChatSession {
   }
 
   #handleFrame(frame) {
+    if (this.#stopped) return;
     switch (frame?.type) {
       case 'message': this.#receiveMessage(frame); break;
-      case 'ack': this.#outbox.acknowledge(frame); break;
+      case 'ack':
+        // A message from another tab may be the first with someone this tab has not seen.
+        if (this.#outbox.acknowledge(frame)) this.#learnNewPeers();
+        break;
       case 'error': this.#receiveError(frame); break;
+      case 'ready': this.#handleReady(); break;
+      case 'delivered': this.#receiveDelivered(frame); break;
+      case 'read': this.#receiveRead(frame); break;
+      case 'edited':
+      case 'deleted': this.#receiveChange(frame); break;
+      case 'typing': this.#typingPeers.receive(frame); break;
+      case 'presence': this.#receivePresence(frame); break;
       default: console.warn('Ignoring an unknown frame', frame);
     }
   }
 
+  /** Another tab of this browser sent a frame through the shared socket. */
+  #handleOutgoing(frame) {
+    if (this.#stopped) return;
+    if (frame.type === 'message') {
+      this.#chats.add(frame.recipient_id);
+      this.#outbox.observe(frame, this.#me.id);
+    } else if (frame.type === 'read') {
+      this.#readSent.set(frame.peer_id, Math.max(frame.up_to, this.#readSent.get(frame.peer_id) ?? 0));
+      if (this.#unread.markRead(frame.peer_id, frame.up_to)) this.#renderList();
+    }
+  }
+
   #receiveMessage(frame) {
-    // A message I sent from another tab arrives here too: file it under its recipient.
+    // A message I sent from another device arrives here too: file it under its recipient.
     const mine = frame.sender_id === this.#me.id;
     const peerId = mine ? frame.recipient_id : frame.sender_id;
+    if (!mine) this.#typingPeers.stop(peerId);
     const conversation = this.#conversation(peerId);
-    if (!conversation.addStored(frame, this.#me.id)) return;
+    const added = conversation.addStored(frame, this.#me.id);
+    // A replayed copy of a message of ours whose ack was lost: it is stored, go on to the next.
+    if (mine && !added) this.#outbox.settled();
+    this.#chats.add(peerId);
 
-    const isOpen = peerId === this.#openPeerId;
-    if (isOpen) this.#renderConversation();
-    if (!mine && isOpen && document.hidden) this.#unseenInBackground += 1;
-    if (!mine && !isOpen) this.#unread.set(peerId, (this.#unread.get(peerId) ?? 0) + 1);
-    if (!this.#people.has(peerId)) this.#refreshUsers();
-    this.#renderUsers();
+    if (peerId === this.#openPeerId) this.#renderConversation();
+    if (!mine && added && !frame.deleted_at) this.#unread.add(peerId, frame.id);
+    if (!mine && peerId === this.#openPeerId) this.#markRead();
+    this.#learnNewPeers();
+    this.#renderList();
+  }
+
+  /** Fetches the list again if a conversation is with someone this tab knows nothing about. */
+  #learnNewPeers() {
+    if (!this.#chats.hasStrangers(this.#people)) return;
+    if (this.#v2) this.#refreshChats();
+    else this.#refreshPeople();
   }
 
   #receiveError(frame) {
     const text = asSentence(frame.message || 'The server refused the request.');
-    if (frame.client_id && this.#outbox.reject(frame.client_id, text)) return;
+    if (frame.client_id && this.#outbox.reject(frame, text)) return;
+    // Typing and read frames are best effort: being told to slow down needs no notice.
+    if (frame.code === 'rate_limited') return;
     this.#toaster.show(text);
   }
 
-  #handleVisibility = () => {
-    if (document.visibilityState !== 'visible') return;
-    this.#unseenInBackground = 0;
-    this.#renderUsers();
-    this.#refreshUsers();
-  };
+  #receiveDelivered({ message_ids: ids }) {
+    if (!Array.isArray(ids)) return;
+    for (const conversation of this.#conversations.values()) {
+      if (conversation.markDelivered(ids)) this.#renderIfOpen(conversation);
+    }
+    this.#renderList();
+  }
+
+  #receiveRead({ reader_id: readerId, peer_id: peerId, up_to: upTo }) {
+    if (readerId === this.#me.id) {
+      // I read this conversation on another device.
+      this.#readSent.set(peerId, Math.max(upTo, this.#readSent.get(peerId) ?? 0));
+      if (this.#unread.markRead(peerId, upTo)) this.#renderList();
+      return;
+    }
+    const conversation = this.#conversation(readerId);
+    if (conversation.markReadByPeer(upTo, this.#me.id)) {
+      this.#renderIfOpen(conversation);
+      this.#renderList();
+    }
+  }
+
+  #receiveChange(frame) {
+    const peerId = frame.sender_id === this.#me.id ? frame.recipient_id : frame.sender_id;
+    const conversation = this.#conversations.get(peerId);
+    if (!conversation) return;
+    const changed = frame.type === 'edited' ? conversation.applyEdit(frame) : conversation.applyDelete(frame);
+    if (!changed) return;
+    if (frame.type === 'deleted' && this.#chat.composer.editingId === frame.message_id) this.#chat.composer.cancelEdit();
+    this.#renderIfOpen(conversation);
+    this.#renderList();
+  }
+
+  #receivePresence(frame) {
+    if (!this.#people.setPresence(frame)) return;
+    this.#showOpenPeer();
+    this.#renderList();
+  }
+
+  #typingChanged(userId) {
+    if (this.#stopped) return;
+    if (userId === this.#openPeerId) this.#showOpenPeer();
+    this.#renderList();
+  }
 }

@@ -1,21 +1,21 @@
 // The messages of one conversation: server messages deduplicated by id, own unconfirmed
-// messages keyed by their client_id until the server's ack gives them an id.
+// messages keyed by their client_id until the server's ack (or the message itself, replayed
+// with its client_id) gives them an id.
 
 export const PAGE_SIZE = 50;
-
-// An unconfirmed message and a stored one with the same text are taken to be the same
-// message when the stored one is no older than this before the local send.
-const RECONCILE_WINDOW_MS = 2 * 60_000;
 
 let localSequence = 0;
 
 /**
  * Message fields: key, id (null until acked), clientId, senderId, recipientId, content,
- * createdAt (Date), delivered, status ('received' | 'sent' | 'queued' | 'sending' | 'failed'),
- * error (text for 'failed').
+ * createdAt (Date), editedAt (Date|null), deletedAt (Date|null), delivered, read (by the peer),
+ * status ('received' | 'sent' | 'queued' | 'sending' | 'failed'), error (text for 'failed').
  */
 export class Conversation {
   #byKey = new Map();
+  // The peer has read my messages up to this id (from a `read` frame): applies to messages
+  // loaded later too.
+  #peerReadUpTo = 0;
 
   constructor(peerId) {
     this.peerId = peerId;
@@ -42,42 +42,6 @@ export class Conversation {
     return oldest;
   }
 
-  /** Adds a message from history or a socket frame; false if it was already here. */
-  addStored(raw, myId) {
-    const key = storedKey(raw.id);
-    if (this.#byKey.has(key)) {
-      const existing = this.#byKey.get(key);
-      if (typeof raw.delivered === 'boolean') existing.delivered = raw.delivered;
-      return false;
-    }
-    this.#byKey.set(key, {
-      key,
-      id: raw.id,
-      clientId: null,
-      senderId: raw.sender_id,
-      recipientId: raw.recipient_id,
-      content: raw.content,
-      createdAt: new Date(raw.created_at),
-      delivered: raw.delivered ?? false,
-      status: raw.sender_id === myId ? 'sent' : 'received',
-      error: null,
-      sequence: 0,
-    });
-    return true;
-  }
-
-  /** Merges one page from the history endpoint (oldest first). */
-  mergePage(rows, myId, { older }) {
-    let added = 0;
-    for (const row of rows) if (this.addStored(row, myId)) added += 1;
-    if (older || !this.loadedLatest) this.hasOlder = rows.length >= PAGE_SIZE;
-    if (!older) {
-      this.loadedLatest = true;
-      this.#reconcileUnconfirmed(myId);
-    }
-    return added;
-  }
-
   /** The newest stored id, or null. */
   get newestId() {
     let newest = null;
@@ -85,6 +49,62 @@ export class Conversation {
       if (message.id !== null && (newest === null || message.id > newest)) newest = message.id;
     }
     return newest;
+  }
+
+  /** The newest id of a message the peer sent me, or null: what a read marker points at. */
+  get newestIncomingId() {
+    let newest = null;
+    for (const message of this.#byKey.values()) {
+      if (message.id !== null && message.senderId === this.peerId && (newest === null || message.id > newest)) {
+        newest = message.id;
+      }
+    }
+    return newest;
+  }
+
+  /** Adds (or updates) a message from history or a frame; true if it was not here before. */
+  addStored(raw, myId) {
+    const key = storedKey(raw.id);
+    const existing = this.#byKey.get(key);
+    if (existing) {
+      this.#applyState(existing, raw);
+      return false;
+    }
+    const pending = raw.client_id && raw.sender_id === myId ? this.findOutgoing(raw.client_id) : null;
+    if (pending) this.#byKey.delete(pending.key);
+
+    const message = pending ?? {
+      clientId: null,
+      senderId: raw.sender_id,
+      recipientId: raw.recipient_id,
+      delivered: false,
+      read: false,
+      error: null,
+      sequence: 0,
+    };
+    Object.assign(message, {
+      key,
+      id: raw.id,
+      clientId: raw.client_id ?? message.clientId,
+      content: raw.content,
+      createdAt: new Date(raw.created_at),
+      editedAt: null,
+      deletedAt: null,
+      status: raw.sender_id === myId ? 'sent' : 'received',
+      error: null,
+    });
+    this.#applyState(message, raw);
+    this.#byKey.set(key, message);
+    return !pending;
+  }
+
+  /** Merges one page from the history endpoint (oldest first). */
+  mergePage(rows, myId, { older }) {
+    let added = 0;
+    for (const row of rows) if (this.addStored(row, myId)) added += 1;
+    if (older || !this.loadedLatest) this.hasOlder = rows.length >= PAGE_SIZE;
+    if (!older) this.loadedLatest = true;
+    return added;
   }
 
   /** Forgets stored messages older than `id` (to avoid showing a gap); scrolling up refetches them. */
@@ -95,7 +115,7 @@ export class Conversation {
     this.hasOlder = true;
   }
 
-  addOutgoing({ clientId, senderId, recipientId, content }) {
+  addOutgoing({ clientId, senderId, recipientId, content, status = 'queued' }) {
     const message = {
       key: pendingKey(clientId),
       id: null,
@@ -104,8 +124,11 @@ export class Conversation {
       recipientId,
       content,
       createdAt: new Date(),
+      editedAt: null,
+      deletedAt: null,
       delivered: false,
-      status: 'queued',
+      read: false,
+      status,
       error: null,
       sequence: ++localSequence,
     };
@@ -128,29 +151,13 @@ export class Conversation {
       key,
       id,
       createdAt: createdAt ? new Date(createdAt) : message.createdAt,
-      delivered: Boolean(delivered),
+      delivered: Boolean(delivered) || id <= this.#peerReadUpTo,
+      read: id <= this.#peerReadUpTo,
       status: 'sent',
       error: null,
     });
     this.#byKey.set(key, message);
     return true;
-  }
-
-  /** Moves a failed message back to the outbox with a fresh client_id. */
-  retry(clientId, newClientId) {
-    const message = this.findOutgoing(clientId);
-    if (!message) return null;
-    this.#byKey.delete(message.key);
-    Object.assign(message, {
-      key: pendingKey(newClientId),
-      clientId: newClientId,
-      createdAt: new Date(),
-      status: 'queued',
-      error: null,
-      sequence: ++localSequence,
-    });
-    this.#byKey.set(message.key, message);
-    return message;
   }
 
   discard(clientId) {
@@ -161,21 +168,77 @@ export class Conversation {
     return [...this.#byKey.values()].filter((message) => message.id === null);
   }
 
-  // After a dropped connection we cannot know whether a sent-but-unacked message was stored.
-  // If the latest page holds our own message with the same text, sent around that time, it was.
-  #reconcileUnconfirmed(myId) {
-    const claimed = new Set();
-    for (const pending of this.unconfirmed()) {
-      if (pending.status !== 'failed' && pending.status !== 'sending') continue;
-      const match = [...this.#byKey.values()].find((stored) =>
-        stored.id !== null
-        && !claimed.has(stored.id)
-        && stored.senderId === myId
-        && stored.content === pending.content
-        && stored.createdAt.getTime() >= pending.createdAt.getTime() - RECONCILE_WINDOW_MS);
-      if (match) {
-        claimed.add(match.id);
-        this.#byKey.delete(pending.key);
+  /** `delivered` frame: true if one of these ids is here. */
+  markDelivered(ids) {
+    let changed = false;
+    for (const id of ids) {
+      const message = this.#byKey.get(storedKey(id));
+      if (message && !message.delivered) {
+        message.delivered = true;
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** The peer read everything I sent up to `upTo`. */
+  markReadByPeer(upTo, myId) {
+    if (upTo <= this.#peerReadUpTo) return false;
+    this.#peerReadUpTo = upTo;
+    let changed = false;
+    for (const message of this.#byKey.values()) {
+      if (message.id !== null && message.id <= upTo && message.senderId === myId && !message.read) {
+        message.read = true;
+        message.delivered = true;
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** `edited` frame; false if the message is not loaded. */
+  applyEdit({ message_id: id, content, edited_at: editedAt }) {
+    const message = this.#byKey.get(storedKey(id));
+    if (!message || message.deletedAt) return false;
+    message.content = content;
+    message.editedAt = editedAt ? new Date(editedAt) : new Date();
+    return true;
+  }
+
+  /** `deleted` frame; false if the message is not loaded. */
+  applyDelete({ message_id: id, deleted_at: deletedAt }) {
+    const message = this.#byKey.get(storedKey(id));
+    if (!message) return false;
+    message.content = '';
+    message.deletedAt = deletedAt ? new Date(deletedAt) : new Date();
+    return true;
+  }
+
+  /** Whether a stored message carries this client_id (it was sent and acked already). */
+  hasStoredClientId(clientId) {
+    for (const message of this.#byKey.values()) {
+      if (message.id !== null && message.clientId === clientId) return true;
+    }
+    return false;
+  }
+
+  findStored(id) {
+    return this.#byKey.get(storedKey(id)) ?? null;
+  }
+
+  // The parts of a stored message that change after it is stored.
+  #applyState(message, raw) {
+    if (typeof raw.content === 'string' && !message.deletedAt) message.content = raw.content;
+    if (raw.edited_at) message.editedAt = new Date(raw.edited_at);
+    if (raw.deleted_at) {
+      message.deletedAt = new Date(raw.deleted_at);
+      message.content = '';
+    }
+    if (raw.delivered === true || raw.delivered_at) message.delivered = true;
+    if (raw.read_at || (message.id !== null && message.id <= this.#peerReadUpTo)) {
+      if (message.senderId !== this.peerId) {
+        message.read = true;
+        message.delivered = true;
       }
     }
   }

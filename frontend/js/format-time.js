@@ -3,6 +3,7 @@
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const weekdayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long' });
 const dateFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long', year: 'numeric' });
+const shortDateFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: '2-digit' });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -33,4 +34,26 @@ export function formatDay(date, now = new Date()) {
   if (days === 1) return 'Yesterday';
   if (days > 1 && days < 7) return weekdayFormat.format(date);
   return dateFormat.format(date);
+}
+
+const relativeFormat = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+
+/** "last seen just now", "… 5 minutes ago", "… today at 14:05", "… yesterday at 09:12", "… 3 March". */
+export function formatLastSeen(date, now = new Date()) {
+  const ago = now - date;
+  if (ago < MINUTE_MS) return 'last seen just now';
+  if (ago < HOUR_MS) return `last seen ${relativeFormat.format(-Math.floor(ago / MINUTE_MS), 'minute')}`;
+  const day = formatDay(date, now);
+  if (day === 'Today' || day === 'Yesterday') return `last seen ${day.toLowerCase()} at ${formatTime(date)}`;
+  return `last seen ${day}`;
+}
+
+/** A conversation row's time: "14:05" today, else "Yesterday", a weekday or a short date. */
+export function formatListTime(date, now = new Date()) {
+  const day = formatDay(date, now);
+  if (day === 'Today') return formatTime(date);
+  if (day === 'Yesterday' || Math.round((startOfDay(now) - startOfDay(date)) / DAY_MS) < 7) return day;
+  return shortDateFormat.format(date);
 }

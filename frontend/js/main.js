@@ -7,10 +7,29 @@ import { showAuthView } from './ui/auth-view.js';
 const root = document.getElementById('root');
 let session = null;
 
+const SESSION_ENDED = 'Your session ended. Please sign in again.';
+
 function showChat(me) {
   session?.stop();
-  session = new ChatSession(me, { onLogout: () => signOut() });
+  session = new ChatSession(me, {
+    onLogout: () => logOut(),
+    onSessionEnded: () => signOut(SESSION_ENDED),
+  });
   session.start(root);
+}
+
+/**
+ * The logout button: this tab signs out at once, then the server revokes the token, which
+ * closes its sockets with 4401 (other tabs follow through that or the `storage` event).
+ */
+function logOut() {
+  const token = api.getToken();
+  signOut();
+  if (!token) return;
+  api.logout(token).catch((error) => {
+    // A v1 server has no /logout; the token then simply expires.
+    if (error.status !== 404) console.warn('Logout failed', error);
+  });
 }
 
 function signOut(notice = '') {
@@ -24,7 +43,17 @@ function signOut(notice = '') {
 api.onUnauthorized(() => {
   // Several calls can fail at once; go back to the sign-in screen only once.
   if (!session) return;
-  signOut('Your session has ended. Please sign in again.');
+  signOut(SESSION_ENDED);
+});
+
+// Another tab signed out (or in as someone else): follow it.
+window.addEventListener('storage', (event) => {
+  if (event.key !== 'parley.token') return;
+  if (event.newValue === null) {
+    if (session) signOut(SESSION_ENDED);
+  } else if (event.newValue !== event.oldValue) {
+    boot();
+  }
 });
 
 async function boot() {
@@ -35,7 +64,7 @@ async function boot() {
   try {
     showChat(await api.fetchMe());
   } catch (error) {
-    if (error.status === 401) signOut('Your session has ended. Please sign in again.');
+    if (error.status === 401) signOut(SESSION_ENDED);
     else if (error.status === 0) showOffline();
     else signOut(error.message);
   }

@@ -1,125 +1,214 @@
-// Own messages on their way to the server: sends them when the socket is open, keeps them
-// queued when it is not, and matches the server's ack or error to them by client_id.
+// Own messages on their way to the server, sent one at a time so they are stored in the order
+// they were written, even when the server asks us to slow down. Each keeps its client_id until
+// the server stores it, so resending is always safe: the server answers a repeated client_id
+// with the original ack (`duplicate: true`). Every tab keeps the messages written in any tab of
+// this browser; only the tab that owns the socket (the leader) transmits them, resends after a
+// reconnect or `rate_limited`, and watches for an ack that never comes.
 
 import { newClientId } from './client-id.js';
 
 const ACK_TIMEOUT_MS = 20_000;
 
 export class Outbox {
-  #socket;
+  #connection;
+  #conversationFor;
   #conversations;
   #onChange;
-  #ackTimers = new Map();
+  #onStalled;
+  // The client_id written to the current socket and not answered yet.
+  #inFlight = null;
+  #ackTimer = null;
+  // After `rate_limited`, nothing is sent until then.
+  #pausedUntil = 0;
+  #resumeTimer = null;
 
   /**
    * @param {object} options
-   * @param {import('./socket.js').ChatSocket} options.socket
+   * @param {import('./shared-connection.js').SharedConnection} options.connection
+   * @param {(peerId: number) => import('./conversation.js').Conversation} options.conversationFor
    * @param {() => Iterable<import('./conversation.js').Conversation>} options.conversations
    * @param {(conversation) => void} options.onChange  a message of this conversation changed state
+   * @param {() => void} options.onStalled  the socket took a message and never answered
    */
-  constructor({ socket, conversations, onChange }) {
-    this.#socket = socket;
+  constructor({ connection, conversationFor, conversations, onChange, onStalled }) {
+    this.#connection = connection;
+    this.#conversationFor = conversationFor;
     this.#conversations = conversations;
     this.#onChange = onChange;
+    this.#onStalled = onStalled;
   }
 
-  /** Adds a new message to `conversation` and sends it if it can. */
+  /** Adds a new message to `conversation`; the leader sends it when its turn comes. */
   send(conversation, { senderId, content }) {
     const message = conversation.addOutgoing({
       clientId: newClientId(),
       senderId,
       recipientId: conversation.peerId,
       content,
+      status: this.#connection.isOpen ? 'sending' : 'queued',
     });
-    this.#transmit(message);
+    this.#connection.announce(frameOf(message));
+    this.#pump();
     return message;
   }
 
+  /** Another tab of this browser wrote (or retried) a message: keep it here too. */
+  observe(frame, senderId) {
+    if (!frame.client_id) return;
+    const conversation = this.#conversationFor(frame.recipient_id);
+    let message = conversation.findOutgoing(frame.client_id);
+    if (!message && conversation.hasStoredClientId(frame.client_id)) return;
+    if (!message) {
+      message = conversation.addOutgoing({
+        clientId: frame.client_id,
+        senderId,
+        recipientId: frame.recipient_id,
+        content: frame.content,
+      });
+    }
+    message.status = this.#connection.isOpen ? 'sending' : 'queued';
+    message.error = null;
+    this.#onChange(conversation);
+    this.#pump();
+  }
+
+  /** Sends a refused message again, with the same client_id (nothing was stored for it). */
   retry(clientId) {
     const conversation = this.#find(clientId);
-    const message = conversation?.retry(clientId, newClientId());
+    const message = conversation?.findOutgoing(clientId);
     if (!message) return;
-    this.#transmit(message);
+    message.status = this.#connection.isOpen ? 'sending' : 'queued';
+    message.error = null;
+    this.#connection.announce(frameOf(message));
     this.#onChange(conversation);
+    this.#pump();
   }
 
-  /** Sends everything that waited for the connection, oldest first. */
+  /** The server is ready for our frames (v2: `ready`; v1: the socket opened). */
   flush() {
-    const queued = [...this.#conversations()]
-      .flatMap((conversation) => conversation.unconfirmed())
-      .filter((message) => message.status === 'queued')
-      .sort((a, b) => a.sequence - b.sequence);
-    for (const message of queued) this.#transmit(message);
-    for (const conversation of new Set(queued.map((message) => this.#find(message.clientId)))) {
-      if (conversation) this.#onChange(conversation);
-    }
+    this.#pump();
   }
 
-  /** The server stored a message: true if it was one of ours. */
-  acknowledge({ client_id: clientId, message_id: id, created_at: createdAt, delivered }) {
-    this.#stopTimer(clientId);
-    const conversation = this.#find(clientId);
-    if (!conversation) return false;
-    conversation.confirm(clientId, { id, createdAt, delivered });
-    this.#onChange(conversation);
-    return true;
+  connectionOpened() {
+    this.#inFlight = null;
+    const waiting = this.#waiting().filter((message) => message.status === 'queued');
+    for (const message of waiting) message.status = 'sending';
+    this.#changedAll(waiting);
   }
 
-  /** The server refused a message: true if it was one of ours. */
-  reject(clientId, reason) {
-    this.#stopTimer(clientId);
-    if (!this.#find(clientId)) return false;
-    this.#fail(clientId, reason);
-    return true;
-  }
-
-  /** Whether messages in flight reached the server is unknown; a reload after reconnecting tells. */
+  /** What was in flight waits for the next connection; it is resent with the same client_id. */
   connectionLost() {
-    for (const clientId of [...this.#ackTimers.keys()]) {
-      this.#stopTimer(clientId);
-      this.#fail(clientId, 'Connection lost before the server confirmed this message.');
+    this.#inFlight = null;
+    this.#stopAckTimer();
+    const waiting = this.#waiting().filter((message) => message.status === 'sending');
+    for (const message of waiting) message.status = 'queued';
+    this.#changedAll(waiting);
+  }
+
+  /** The server stored a message: true if it was one we know. */
+  acknowledge({ client_id: clientId, message_id: id, created_at: createdAt, delivered }) {
+    if (!clientId) return false;
+    const conversation = this.#find(clientId);
+    if (conversation) {
+      conversation.confirm(clientId, { id, createdAt, delivered });
+      this.#onChange(conversation);
     }
+    this.#answered(clientId);
+    return conversation !== null;
+  }
+
+  /** The server refused a message: true if it was one we know. */
+  reject({ client_id: clientId, code, retry_after_ms: retryAfterMs }, reason) {
+    const conversation = this.#find(clientId);
+    const message = conversation?.findOutgoing(clientId);
+    if (message && code === 'rate_limited') {
+      // Not refused, just too fast: wait as told, then go on from this message.
+      message.status = 'queued';
+      if (this.#connection.isLeader) this.#pause(Math.max(100, Number(retryAfterMs) || 1000));
+    } else if (message) {
+      message.status = 'failed';
+      message.error = reason;
+    }
+    if (message) this.#onChange(conversation);
+    this.#answered(clientId);
+    return Boolean(message);
+  }
+
+  /** A message was confirmed another way (e.g. replayed with its client_id). */
+  settled() {
+    this.#pump();
   }
 
   dispose() {
-    for (const timer of this.#ackTimers.values()) clearTimeout(timer);
-    this.#ackTimers.clear();
+    this.#stopAckTimer();
+    clearTimeout(this.#resumeTimer);
   }
 
-  #transmit(message) {
-    const sent = this.#socket.send({
-      type: 'message',
-      recipient_id: message.recipientId,
-      content: message.content,
-      client_id: message.clientId,
-    });
-    if (!sent) return;
-    message.status = 'sending';
-    const { clientId } = message;
-    this.#ackTimers.set(clientId, setTimeout(() => {
-      this.#ackTimers.delete(clientId);
-      this.#fail(clientId, 'The server did not confirm this message.');
-    }, ACK_TIMEOUT_MS));
+  /** The leader writes the oldest waiting message, if none is in flight. */
+  #pump() {
+    if (!this.#connection.isLeader || !this.#connection.isOpen) return;
+    if (this.#inFlight !== null || Date.now() < this.#pausedUntil) return;
+    const next = this.#waiting().sort((a, b) => a.sequence - b.sequence)[0];
+    if (!next) return;
+    if (!this.#connection.send(frameOf(next))) return;
+    this.#inFlight = next.clientId;
+    if (next.status !== 'sending') {
+      next.status = 'sending';
+      this.#changedAll([next]);
+    }
+    this.#ackTimer = setTimeout(() => {
+      this.#ackTimer = null;
+      if (this.#inFlight === next.clientId) this.#onStalled();
+    }, ACK_TIMEOUT_MS);
   }
 
-  #fail(clientId, reason) {
-    const conversation = this.#find(clientId);
-    const message = conversation?.findOutgoing(clientId);
-    if (!message || message.id !== null) return;
-    message.status = 'failed';
-    message.error = reason;
-    this.#onChange(conversation);
+  #answered(clientId) {
+    if (clientId !== this.#inFlight) return;
+    this.#inFlight = null;
+    this.#stopAckTimer();
+    this.#pump();
   }
 
-  #stopTimer(clientId) {
-    clearTimeout(this.#ackTimers.get(clientId));
-    this.#ackTimers.delete(clientId);
+  #pause(ms) {
+    this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + ms);
+    clearTimeout(this.#resumeTimer);
+    this.#resumeTimer = setTimeout(() => {
+      this.#resumeTimer = null;
+      this.#pump();
+    }, this.#pausedUntil - Date.now());
+  }
+
+  #stopAckTimer() {
+    clearTimeout(this.#ackTimer);
+    this.#ackTimer = null;
+  }
+
+  /** Unconfirmed messages that have not been refused. */
+  #waiting() {
+    return [...this.#conversations()]
+      .flatMap((conversation) => conversation.unconfirmed())
+      .filter((message) => message.status !== 'failed');
+  }
+
+  #changedAll(messages) {
+    const conversations = new Set(messages.map((message) => this.#find(message.clientId)));
+    for (const conversation of conversations) if (conversation) this.#onChange(conversation);
   }
 
   #find(clientId) {
+    if (!clientId) return null;
     for (const conversation of this.#conversations()) {
       if (conversation.findOutgoing(clientId)) return conversation;
     }
     return null;
   }
+}
+
+function frameOf(message) {
+  return {
+    type: 'message',
+    recipient_id: message.recipientId,
+    content: message.content,
+    client_id: message.clientId,
+  };
 }

@@ -1,4 +1,5 @@
-// The people list as last fetched for the current search, and everyone seen so far by id.
+// The people list as last fetched for the current search, and everyone seen so far by id,
+// with their presence (online, last_seen) as last reported by a list or a `presence` frame.
 
 import * as api from './api.js';
 
@@ -18,6 +19,24 @@ export class People {
     return this.#known.has(id);
   }
 
+  /** Takes a user row from /users or a peer from /conversations. */
+  remember(user) {
+    const known = this.#known.get(user.id);
+    if (known) Object.assign(known, user);
+    else this.#known.set(user.id, { ...user });
+    return this.#known.get(user.id);
+  }
+
+  /** Applies a `presence` frame; false if the user is unknown here or nothing changed. */
+  setPresence({ user_id: id, online, last_seen: lastSeen }) {
+    const user = this.#known.get(id);
+    if (!user) return false;
+    if (user.online === online && user.last_seen === lastSeen) return false;
+    user.online = online;
+    user.last_seen = lastSeen ?? (online ? null : new Date().toISOString());
+    return true;
+  }
+
   /** Fetches the list for the current query; false if the answer was dropped as stale or failed. */
   async refresh() {
     const request = ++this.#request;
@@ -30,9 +49,8 @@ export class People {
     }
     // An older request answering late must not overwrite a newer search.
     if (request !== this.#request) return false;
-    this.list = users;
+    this.list = users.map((user) => this.remember(user));
     this.loaded = true;
-    for (const user of users) this.#known.set(user.id, user);
     return true;
   }
 }

@@ -5,14 +5,20 @@ const MAX_DELAY_MS = 10_000;
 // A connection that lived this long counts as healthy: the next drop starts the backoff over.
 const HEALTHY_AFTER_MS = 5_000;
 
-export function chatSocketUrl(token) {
+// The server closes with this when the token was revoked (logout) or expired.
+export const SESSION_ENDED = 4401;
+
+/** `since`: the highest stream cursor seen, so the server replays only what came after it. */
+export function chatSocketUrl(token, since = null) {
   const protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${protocol}//${location.host}/ws?token=${encodeURIComponent(token)}`;
+  const params = new URLSearchParams({ token });
+  if (since !== null) params.set('since', String(since));
+  return `${protocol}//${location.host}/ws?${params}`;
 }
 
 /**
  * States reported to `onStatus`: 'connecting', 'open', 'waiting' (a retry is scheduled,
- * with `retryAt`), 'stopped'.
+ * with `retryAt`), 'stopped', 'ended' (the server ended the session: sign in again).
  */
 export class ChatSocket {
   #urlFor;
@@ -54,7 +60,18 @@ export class ChatSocket {
     this.#connect();
   }
 
-  stop() {
+  /** Drops the current connection and connects again at once (e.g. it stopped answering). */
+  restart() {
+    if (this.#stopped) return;
+    const ws = this.#ws;
+    this.#ws = null;
+    clearTimeout(this.#timer);
+    this.#timer = null;
+    if (ws && ws.readyState <= WebSocket.OPEN) ws.close(4000, 'no answer');
+    this.#connect();
+  }
+
+  stop(state = 'stopped') {
     this.#stopped = true;
     window.removeEventListener('online', this.#reconnectNow);
     clearTimeout(this.#timer);
@@ -62,7 +79,7 @@ export class ChatSocket {
     const ws = this.#ws;
     this.#ws = null;
     if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000, 'logout');
-    this.#onStatus({ state: 'stopped' });
+    this.#onStatus({ state });
   }
 
   /** Sends one frame; false when the socket is not open (the caller keeps the frame for later). */
@@ -105,9 +122,13 @@ export class ChatSocket {
       this.#onFrame(frame);
     });
 
-    ws.addEventListener('close', () => {
+    ws.addEventListener('close', (event) => {
       if (this.#ws !== ws) return;
       this.#ws = null;
+      if (event.code === SESSION_ENDED) {
+        this.stop('ended');
+        return;
+      }
       if (this.#openedAt && Date.now() - this.#openedAt >= HEALTHY_AFTER_MS) this.#attempt = 0;
       this.#openedAt = 0;
       if (!this.#stopped) this.#scheduleReconnect();

@@ -1,13 +1,17 @@
-//! `GET /messages/{user_id}`: a page of the conversation with one user.
+//! `/messages`: a page of the conversation with one user (`GET /messages/{user_id}`),
+//! sending over REST (`POST /messages/{user_id}`), and editing or deleting one's own
+//! message (`PATCH`/`DELETE /messages/{message_id}`).
 
-use actix_web::web;
+use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::AuthUser;
-use crate::db::{self, messages::Message, Db, MessageId, UserId};
+use crate::db::messages::{Change, Message};
+use crate::db::{self, Db, MessageId, UserId};
 use crate::error::Error;
-use crate::messaging::utc;
+use crate::messaging::Messaging;
+use crate::ws::protocol::utc;
 
 const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 200;
@@ -25,8 +29,13 @@ pub struct MessageView {
     sender_id: UserId,
     recipient_id: UserId,
     content: String,
+    client_id: Option<String>,
     created_at: DateTime<Utc>,
     delivered: bool,
+    delivered_at: Option<DateTime<Utc>>,
+    read_at: Option<DateTime<Utc>>,
+    edited_at: Option<DateTime<Utc>>,
+    deleted_at: Option<DateTime<Utc>>,
 }
 
 impl From<Message> for MessageView {
@@ -36,8 +45,13 @@ impl From<Message> for MessageView {
             sender_id: message.sender_id,
             recipient_id: message.recipient_id,
             content: message.content,
+            client_id: message.client_id,
             created_at: utc(message.created_at),
             delivered: message.delivered_at.is_some(),
+            delivered_at: message.delivered_at.map(utc),
+            read_at: message.read_at.map(utc),
+            edited_at: message.edited_at.map(utc),
+            deleted_at: message.deleted_at.map(utc),
         }
     }
 }
@@ -71,4 +85,61 @@ pub async fn conversation(
     Ok(web::Json(
         messages.into_iter().map(MessageView::from).collect(),
     ))
+}
+
+#[derive(Deserialize)]
+pub struct NewMessage {
+    content: String,
+    client_id: Option<String>,
+}
+
+/// 201 with the stored message; 200 with the original when `client_id` was used
+/// before (nothing new is stored or sent).
+pub async fn send(
+    messaging: web::Data<Messaging>,
+    caller: AuthUser,
+    recipient: web::Path<i64>,
+    body: web::Json<NewMessage>,
+) -> Result<HttpResponse, Error> {
+    let NewMessage { content, client_id } = body.into_inner();
+    let recipient = UserId(recipient.into_inner());
+    let sent = messaging
+        .send(caller.id, None, recipient, &content, client_id)
+        .await?;
+    let mut response = if sent.duplicate {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::Created()
+    };
+    Ok(response.json(MessageView::from(sent.message)))
+}
+
+#[derive(Deserialize)]
+pub struct Edit {
+    content: String,
+}
+
+pub async fn edit(
+    messaging: web::Data<Messaging>,
+    caller: AuthUser,
+    id: web::Path<i64>,
+    body: web::Json<Edit>,
+) -> Result<web::Json<MessageView>, Error> {
+    let change = Change::Edit(body.into_inner().content);
+    let message = messaging
+        .change(caller.id, MessageId(id.into_inner()), change)
+        .await?;
+    Ok(web::Json(message.into()))
+}
+
+/// Leaves a tombstone: the row stays, its content is cleared.
+pub async fn delete(
+    messaging: web::Data<Messaging>,
+    caller: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<MessageView>, Error> {
+    let message = messaging
+        .change(caller.id, MessageId(id.into_inner()), Change::Delete)
+        .await?;
+    Ok(web::Json(message.into()))
 }

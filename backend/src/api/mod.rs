@@ -1,6 +1,9 @@
 //! The REST API: one module per resource, DTOs beside their handlers.
 
+mod conversations;
+mod events;
 mod login;
+mod logout;
 mod messages;
 mod register;
 mod rejections;
@@ -19,9 +22,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .app_data(rejections::path_config())
         .service(resource("/register").route(web::post().to(register::register)))
         .service(resource("/login").route(web::post().to(login::login)))
+        .service(resource("/logout").route(web::post().to(logout::logout)))
         .service(resource("/me").route(web::get().to(users::me)))
         .service(resource("/users").route(web::get().to(users::list_users)))
-        .service(resource("/messages/{user_id}").route(web::get().to(messages::conversation)))
+        .service(resource("/conversations").route(web::get().to(conversations::list_conversations)))
+        .service(resource("/events").route(web::get().to(events::events)))
+        // `{id}` is a user for GET and POST (the conversation), a message for
+        // PATCH and DELETE.
+        .service(
+            resource("/messages/{id}")
+                .route(web::get().to(messages::conversation))
+                .route(web::post().to(messages::send))
+                .route(web::patch().to(messages::edit))
+                .route(web::delete().to(messages::delete)),
+        )
         .service(resource("/ws").route(web::get().to(crate::ws::connect)));
 }
 

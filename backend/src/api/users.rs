@@ -1,12 +1,14 @@
 //! `GET /me` and `GET /users`.
 
 use actix_web::web;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::AuthUser;
 use crate::db::{self, users::Profile, Db, UserId};
 use crate::error::Error;
 use crate::ws::hub::Hub;
+use crate::ws::protocol::utc;
 
 #[derive(Serialize)]
 pub struct UserView {
@@ -23,11 +25,26 @@ impl From<Profile> for UserView {
     }
 }
 
+/// A user with their presence: `last_seen` is when their last socket closed, and
+/// is left out (null) while they are online.
 #[derive(Serialize)]
 pub struct Contact {
     id: UserId,
     username: String,
     online: bool,
+    last_seen: Option<DateTime<Utc>>,
+}
+
+impl Contact {
+    pub fn new(profile: Profile, hub: &Hub) -> Self {
+        let online = hub.is_online(profile.id);
+        Self {
+            id: profile.id,
+            username: profile.username,
+            online,
+            last_seen: profile.last_seen_at.filter(|_| !online).map(utc),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -57,11 +74,7 @@ pub async fn list_users(
     Ok(web::Json(
         users
             .into_iter()
-            .map(|user| Contact {
-                online: hub.is_online(user.id),
-                id: user.id,
-                username: user.username,
-            })
+            .map(|user| Contact::new(user, &hub))
             .collect(),
     ))
 }

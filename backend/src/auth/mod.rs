@@ -1,12 +1,14 @@
-//! Who is calling: credentials, password hashing, access tokens and the extractor
-//! that turns a bearer token into an [`AuthUser`].
+//! Who is calling: credentials, password hashing, access tokens, their revocation,
+//! and the extractor that turns a bearer token into an [`AuthUser`].
 
 mod credentials;
 mod extractor;
 mod password;
+mod revocations;
 mod token;
 
 pub use credentials::{Password, Username};
-pub use extractor::AuthUser;
+pub use extractor::{authenticate, AuthUser};
 pub use password::Passwords;
-pub use token::Tokens;
+pub use revocations::Revocations;
+pub use token::{random_hex, Tokens};

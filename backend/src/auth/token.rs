@@ -22,8 +22,19 @@ pub struct Tokens {
 struct Claims {
     sub: String,
     aud: String,
+    /// The token's own id, so that logout can revoke just this token.
+    jti: String,
     iat: u64,
     exp: u64,
+}
+
+/// What a valid token says.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub user: UserId,
+    pub token_id: String,
+    /// Seconds since the Unix epoch.
+    pub expires_at: u64,
 }
 
 impl Tokens {
@@ -31,7 +42,7 @@ impl Tokens {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
         validation.set_audience(&[&audience]);
-        validation.set_required_spec_claims(&["exp", "sub", "aud"]);
+        validation.set_required_spec_claims(&["exp", "sub", "aud", "jti"]);
         Self {
             audience,
             encoding: EncodingKey::from_secret(secret),
@@ -50,6 +61,7 @@ impl Tokens {
         let claims = Claims {
             sub: user.to_string(),
             aud: self.audience.clone(),
+            jti: random_hex(16),
             iat: now,
             exp: now.saturating_add(self.ttl.as_secs()),
         };
@@ -59,15 +71,28 @@ impl Tokens {
         })
     }
 
-    pub fn verify(&self, token: &str) -> Result<UserId, Error> {
-        let data = decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| Error::InvalidToken)?;
-        data.claims
-            .sub
-            .parse()
-            .map(UserId)
-            .map_err(|_| Error::InvalidToken)
+    pub fn verify(&self, token: &str) -> Result<Verified, Error> {
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| Error::InvalidToken)?
+            .claims;
+        Ok(Verified {
+            user: claims
+                .sub
+                .parse()
+                .map(UserId)
+                .map_err(|_| Error::InvalidToken)?,
+            token_id: claims.jti,
+            expires_at: claims.exp,
+        })
     }
+}
+
+/// `bytes` random bytes, hex-encoded.
+pub fn random_hex(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut buffer = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buffer);
+    buffer.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -79,7 +104,7 @@ mod tests {
         let minute = Duration::from_secs(60);
         let tokens = Tokens::new(b"first secret", "db-1".into(), minute);
         let token = tokens.issue(UserId(42)).expect("sign");
-        assert_eq!(tokens.verify(&token).expect("verify"), UserId(42));
+        assert_eq!(tokens.verify(&token).expect("verify").user, UserId(42));
 
         let other_key = Tokens::new(b"other secret", "db-1".into(), minute);
         assert!(other_key.verify(&token).is_err());

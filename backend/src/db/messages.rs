@@ -1,48 +1,245 @@
-//! The `messages` table: direct messages, each with its delivery state.
+//! The `messages` table: one stream of rows ordered by id. A row is a direct
+//! message, or an edit or delete event about an earlier one; a client that saw the
+//! stream up to some id can resume from there.
+
+use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
+use diesel::dsl::{count_star, max};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection, RunQueryDsl};
 
 use super::schema::messages;
-use super::{db_run, Db, MessageId, Result, UserId};
+use super::{db_run, Db, Kind, MessageId, Result, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = messages)]
 pub struct Message {
     pub id: MessageId,
+    pub kind: Kind,
+    pub target_id: Option<MessageId>,
     pub sender_id: UserId,
     pub recipient_id: UserId,
     pub content: String,
+    pub client_id: Option<String>,
     pub created_at: NaiveDateTime,
     pub delivered_at: Option<NaiveDateTime>,
+    pub read_at: Option<NaiveDateTime>,
+    pub edited_at: Option<NaiveDateTime>,
+    pub deleted_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = messages)]
-pub struct NewMessage<'a> {
-    pub sender_id: UserId,
-    pub recipient_id: UserId,
-    pub content: &'a str,
-    pub created_at: NaiveDateTime,
+#[diesel(table_name = messages, treat_none_as_default_value = false)]
+struct NewRow<'a> {
+    kind: Kind,
+    target_id: Option<MessageId>,
+    sender_id: UserId,
+    recipient_id: UserId,
+    content: &'a str,
+    client_id: Option<&'a str>,
+    created_at: NaiveDateTime,
 }
 
-/// Stores a message, undelivered; returns the stored row, committed. `None` when the
-/// sender or recipient does not exist.
-pub async fn insert(db: &Db, new: NewMessage<'_>) -> Result<Option<Message>> {
-    let inserted = db_run!(db, |conn| {
-        diesel::insert_into(messages::table)
-            .values(&new)
-            .returning(Message::as_returning())
-            .get_result(conn)
-            .await
-    });
-    match inserted {
-        Ok(message) => Ok(Some(message)),
-        Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => Ok(None),
-        Err(e) => Err(e.into()),
+/// One change to the stream, stored by [`write_batch`].
+#[derive(Debug, Clone)]
+pub enum Write {
+    Send {
+        sender: UserId,
+        recipient: UserId,
+        content: String,
+        client_id: Option<String>,
+        at: NaiveDateTime,
+    },
+    Change {
+        editor: UserId,
+        message: MessageId,
+        change: Change,
+        at: NaiveDateTime,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum Change {
+    Edit(String),
+    Delete,
+}
+
+/// What became of a [`Write`].
+#[derive(Debug)]
+pub enum Written {
+    /// Stored; or, when `duplicate`, found already stored under the same client_id.
+    Sent {
+        message: Message,
+        duplicate: bool,
+    },
+    /// The message now reads as `message`; `event` is the edit or delete row.
+    Changed {
+        message: Message,
+        event: Message,
+    },
+    /// Deleting what was already deleted changes nothing.
+    Unchanged(Message),
+    Refused(Refusal),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No such message in the caller's conversations.
+    NotFound,
+    /// Only the sender may change a message.
+    NotSender,
+    /// A deleted message cannot be edited.
+    Deleted,
+}
+
+/// Stores `writes` in one transaction, in order; each row gets a stream position
+/// above every earlier one. Recipients must exist (see `users::existing`).
+pub async fn write_batch(db: &Db, writes: &[Write]) -> Result<Vec<Written>> {
+    Ok(db_run!(db, |conn| {
+        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+            {
+                let mut written = Vec::with_capacity(writes.len());
+                for write in writes {
+                    written.push(match write {
+                        Write::Send {
+                            sender,
+                            recipient,
+                            content,
+                            client_id,
+                            at,
+                        } => {
+                            let row = NewRow {
+                                kind: Kind::Message,
+                                target_id: None,
+                                sender_id: *sender,
+                                recipient_id: *recipient,
+                                content,
+                                client_id: client_id.as_deref(),
+                                created_at: *at,
+                            };
+                            let inserted = diesel::insert_into(messages::table)
+                                .values(&row)
+                                .on_conflict_do_nothing()
+                                .returning(Message::as_returning())
+                                .get_result(conn)
+                                .await
+                                .optional()?;
+                            match inserted {
+                                Some(message) => Written::Sent {
+                                    message,
+                                    duplicate: false,
+                                },
+                                // Only the (sender, client_id) key can conflict.
+                                None => Written::Sent {
+                                    message: messages::table
+                                        .filter(messages::sender_id.eq(sender))
+                                        .filter(messages::client_id.eq(client_id))
+                                        .select(Message::as_select())
+                                        .first(conn)
+                                        .await?,
+                                    duplicate: true,
+                                },
+                            }
+                        }
+                        Write::Change {
+                            editor,
+                            message,
+                            change,
+                            at,
+                        } => {
+                            let (kind, content, edited_at, deleted_at) = match change {
+                                Change::Edit(content) => {
+                                    (Kind::Edit, content.as_str(), Some(*at), None)
+                                }
+                                Change::Delete => (Kind::Delete, "", None, Some(*at)),
+                            };
+                            // Writing first, not reading, keeps SQLite from having to
+                            // upgrade a read lock inside the transaction.
+                            let updated = diesel::update(messages::table)
+                                .filter(messages::id.eq(message))
+                                .filter(messages::kind.eq(Kind::Message))
+                                .filter(messages::sender_id.eq(editor))
+                                .filter(messages::deleted_at.is_null())
+                                .set((
+                                    messages::content.eq(content),
+                                    messages::edited_at.eq(edited_at),
+                                    messages::deleted_at.eq(deleted_at),
+                                ))
+                                .returning(Message::as_returning())
+                                .get_result(conn)
+                                .await
+                                .optional()?;
+                            match updated {
+                                Some(message) => {
+                                    let event = NewRow {
+                                        kind,
+                                        target_id: Some(message.id),
+                                        sender_id: message.sender_id,
+                                        recipient_id: message.recipient_id,
+                                        content,
+                                        client_id: None,
+                                        created_at: *at,
+                                    };
+                                    let event = diesel::insert_into(messages::table)
+                                        .values(&event)
+                                        .returning(Message::as_returning())
+                                        .get_result(conn)
+                                        .await?;
+                                    Written::Changed { message, event }
+                                }
+                                None => {
+                                    let current = messages::table
+                                        .find(message)
+                                        .filter(messages::kind.eq(Kind::Message))
+                                        .select(Message::as_select())
+                                        .first(conn)
+                                        .await
+                                        .optional()?;
+                                    unchangeable(current, *editor, change)
+                                }
+                            }
+                        }
+                    });
+                }
+                Ok(written)
+            }
+        })
+        .await
+    })?)
+}
+
+/// Why a change matched no row.
+fn unchangeable(current: Option<Message>, editor: UserId, change: &Change) -> Written {
+    match current {
+        Some(message) if message.sender_id == editor => match change {
+            Change::Delete => Written::Unchanged(message),
+            Change::Edit(_) => Written::Refused(Refusal::Deleted),
+        },
+        Some(message) if message.recipient_id == editor => Written::Refused(Refusal::NotSender),
+        _ => Written::Refused(Refusal::NotFound),
     }
+}
+
+pub async fn find(db: &Db, id: MessageId) -> Result<Option<Message>> {
+    Ok(db_run!(db, |conn| {
+        messages::table
+            .find(id)
+            .select(Message::as_select())
+            .first(conn)
+            .await
+            .optional()
+    })?)
+}
+
+pub async fn find_many(db: &Db, ids: &[MessageId]) -> Result<Vec<Message>> {
+    Ok(db_run!(db, |conn| {
+        messages::table
+            .filter(messages::id.eq_any(ids))
+            .select(Message::as_select())
+            .load(conn)
+            .await
+    })?)
 }
 
 /// Up to `limit` messages between `a` and `b` older than `before`, oldest first.
@@ -63,6 +260,7 @@ pub async fn page_conversation(
             messages::table
                 .filter(messages::sender_id.eq(sender))
                 .filter(messages::recipient_id.eq(recipient))
+                .filter(messages::kind.eq(Kind::Message))
                 .filter(messages::id.lt(before))
                 .order(messages::id.desc())
                 .limit(limit)
@@ -77,6 +275,58 @@ pub async fn page_conversation(
     Ok(page)
 }
 
+/// The next `limit` rows of `user`'s stream (sent or received, any kind) after
+/// `after`, in order: two index range scans, merged.
+pub async fn stream_for(
+    db: &Db,
+    user: UserId,
+    after: MessageId,
+    limit: i64,
+) -> Result<Vec<Message>> {
+    let mut rows = db_run!(db, |conn| {
+        messages::table
+            .filter(messages::recipient_id.eq(user))
+            .filter(messages::id.gt(after))
+            .order(messages::id.asc())
+            .limit(limit)
+            .select(Message::as_select())
+            .load(conn)
+            .await
+    })?;
+    rows.extend(db_run!(db, |conn| {
+        messages::table
+            .filter(messages::sender_id.eq(user))
+            .filter(messages::id.gt(after))
+            .order(messages::id.asc())
+            .limit(limit)
+            .select(Message::as_select())
+            .load(conn)
+            .await
+    })?);
+    rows.sort_unstable_by_key(|m| m.id);
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(rows)
+}
+
+/// The newest stream position involving `user` (0 when there is none).
+pub async fn latest_position(db: &Db, user: UserId) -> Result<MessageId> {
+    let received: Option<MessageId> = db_run!(db, |conn| {
+        messages::table
+            .filter(messages::recipient_id.eq(user))
+            .select(max(messages::id))
+            .first(conn)
+            .await
+    })?;
+    let sent: Option<MessageId> = db_run!(db, |conn| {
+        messages::table
+            .filter(messages::sender_id.eq(user))
+            .select(max(messages::id))
+            .first(conn)
+            .await
+    })?;
+    Ok(received.max(sent).unwrap_or(MessageId(0)))
+}
+
 /// The next `limit` messages to `recipient` not yet written to any of their sockets,
 /// in id order, after `after` (read through `messages_undelivered_idx`).
 pub async fn undelivered_for(
@@ -89,6 +339,7 @@ pub async fn undelivered_for(
         messages::table
             .filter(messages::recipient_id.eq(recipient))
             .filter(messages::delivered_at.is_null())
+            .filter(messages::kind.eq(Kind::Message))
             .filter(messages::id.gt(after))
             .order(messages::id.asc())
             .limit(limit)
@@ -98,19 +349,99 @@ pub async fn undelivered_for(
     })?)
 }
 
-/// Records that these messages reached one of their recipient's sockets. The first
-/// delivery time is kept.
-pub async fn mark_delivered(db: &Db, ids: &[MessageId], at: NaiveDateTime) -> Result<()> {
+/// Records that these messages reached one of their recipient's sockets; returns
+/// the ones that were not delivered before, with their senders.
+pub async fn mark_delivered(
+    db: &Db,
+    ids: &[MessageId],
+    at: NaiveDateTime,
+) -> Result<Vec<(MessageId, UserId)>> {
     if ids.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
-    db_run!(db, |conn| {
+    Ok(db_run!(db, |conn| {
         diesel::update(messages::table)
             .filter(messages::id.eq_any(ids))
             .filter(messages::delivered_at.is_null())
             .set(messages::delivered_at.eq(at))
+            .returning((messages::id, messages::sender_id))
+            .load(conn)
+            .await
+    })?)
+}
+
+/// Marks everything `reader` received from `peer` up to `up_to` as read (and so
+/// delivered). Returns how many messages were newly read: markers only move forward.
+pub async fn mark_read(
+    db: &Db,
+    reader: UserId,
+    peer: UserId,
+    up_to: MessageId,
+    at: NaiveDateTime,
+) -> Result<usize> {
+    Ok(db_run!(db, |conn| {
+        diesel::update(messages::table)
+            .filter(messages::recipient_id.eq(reader))
+            .filter(messages::sender_id.eq(peer))
+            .filter(messages::kind.eq(Kind::Message))
+            .filter(messages::read_at.is_null())
+            .filter(messages::id.le(up_to))
+            .set((
+                messages::read_at.eq(at),
+                messages::delivered_at.eq(diesel::dsl::sql::<
+                    diesel::sql_types::Nullable<diesel::sql_types::Timestamp>,
+                >("COALESCE(delivered_at, read_at)")),
+            ))
             .execute(conn)
             .await
+    })?)
+}
+
+/// Everyone `user` has exchanged messages with, and the newest message with each,
+/// most recent first.
+pub async fn conversation_heads(db: &Db, user: UserId) -> Result<Vec<(UserId, MessageId)>> {
+    let sent: Vec<(UserId, Option<MessageId>)> = db_run!(db, |conn| {
+        messages::table
+            .filter(messages::sender_id.eq(user))
+            .filter(messages::kind.eq(Kind::Message))
+            .group_by(messages::recipient_id)
+            .select((messages::recipient_id, max(messages::id)))
+            .load(conn)
+            .await
     })?;
-    Ok(())
+    let received: Vec<(UserId, Option<MessageId>)> = db_run!(db, |conn| {
+        messages::table
+            .filter(messages::recipient_id.eq(user))
+            .filter(messages::kind.eq(Kind::Message))
+            .group_by(messages::sender_id)
+            .select((messages::sender_id, max(messages::id)))
+            .load(conn)
+            .await
+    })?;
+    let mut heads: HashMap<UserId, MessageId> = HashMap::new();
+    for (peer, last) in sent.into_iter().chain(received) {
+        if let Some(last) = last {
+            let head = heads.entry(peer).or_insert(last);
+            *head = (*head).max(last);
+        }
+    }
+    let mut heads: Vec<_> = heads.into_iter().collect();
+    heads.sort_unstable_by_key(|(_, last)| std::cmp::Reverse(*last));
+    Ok(heads)
+}
+
+/// Unread messages to `user`, per sender (through `messages_unread_idx`).
+pub async fn unread_counts(db: &Db, user: UserId) -> Result<HashMap<UserId, i64>> {
+    let counts: Vec<(UserId, i64)> = db_run!(db, |conn| {
+        messages::table
+            .filter(messages::recipient_id.eq(user))
+            .filter(messages::kind.eq(Kind::Message))
+            .filter(messages::read_at.is_null())
+            .filter(messages::deleted_at.is_null())
+            .group_by(messages::sender_id)
+            .select((messages::sender_id, count_star()))
+            .load(conn)
+            .await
+    })?;
+    Ok(counts.into_iter().collect())
 }

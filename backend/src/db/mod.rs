@@ -4,7 +4,9 @@
 //! type-checks it against PostgreSQL and SQLite alike (the Vaultwarden approach).
 
 mod ids;
+mod kind;
 pub mod messages;
+pub mod revoked_tokens;
 mod schema;
 pub mod secrets;
 pub mod users;
@@ -23,6 +25,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use futures_util::FutureExt;
 
 pub use ids::{MessageId, UserId};
+pub use kind::Kind;
 
 type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 

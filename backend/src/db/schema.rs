@@ -7,6 +7,7 @@ diesel::table! {
         username -> Text,
         password_hash -> Text,
         created_at -> Timestamp,
+        last_seen_at -> Nullable<Timestamp>,
     }
 }
 
@@ -18,6 +19,12 @@ diesel::table! {
         content -> Text,
         created_at -> Timestamp,
         delivered_at -> Nullable<Timestamp>,
+        kind -> Text,
+        target_id -> Nullable<BigInt>,
+        client_id -> Nullable<Text>,
+        read_at -> Nullable<Timestamp>,
+        edited_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
     }
 }
 
@@ -25,6 +32,13 @@ diesel::table! {
     server_secrets (name) {
         name -> Text,
         value -> Text,
+    }
+}
+
+diesel::table! {
+    revoked_tokens (token_id) {
+        token_id -> Text,
+        expires_at -> Timestamp,
     }
 }
 

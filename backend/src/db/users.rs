@@ -1,5 +1,7 @@
 //! The `users` table.
 
+use std::collections::HashSet;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -15,6 +17,7 @@ pub struct User {
     pub username: String,
     pub password_hash: String,
     pub created_at: NaiveDateTime,
+    pub last_seen_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -31,6 +34,8 @@ pub struct NewUser<'a> {
 pub struct Profile {
     pub id: UserId,
     pub username: String,
+    /// When their last socket closed.
+    pub last_seen_at: Option<NaiveDateTime>,
 }
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
@@ -73,6 +78,39 @@ pub async fn find_profile(db: &Db, id: UserId) -> Result<Option<Profile>> {
             .await
             .optional()
     })?)
+}
+
+/// The profiles of `ids` that exist.
+pub async fn find_profiles(db: &Db, ids: &[UserId]) -> Result<Vec<Profile>> {
+    Ok(db_run!(db, |conn| {
+        users::table
+            .filter(users::id.eq_any(ids))
+            .select(Profile::as_select())
+            .load(conn)
+            .await
+    })?)
+}
+
+/// Which of `ids` are users.
+pub async fn existing(db: &Db, ids: &[UserId]) -> Result<HashSet<UserId>> {
+    let found: Vec<UserId> = db_run!(db, |conn| {
+        users::table
+            .filter(users::id.eq_any(ids))
+            .select(users::id)
+            .load(conn)
+            .await
+    })?;
+    Ok(found.into_iter().collect())
+}
+
+pub async fn set_last_seen(db: &Db, id: UserId, at: NaiveDateTime) -> Result<()> {
+    db_run!(db, |conn| {
+        diesel::update(users::table.find(id))
+            .set(users::last_seen_at.eq(at))
+            .execute(conn)
+            .await
+    })?;
+    Ok(())
 }
 
 /// Everyone but `viewer`, ordered by name ignoring case, optionally only names

@@ -17,18 +17,27 @@ pub const MAILBOX_CAPACITY: usize = 256;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ConnectionId(u64);
 
-/// A message on its way to one socket. The frame is serialised once and shared by
-/// every socket it goes to.
+/// What a socket's task is handed. Frames are serialised once and shared by every
+/// socket they go to.
 #[derive(Debug, Clone)]
-pub struct Delivery {
-    pub message_id: MessageId,
-    pub recipient_id: UserId,
-    pub frame: ByteString,
+pub enum Outbound {
+    /// A row of the stream at position `cursor`. `delivers` names the recipient
+    /// for whom writing it counts as delivery (for messages).
+    Stream {
+        cursor: MessageId,
+        delivers: Option<UserId>,
+        frame: ByteString,
+    },
+    /// Anything not in the stream: receipts, typing, presence.
+    Notice(ByteString),
+    /// The token this socket was opened with was revoked.
+    Revoked,
 }
 
 struct Connection {
     id: ConnectionId,
-    mailbox: mpsc::Sender<Delivery>,
+    token_id: String,
+    mailbox: mpsc::Sender<Outbound>,
 }
 
 #[derive(Default)]
@@ -37,36 +46,56 @@ pub struct Hub {
     next_id: AtomicU64,
 }
 
+/// A newly registered socket.
+pub struct Registration {
+    pub id: ConnectionId,
+    pub inbox: mpsc::Receiver<Outbound>,
+    /// It is the user's only socket: they just came online.
+    pub came_online: bool,
+}
+
 impl Hub {
     /// Adds a socket for `user`; it receives what is routed to `user` from now on.
-    pub fn register(&self, user: UserId) -> (ConnectionId, mpsc::Receiver<Delivery>) {
+    pub fn register(&self, user: UserId, token_id: &str) -> Registration {
         let id = ConnectionId(self.next_id.fetch_add(1, Ordering::Relaxed));
         let (mailbox, inbox) = mpsc::channel(MAILBOX_CAPACITY);
-        self.lock()
-            .entry(user)
-            .or_default()
-            .push(Connection { id, mailbox });
-        (id, inbox)
+        let mut connections = self.lock();
+        let sockets = connections.entry(user).or_default();
+        sockets.push(Connection {
+            id,
+            token_id: token_id.to_owned(),
+            mailbox,
+        });
+        Registration {
+            id,
+            inbox,
+            came_online: sockets.len() == 1,
+        }
     }
 
-    pub fn unregister(&self, user: UserId, id: ConnectionId) {
+    /// Removes a socket; true when it was the user's last one.
+    pub fn unregister(&self, user: UserId, id: ConnectionId) -> bool {
         let mut connections = self.lock();
-        if let Some(sockets) = connections.get_mut(&user) {
-            sockets.retain(|c| c.id != id);
-            if sockets.is_empty() {
-                connections.remove(&user);
-            }
+        let Some(sockets) = connections.get_mut(&user) else {
+            return false;
+        };
+        let before = sockets.len();
+        sockets.retain(|c| c.id != id);
+        let removed = sockets.len() < before;
+        if sockets.is_empty() {
+            connections.remove(&user);
         }
+        removed && !connections.contains_key(&user)
     }
 
     pub fn is_online(&self, user: UserId) -> bool {
         self.lock().contains_key(&user)
     }
 
-    /// Hands `delivery` to every socket of `user` except `skip`; returns how many
-    /// took it. A socket whose mailbox is full is dropped from the hub: its session
+    /// Hands `outbound` to every socket of `user` except `skip`; returns how many
+    /// took it. A socket whose mailbox is full is dropped from the hub: its task
     /// sees its mailbox close and disconnects the client.
-    pub fn route(&self, user: UserId, skip: Option<ConnectionId>, delivery: &Delivery) -> usize {
+    pub fn route(&self, user: UserId, skip: Option<ConnectionId>, outbound: &Outbound) -> usize {
         let mut connections = self.lock();
         let Some(sockets) = connections.get_mut(&user) else {
             return 0;
@@ -76,7 +105,7 @@ impl Hub {
             if Some(socket.id) == skip {
                 return true;
             }
-            match socket.mailbox.try_send(delivery.clone()) {
+            match socket.mailbox.try_send(outbound.clone()) {
                 Ok(()) => {
                     reached += 1;
                     true
@@ -97,6 +126,17 @@ impl Hub {
         reached
     }
 
+    /// Tells every socket opened with `token_id` that its token is revoked.
+    pub fn revoke(&self, user: UserId, token_id: &str) {
+        let connections = self.lock();
+        for socket in connections.get(&user).into_iter().flatten() {
+            if socket.token_id == token_id {
+                // A full mailbox means the socket is being dropped anyway.
+                let _ = socket.mailbox.try_send(Outbound::Revoked);
+            }
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<UserId, Vec<Connection>>> {
         // The map stays consistent even if a holder panicked: every update is one call.
         self.connections
@@ -105,13 +145,9 @@ impl Hub {
     }
 }
 
-impl Delivery {
-    pub fn new(message_id: MessageId, recipient_id: UserId, json: String) -> Self {
-        Self {
-            message_id,
-            recipient_id,
-            frame: ByteString::from(json),
-        }
+impl Outbound {
+    pub fn notice(json: String) -> Self {
+        Self::Notice(ByteString::from(json))
     }
 }
 
@@ -119,36 +155,37 @@ impl Delivery {
 mod tests {
     use super::*;
 
-    fn delivery() -> Delivery {
-        Delivery::new(MessageId(1), UserId(2), "{}".into())
+    fn notice() -> Outbound {
+        Outbound::notice("{}".into())
     }
 
     #[test]
     fn routes_to_every_socket_but_the_skipped_one() {
         let hub = Hub::default();
-        let (first, mut first_inbox) = hub.register(UserId(2));
-        let (_, mut second_inbox) = hub.register(UserId(2));
-        assert_eq!(hub.route(UserId(2), Some(first), &delivery()), 1);
-        assert!(first_inbox.try_recv().is_err());
-        assert!(second_inbox.try_recv().is_ok());
-        assert_eq!(hub.route(UserId(3), None, &delivery()), 0);
+        let mut first = hub.register(UserId(2), "t1");
+        let mut second = hub.register(UserId(2), "t2");
+        assert!(first.came_online && !second.came_online);
+        assert_eq!(hub.route(UserId(2), Some(first.id), &notice()), 1);
+        assert!(first.inbox.try_recv().is_err());
+        assert!(second.inbox.try_recv().is_ok());
+        assert_eq!(hub.route(UserId(3), None, &notice()), 0);
     }
 
     #[test]
     fn a_full_mailbox_disconnects_its_socket() {
         let hub = Hub::default();
-        let (_, mut inbox) = hub.register(UserId(2));
+        let mut socket = hub.register(UserId(2), "t");
         for _ in 0..MAILBOX_CAPACITY {
-            assert_eq!(hub.route(UserId(2), None, &delivery()), 1);
+            assert_eq!(hub.route(UserId(2), None, &notice()), 1);
         }
-        assert_eq!(hub.route(UserId(2), None, &delivery()), 0);
+        assert_eq!(hub.route(UserId(2), None, &notice()), 0);
         assert!(!hub.is_online(UserId(2)));
-        // The session drains what was queued, then sees the mailbox closed.
+        // The task drains what was queued, then sees the mailbox closed.
         for _ in 0..MAILBOX_CAPACITY {
-            assert!(inbox.try_recv().is_ok());
+            assert!(socket.inbox.try_recv().is_ok());
         }
         assert!(matches!(
-            inbox.try_recv(),
+            socket.inbox.try_recv(),
             Err(mpsc::error::TryRecvError::Disconnected)
         ));
     }
@@ -156,11 +193,22 @@ mod tests {
     #[test]
     fn unregistering_the_last_socket_takes_the_user_offline() {
         let hub = Hub::default();
-        let (a, _inbox_a) = hub.register(UserId(2));
-        let (b, _inbox_b) = hub.register(UserId(2));
-        hub.unregister(UserId(2), a);
+        let a = hub.register(UserId(2), "t");
+        let b = hub.register(UserId(2), "t");
+        assert!(!hub.unregister(UserId(2), a.id));
         assert!(hub.is_online(UserId(2)));
-        hub.unregister(UserId(2), b);
+        assert!(hub.unregister(UserId(2), b.id));
         assert!(!hub.is_online(UserId(2)));
+        assert!(!hub.unregister(UserId(2), b.id));
+    }
+
+    #[test]
+    fn revoking_a_token_reaches_only_its_sockets() {
+        let hub = Hub::default();
+        let mut phone = hub.register(UserId(2), "phone");
+        let mut laptop = hub.register(UserId(2), "laptop");
+        hub.revoke(UserId(2), "phone");
+        assert!(matches!(phone.inbox.try_recv(), Ok(Outbound::Revoked)));
+        assert!(laptop.inbox.try_recv().is_err());
     }
 }

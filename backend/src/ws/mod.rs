@@ -1,21 +1,30 @@
-//! The WebSocket endpoint: `/ws?token=<JWT>`.
+//! The WebSocket endpoint: `/ws?token=<JWT>[&since=<cursor>]`.
 
 pub mod hub;
 pub mod protocol;
 mod session;
+pub mod typing;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use tokio::time::Instant;
 
-use crate::auth::Tokens;
-use crate::db::{self, Db};
+use crate::auth::authenticate;
+use crate::db::{self, Db, MessageId};
 use crate::error::Error;
+use crate::messaging::Messaging;
 use hub::Hub;
+pub use session::TOKEN_ENDED;
 use session::{Session, HARD_FRAME_LIMIT};
+use typing::Typing;
 
 #[derive(Deserialize)]
 pub struct Connect {
     token: Option<String>,
+    /// Replay the stream after this position before going live.
+    since: Option<i64>,
 }
 
 /// Checks the token before the upgrade (401 otherwise), registers the socket, and
@@ -26,12 +35,21 @@ pub async fn connect(
     query: web::Query<Connect>,
     db: web::Data<Db>,
     hub: web::Data<Hub>,
-    tokens: web::Data<Tokens>,
+    messaging: web::Data<Messaging>,
+    typing: web::Data<Typing>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let token = query.token.as_deref().ok_or(Error::MissingToken)?;
-    let user = tokens.verify(token)?;
-    // A token can outlive its user's row (a database reset with a fixed JWT_SECRET).
-    if db::users::find_profile(&db, user)
+    let caller = authenticate(&req, token)?;
+    let since = match query.since {
+        Some(since) if since < 0 => {
+            return Err(
+                Error::validation("since", "since must be a stream position (0 or more)").into(),
+            )
+        }
+        since => since.map(MessageId),
+    };
+    // A token can outlive its user's row.
+    if db::users::find_profile(&db, caller.id)
         .await
         .map_err(Error::from)?
         .is_none()
@@ -44,14 +62,26 @@ pub async fn connect(
         .max_frame_size(HARD_FRAME_LIMIT)
         .aggregate_continuations()
         .max_continuation_size(HARD_FRAME_LIMIT);
-    let (connection, inbox) = hub.register(user);
+    let registration = hub.register(caller.id, &caller.token_id);
     let session = Session {
         db: db.get_ref().clone(),
         hub: hub.clone(),
-        user,
-        connection,
+        messaging,
+        typing: typing.clone(),
+        user: caller.id,
+        connection: registration.id,
+        token_expiry: instant_of(caller.expires_at),
         socket,
     };
-    actix_web::rt::spawn(session.run(frames, inbox));
+    actix_web::rt::spawn(session.run(frames, registration.inbox, since, registration.came_online));
     Ok(response)
+}
+
+/// The monotonic instant of a Unix time in seconds.
+fn instant_of(unix_seconds: u64) -> Instant {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let left = Duration::from_secs(unix_seconds).saturating_sub(now);
+    Instant::now() + left
 }

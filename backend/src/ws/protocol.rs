@@ -1,11 +1,11 @@
 //! The WebSocket frames, both directions. Every frame is a JSON text frame with a
 //! `type`; see docs/protocol.md.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::db::{MessageId, UserId};
+use crate::db::{messages::Message, Kind, MessageId, UserId};
 
 /// What a client may send.
 #[derive(Debug, Deserialize)]
@@ -18,36 +18,135 @@ pub enum ClientFrame {
         #[serde(default)]
         client_id: Option<String>,
     },
+    /// "I have read everything from `peer_id` up to `up_to`."
+    Read { peer_id: UserId, up_to: MessageId },
+    /// "I am typing to `recipient_id`": renew every few seconds while typing.
+    Typing { recipient_id: UserId },
 }
 
 /// What the server sends.
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame<'a> {
+    /// Catch-up is over: everything up to `cursor` has been sent.
+    Ready { cursor: MessageId },
     /// The message is stored; `delivered` tells whether it already reached one of
-    /// the recipient's sockets.
+    /// the recipient's sockets; `duplicate` that it was stored before, under the
+    /// same client_id.
     Ack {
         message_id: MessageId,
         client_id: Option<&'a str>,
         created_at: DateTime<Utc>,
         delivered: bool,
+        duplicate: bool,
     },
+    /// A message, as it reads now. `cursor` is its stream position (its id).
     Message {
+        cursor: MessageId,
         id: MessageId,
         sender_id: UserId,
         recipient_id: UserId,
         content: &'a str,
+        client_id: Option<&'a str>,
         created_at: DateTime<Utc>,
+        edited_at: Option<DateTime<Utc>>,
+        deleted_at: Option<DateTime<Utc>>,
+    },
+    Edited {
+        cursor: MessageId,
+        message_id: MessageId,
+        sender_id: UserId,
+        recipient_id: UserId,
+        content: &'a str,
+        edited_at: DateTime<Utc>,
+    },
+    Deleted {
+        cursor: MessageId,
+        message_id: MessageId,
+        sender_id: UserId,
+        recipient_id: UserId,
+        deleted_at: DateTime<Utc>,
+    },
+    /// These messages of yours reached a socket of their recipient.
+    Delivered {
+        message_ids: &'a [MessageId],
+        at: DateTime<Utc>,
+    },
+    /// `reader_id` has read everything `peer_id` sent them up to `up_to`.
+    Read {
+        reader_id: UserId,
+        peer_id: UserId,
+        up_to: MessageId,
+        at: DateTime<Utc>,
+    },
+    Typing {
+        user_id: UserId,
+        typing: bool,
+        expires_at: Option<DateTime<Utc>>,
+    },
+    Presence {
+        user_id: UserId,
+        online: bool,
+        last_seen: Option<DateTime<Utc>>,
     },
     /// A frame was refused; nothing was stored. The socket stays open.
     Error {
         code: &'a str,
         message: &'a str,
         client_id: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
     },
 }
 
-impl ServerFrame<'_> {
+pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
+    at.and_utc()
+}
+
+impl<'a> ServerFrame<'a> {
+    /// The stream frame for a row: the message as it reads now, or the edit or
+    /// delete event.
+    pub fn stream(row: &'a Message) -> Self {
+        let target = row.target_id.unwrap_or(row.id);
+        match row.kind {
+            Kind::Message => Self::Message {
+                cursor: row.id,
+                id: row.id,
+                sender_id: row.sender_id,
+                recipient_id: row.recipient_id,
+                content: &row.content,
+                client_id: row.client_id.as_deref(),
+                created_at: utc(row.created_at),
+                edited_at: row.edited_at.map(utc),
+                deleted_at: row.deleted_at.map(utc),
+            },
+            Kind::Edit => Self::Edited {
+                cursor: row.id,
+                message_id: target,
+                sender_id: row.sender_id,
+                recipient_id: row.recipient_id,
+                content: &row.content,
+                edited_at: utc(row.created_at),
+            },
+            Kind::Delete => Self::Deleted {
+                cursor: row.id,
+                message_id: target,
+                sender_id: row.sender_id,
+                recipient_id: row.recipient_id,
+                deleted_at: utc(row.created_at),
+            },
+        }
+    }
+
+    pub fn error(code: &'a str, message: &'a str, client_id: Option<&'a str>) -> Self {
+        Self::Error {
+            code,
+            message,
+            client_id,
+            retry_after_ms: None,
+        }
+    }
+
     pub fn to_json(&self) -> String {
         // Serialising these plain structs cannot fail: every key is a string and no
         // value has a fallible `Serialize`.
@@ -106,10 +205,30 @@ mod tests {
             recipient_id,
             content,
             client_id,
-        } = frame;
+        } = frame
+        else {
+            panic!("not a message: {frame:?}");
+        };
         assert_eq!(recipient_id, UserId(2));
         assert_eq!(content, "hi");
         assert_eq!(client_id, None);
+    }
+
+    #[test]
+    fn read_and_typing_frames() {
+        assert!(matches!(
+            ClientFrame::parse(r#"{"type": "read", "peer_id": 2, "up_to": 9}"#),
+            Ok(ClientFrame::Read {
+                peer_id: UserId(2),
+                up_to: MessageId(9)
+            })
+        ));
+        assert!(matches!(
+            ClientFrame::parse(r#"{"type": "typing", "recipient_id": 3}"#),
+            Ok(ClientFrame::Typing {
+                recipient_id: UserId(3)
+            })
+        ));
     }
 
     #[test]

@@ -1,51 +1,92 @@
-//! One task per socket. It owns the socket's mailbox: first it flushes what the user
-//! missed while offline, then it serves client frames, mailbox deliveries and the
-//! heartbeat until the socket ends, and unregisters once, after the loop.
+//! One task per socket. It owns the socket's mailbox: first it catches the client
+//! up (a replay from its cursor, or the flush of what it missed while offline),
+//! then it serves client frames, mailbox deliveries, the heartbeat and the token's
+//! expiry until the socket ends, and cleans up once, after the loop.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::time::Duration;
 
+use actix_web::web;
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
 use bytestring::ByteString;
 use tokio::sync::mpsc;
-use tokio::time::{interval, timeout, Instant, MissedTickBehavior};
+use tokio::time::{interval, sleep_until, timeout, Instant, MissedTickBehavior};
 
-use super::hub::{ConnectionId, Delivery, Hub};
-use super::protocol::{ClientFrame, FrameError, ServerFrame};
-use crate::db::{self, Db, MessageId, UserId};
-use crate::messaging::{self, utc};
+use super::hub::{ConnectionId, Hub, Outbound};
+use super::protocol::{utc, ClientFrame, FrameError, ServerFrame};
+use super::typing::{self, Typing, LEASE};
+use crate::db::{self, Db, Kind, MessageId, UserId};
+use crate::error::Error;
+use crate::messaging::{self, Messaging};
 
 /// Text frames above this size get an error frame (and the socket stays open).
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 /// Frames above this are not even buffered: the socket is closed with 1009.
 pub const HARD_FRAME_LIMIT: usize = 4 * MAX_FRAME_BYTES;
+/// Close code for a revoked or expired token: log in again.
+pub const TOKEN_ENDED: u16 = 4401;
 
 const PING_INTERVAL: Duration = Duration::from_secs(20);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// A client that does not take a frame within this time is considered gone.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Undelivered messages are flushed in pages of this many.
-const FLUSH_PAGE: i64 = 500;
-/// Deliveries written before the batch is marked delivered in one statement.
+/// Catch-up reads the stream in pages of this many rows.
+const CATCH_UP_PAGE: i64 = 500;
+/// Mailbox items written before their deliveries are recorded in one statement.
 const DELIVERY_BATCH: usize = 64;
 
 pub struct Session {
     pub db: Db,
-    pub hub: actix_web::web::Data<Hub>,
+    pub hub: web::Data<Hub>,
+    pub messaging: web::Data<Messaging>,
+    pub typing: web::Data<Typing>,
     pub user: UserId,
     pub connection: ConnectionId,
+    /// When the token the socket was opened with expires.
+    pub token_expiry: Instant,
     pub socket: actix_ws::Session,
 }
 
 /// Why the socket ends: `None` when the client is gone and no close frame is due.
 type Stop = Option<CloseReason>;
 
+/// What catch-up already wrote, so that the same rows arriving through the mailbox
+/// (routed by the writer after this socket registered) are not written twice.
+enum Seen {
+    /// The replay wrote every row up to this position. The writer commits in id
+    /// order, so nothing at or below it can still be new.
+    UpTo(MessageId),
+    /// The flush wrote these undelivered messages.
+    Flushed(HashSet<MessageId>),
+}
+
+impl Seen {
+    fn already_written(&mut self, cursor: MessageId, delivery: bool) -> bool {
+        match self {
+            Self::UpTo(last) => cursor <= *last,
+            // Each message is routed to a socket at most once, so a match can go.
+            Self::Flushed(ids) => delivery && ids.remove(&cursor),
+        }
+    }
+}
+
 impl Session {
-    pub async fn run(mut self, frames: AggregatedMessageStream, inbox: mpsc::Receiver<Delivery>) {
+    pub async fn run(
+        mut self,
+        frames: AggregatedMessageStream,
+        inbox: mpsc::Receiver<Outbound>,
+        since: Option<MessageId>,
+        came_online: bool,
+    ) {
         log::info!("user {} connected ({:?})", self.user, self.connection);
-        let Err(stop) = self.serve(frames, inbox).await;
-        self.hub.unregister(self.user, self.connection);
+        if came_online {
+            self.announce_presence().await;
+        }
+        let Err(stop) = self.serve(frames, inbox, since).await;
+        if self.hub.unregister(self.user, self.connection) {
+            self.went_offline().await;
+        }
         log::info!(
             "user {} disconnected ({:?}): {:?}",
             self.user,
@@ -61,15 +102,21 @@ impl Session {
     async fn serve(
         &mut self,
         mut frames: AggregatedMessageStream,
-        mut inbox: mpsc::Receiver<Delivery>,
+        mut inbox: mpsc::Receiver<Outbound>,
+        since: Option<MessageId>,
     ) -> Result<Infallible, Stop> {
-        // Messages already written by the flush: the same message may still come
-        // through the mailbox if its sender routed it after this socket registered.
-        let mut flushed = self.flush_undelivered().await?;
+        let (mut seen, cursor) = match since {
+            Some(since) => self.replay(since).await?,
+            None => self.flush_undelivered().await?,
+        };
+        self.write(ServerFrame::Ready { cursor }.to_json().into())
+            .await?;
 
         let mut heartbeat = interval(PING_INTERVAL);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_heard = Instant::now();
+        let expiry = sleep_until(self.token_expiry);
+        tokio::pin!(expiry);
         loop {
             tokio::select! {
                 frame = frames.recv() => {
@@ -86,8 +133,8 @@ impl Session {
                         None => return Err(None),
                     }
                 }
-                delivery = inbox.recv() => match delivery {
-                    Some(first) => self.forward(first, &mut inbox, &mut flushed).await?,
+                outbound = inbox.recv() => match outbound {
+                    Some(first) => self.forward(first, &mut inbox, &mut seen).await?,
                     None => return Err(Some(close(CloseCode::Again, "too slow: reconnect to catch up"))),
                 },
                 _ = heartbeat.tick() => {
@@ -96,88 +143,142 @@ impl Session {
                     }
                     self.socket.ping(b"").await.map_err(|_| None)?;
                 }
+                () = &mut expiry => {
+                    return Err(Some(close(CloseCode::Other(TOKEN_ENDED), "token expired")));
+                }
+            }
+        }
+    }
+
+    /// Writes every row of the user's stream after `since`, in order, recording
+    /// deliveries page by page. Returns the position it reached.
+    async fn replay(&mut self, since: MessageId) -> Result<(Seen, MessageId), Stop> {
+        let mut cursor = since;
+        loop {
+            let page = db::messages::stream_for(&self.db, self.user, cursor, CATCH_UP_PAGE)
+                .await
+                .map_err(catch_up_failed)?;
+            let mut delivered = Vec::new();
+            for row in &page {
+                self.write(ServerFrame::stream(row).to_json().into())
+                    .await?;
+                if row.kind == Kind::Message
+                    && row.recipient_id == self.user
+                    && row.delivered_at.is_none()
+                {
+                    delivered.push(row.id);
+                }
+                cursor = row.id;
+            }
+            self.record_delivered(&delivered).await;
+            if page.len() < CATCH_UP_PAGE as usize {
+                return Ok((Seen::UpTo(cursor), cursor));
             }
         }
     }
 
     /// Writes every message stored while the user had no socket, oldest first, and
-    /// marks each page delivered once written.
-    async fn flush_undelivered(&mut self) -> Result<HashSet<MessageId>, Stop> {
+    /// marks each page delivered once written. The cursor it reports is the newest
+    /// position involving the user, for the client's next `since`.
+    async fn flush_undelivered(&mut self) -> Result<(Seen, MessageId), Stop> {
+        let cursor = db::messages::latest_position(&self.db, self.user)
+            .await
+            .map_err(catch_up_failed)?;
         let mut flushed = HashSet::new();
         let mut after = MessageId(0);
         loop {
-            let page = db::messages::undelivered_for(&self.db, self.user, after, FLUSH_PAGE)
+            let page = db::messages::undelivered_for(&self.db, self.user, after, CATCH_UP_PAGE)
                 .await
-                .map_err(|e| {
-                    log::error!("user {}: flushing undelivered messages: {e}", self.user);
-                    Some(close(
-                        CloseCode::Error,
-                        "could not load undelivered messages",
-                    ))
-                })?;
-            let Some(last) = page.last() else {
-                return Ok(flushed);
-            };
-            after = last.id;
-            let mut ids = Vec::with_capacity(page.len());
+                .map_err(catch_up_failed)?;
             for message in &page {
-                let frame = ServerFrame::Message {
-                    id: message.id,
-                    sender_id: message.sender_id,
-                    recipient_id: message.recipient_id,
-                    content: &message.content,
-                    created_at: utc(message.created_at),
-                };
-                self.write(frame.to_json().into()).await?;
-                ids.push(message.id);
+                self.write(ServerFrame::stream(message).to_json().into())
+                    .await?;
             }
+            let ids: Vec<MessageId> = page.iter().map(|m| m.id).collect();
             self.record_delivered(&ids).await;
-            flushed.extend(ids);
-            if page.len() < FLUSH_PAGE as usize {
-                return Ok(flushed);
+            flushed.extend(&ids);
+            after = ids.last().copied().unwrap_or(after);
+            if ids.len() < CATCH_UP_PAGE as usize {
+                // Rows flushed here may be newer than the position read above.
+                return Ok((Seen::Flushed(flushed), cursor.max(after)));
             }
         }
     }
 
     /// Writes `first` and whatever else is already waiting (up to a batch), then
-    /// records the batch as delivered in one statement.
+    /// records the messages among them as delivered.
     async fn forward(
         &mut self,
-        first: Delivery,
-        inbox: &mut mpsc::Receiver<Delivery>,
-        flushed: &mut HashSet<MessageId>,
+        first: Outbound,
+        inbox: &mut mpsc::Receiver<Outbound>,
+        seen: &mut Seen,
     ) -> Result<(), Stop> {
         let mut delivered = Vec::new();
         let mut next = Some(first);
-        let mut written = 0;
-        while let Some(delivery) = next {
-            let is_for_me = delivery.recipient_id == self.user;
-            // Each message is routed to a socket at most once, so a match can go.
-            if !(is_for_me && flushed.remove(&delivery.message_id)) {
-                if let Err(stop) = self.write(delivery.frame).await {
-                    self.record_delivered(&delivered).await;
-                    return Err(stop);
+        let mut taken = 0;
+        let result = loop {
+            let Some(outbound) = next else { break Ok(()) };
+            let written = match outbound {
+                Outbound::Stream {
+                    cursor,
+                    delivers,
+                    frame,
+                } => {
+                    let delivery = delivers == Some(self.user);
+                    if seen.already_written(cursor, delivery) {
+                        Ok(())
+                    } else {
+                        let written = self.write(frame).await;
+                        if written.is_ok() && delivery {
+                            delivered.push(cursor);
+                        }
+                        written
+                    }
                 }
-                if is_for_me {
-                    delivered.push(delivery.message_id);
+                Outbound::Notice(frame) => self.write(frame).await,
+                Outbound::Revoked => {
+                    Err(Some(close(CloseCode::Other(TOKEN_ENDED), "token revoked")))
                 }
+            };
+            if written.is_err() {
+                break written;
             }
-            written += 1;
-            next = if written < DELIVERY_BATCH {
+            taken += 1;
+            next = if taken < DELIVERY_BATCH {
                 inbox.try_recv().ok()
             } else {
                 None
             };
-        }
+        };
         self.record_delivered(&delivered).await;
-        Ok(())
+        result
     }
 
+    /// Marks messages written to this socket as delivered and tells their senders
+    /// about the ones that had not been delivered before.
     async fn record_delivered(&self, ids: &[MessageId]) {
-        if let Err(e) = db::messages::mark_delivered(&self.db, ids, messaging::now()).await {
-            // The messages did reach the socket; at worst they are flushed again on
-            // the next connection, and clients drop repeated ids.
-            log::error!("user {}: marking messages delivered: {e}", self.user);
+        let at = messaging::now();
+        let newly = match db::messages::mark_delivered(&self.db, ids, at).await {
+            Ok(newly) => newly,
+            Err(e) => {
+                // The messages did reach the socket; at worst they are flushed again
+                // on the next connection, and clients drop repeated ids.
+                log::error!("user {}: marking messages delivered: {e}", self.user);
+                return;
+            }
+        };
+        let mut by_sender: HashMap<UserId, Vec<MessageId>> = HashMap::new();
+        for (id, sender) in newly {
+            by_sender.entry(sender).or_default().push(id);
+        }
+        for (sender, mut message_ids) in by_sender {
+            message_ids.sort_unstable();
+            let frame = ServerFrame::Delivered {
+                message_ids: &message_ids,
+                at: utc(at),
+            };
+            self.hub
+                .route(sender, None, &Outbound::notice(frame.to_json()));
         }
     }
 
@@ -216,56 +317,117 @@ impl Session {
                 content,
                 client_id,
             } => {
-                if client_id
-                    .as_ref()
-                    .is_some_and(|id| id.chars().count() > super::protocol::MAX_CLIENT_ID_CHARS)
-                {
-                    return self
-                        .refuse(FrameError {
-                            code: "validation_failed",
-                            message: format!(
-                                "client_id must be at most {} characters",
-                                super::protocol::MAX_CLIENT_ID_CHARS
-                            ),
-                            client_id: None,
-                        })
-                        .await;
-                }
-                let sent = messaging::send_direct(
-                    &self.db,
-                    &self.hub,
-                    self.user,
-                    Some(self.connection),
-                    recipient_id,
-                    &content,
-                )
-                .await;
+                let sent = self
+                    .messaging
+                    .send(
+                        self.user,
+                        Some(self.connection),
+                        recipient_id,
+                        &content,
+                        client_id.clone(),
+                    )
+                    .await;
                 let reply = match &sent {
                     Ok(sent) => ServerFrame::Ack {
                         message_id: sent.message.id,
                         client_id: client_id.as_deref(),
                         created_at: utc(sent.message.created_at),
                         delivered: sent.delivered,
+                        duplicate: sent.duplicate,
                     }
                     .to_json(),
-                    Err(error) => ServerFrame::Error {
-                        code: error.code(),
-                        message: &error.to_string(),
-                        client_id: client_id.as_deref(),
-                    }
-                    .to_json(),
+                    Err(error) => error_frame(error, client_id.as_deref()),
                 };
                 self.write(reply.into()).await
+            }
+            ClientFrame::Read { peer_id, up_to } => self.on_read(peer_id, up_to).await,
+            ClientFrame::Typing { recipient_id } => {
+                if recipient_id == self.user {
+                    let error = Error::validation("recipient_id", "you cannot type to yourself");
+                    return self.write(error_frame(&error, None).into()).await;
+                }
+                if self.typing.start(self.user, recipient_id) {
+                    let frame = ServerFrame::Typing {
+                        user_id: self.user,
+                        typing: true,
+                        expires_at: Some(utc(messaging::now()) + LEASE),
+                    };
+                    self.hub
+                        .route(recipient_id, None, &Outbound::notice(frame.to_json()));
+                }
+                Ok(())
             }
         }
     }
 
-    async fn refuse(&mut self, error: FrameError) -> Result<(), Stop> {
-        let frame = ServerFrame::Error {
-            code: error.code,
-            message: &error.message,
-            client_id: error.client_id.as_deref(),
+    /// Moves the read marker forward and tells the peer and the reader's other
+    /// sockets; a marker that does not move changes nothing.
+    async fn on_read(&mut self, peer: UserId, up_to: MessageId) -> Result<(), Stop> {
+        if up_to.0 < 1 {
+            let error = Error::validation("up_to", "up_to must be a positive message id");
+            return self.write(error_frame(&error, None).into()).await;
+        }
+        let at = messaging::now();
+        match db::messages::mark_read(&self.db, self.user, peer, up_to, at).await {
+            Ok(0) => Ok(()),
+            Ok(_) => {
+                let frame = Outbound::notice(
+                    ServerFrame::Read {
+                        reader_id: self.user,
+                        peer_id: peer,
+                        up_to,
+                        at: utc(at),
+                    }
+                    .to_json(),
+                );
+                self.hub.route(peer, None, &frame);
+                self.hub.route(self.user, Some(self.connection), &frame);
+                Ok(())
+            }
+            Err(e) => {
+                log::error!("user {}: marking messages read: {e}", self.user);
+                self.write(error_frame(&Error::Internal, None).into()).await
+            }
+        }
+    }
+
+    /// Tells everyone the user shares a conversation with whether they are online.
+    /// The state is read when the frame is built, so racing connects and
+    /// disconnects end with the true state.
+    async fn announce_presence(&self) {
+        let peers = match db::messages::conversation_heads(&self.db, self.user).await {
+            Ok(peers) => peers,
+            Err(e) => {
+                log::error!("user {}: loading peers for presence: {e}", self.user);
+                return;
+            }
         };
+        let online = self.hub.is_online(self.user);
+        let frame = Outbound::notice(
+            ServerFrame::Presence {
+                user_id: self.user,
+                online,
+                last_seen: (!online).then(|| utc(messaging::now())),
+            }
+            .to_json(),
+        );
+        for (peer, _) in peers {
+            self.hub.route(peer, None, &frame);
+        }
+    }
+
+    async fn went_offline(&self) {
+        if let Err(e) = db::users::set_last_seen(&self.db, self.user, messaging::now()).await {
+            log::error!("user {}: storing last seen: {e}", self.user);
+        }
+        for recipient in self.typing.stop_all(self.user) {
+            self.hub.route(recipient, None, &typing::stopped(self.user));
+        }
+        self.announce_presence().await;
+    }
+
+    async fn refuse(&mut self, error: FrameError) -> Result<(), Stop> {
+        let frame = ServerFrame::error(error.code, &error.message, error.client_id.as_deref());
         self.write(frame.to_json().into()).await
     }
 
@@ -279,6 +441,21 @@ impl Session {
             ))),
         }
     }
+}
+
+fn error_frame(error: &Error, client_id: Option<&str>) -> String {
+    ServerFrame::Error {
+        code: error.code(),
+        message: &error.to_string(),
+        client_id,
+        retry_after_ms: error.retry_after_ms(),
+    }
+    .to_json()
+}
+
+fn catch_up_failed(cause: db::Error) -> Stop {
+    log::error!("catching a socket up: {cause}");
+    Some(close(CloseCode::Error, "could not load the message stream"))
 }
 
 fn close(code: CloseCode, description: &str) -> CloseReason {

@@ -369,7 +369,7 @@ async fn me_refuses_forged_and_expired_tokens(backend: Backend) {
 
     let genuine = sign(
         JWT_SECRET,
-        &json!({"aud": aud, "sub": sub, "iat": now, "exp": now + 600}),
+        &json!({"aud": aud, "jti": "test-token", "sub": sub, "iat": now, "exp": now + 600}),
     );
     let response = app.get("/me", &genuine).await;
     assert_eq!(response.status(), StatusCode::OK, "the control token");
@@ -379,7 +379,7 @@ async fn me_refuses_forged_and_expired_tokens(backend: Backend) {
         (
             sign(
                 other_secret,
-                &json!({"aud": aud, "sub": sub, "iat": now, "exp": now + 600}),
+                &json!({"aud": aud, "jti": "test-token", "sub": sub, "iat": now, "exp": now + 600}),
             ),
             "signed with another secret",
         ),
@@ -387,18 +387,21 @@ async fn me_refuses_forged_and_expired_tokens(backend: Backend) {
             // Well past the server's 5 s leeway.
             sign(
                 JWT_SECRET,
-                &json!({"aud": aud, "sub": sub, "iat": now - 7200, "exp": now - 3600}),
+                &json!({"aud": aud, "jti": "test-token", "sub": sub, "iat": now - 7200, "exp": now - 3600}),
             ),
             "expired",
         ),
         (
-            sign(JWT_SECRET, &json!({"aud": aud, "sub": sub, "iat": now})),
+            sign(
+                JWT_SECRET,
+                &json!({"aud": aud, "jti": "test-token", "sub": sub, "iat": now}),
+            ),
             "without exp",
         ),
         (
             sign(
                 JWT_SECRET,
-                &json!({"aud": aud, "sub": "alice", "iat": now, "exp": now + 600}),
+                &json!({"aud": aud, "jti": "test-token", "sub": "alice", "iat": now, "exp": now + 600}),
             ),
             "a non-numeric subject",
         ),
@@ -406,7 +409,7 @@ async fn me_refuses_forged_and_expired_tokens(backend: Backend) {
             sign_with(
                 Algorithm::HS512,
                 JWT_SECRET,
-                &json!({"aud": aud, "sub": sub, "iat": now, "exp": now + 600}),
+                &json!({"aud": aud, "jti": "test-token", "sub": sub, "iat": now, "exp": now + 600}),
             ),
             "HS512 instead of HS256",
         ),
@@ -415,7 +418,7 @@ async fn me_refuses_forged_and_expired_tokens(backend: Backend) {
             with_signature_of(
                 &sign(
                     other_secret,
-                    &json!({"aud": aud, "sub": bob.id.to_string(), "iat": now, "exp": now + 600}),
+                    &json!({"aud": aud, "jti": "test-token", "sub": bob.id.to_string(), "iat": now, "exp": now + 600}),
                 ),
                 &genuine,
             ),
@@ -456,7 +459,7 @@ async fn me_refuses_a_token_for_a_missing_user(backend: Backend) {
     let now = now();
     let token = sign(
         JWT_SECRET,
-        &json!({"aud": aud, "sub": (alice.id + 1000).to_string(), "iat": now, "exp": now + 600}),
+        &json!({"aud": aud, "jti": "test-token", "sub": (alice.id + 1000).to_string(), "iat": now, "exp": now + 600}),
     );
     let response = app.get("/me", &token).await;
     expect_error(
@@ -533,7 +536,7 @@ async fn an_empty_jwt_secret_counts_as_unset(backend: Backend) {
     let now = now();
     let forged = sign(
         "",
-        &json!({"aud": aud, "sub": alice.id.to_string(), "iat": now, "exp": now + 600}),
+        &json!({"aud": aud, "jti": "test-token", "sub": alice.id.to_string(), "iat": now, "exp": now + 600}),
     );
     let response = app.get("/me", &forged).await;
     expect_error(

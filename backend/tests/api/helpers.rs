@@ -1,6 +1,7 @@
 //! `spawn_app()`: a real server on a free port over a fresh database, and typed
 //! HTTP and WebSocket clients to talk to it.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +16,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub const JWT_SECRET: &str = "test secret that is long enough for HS256 keys";
 pub const PASSWORD: &str = "correct horse battery";
+/// Frames about the stream rather than in it.
+pub const NOTICES: [&str; 4] = ["delivered", "read", "typing", "presence"];
 /// How long a test waits for a frame it expects.
 const FRAME_WAIT: Duration = Duration::from_secs(10);
 
@@ -78,6 +81,9 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         jwt_secret: Some(JWT_SECRET.into()),
         jwt_ttl: Duration::from_secs(3600),
         bcrypt_cost: 4,
+        // High enough that only the rate-limit tests meet the limit.
+        send_rate: 10_000.0,
+        send_burst: 10_000.0,
         frontend_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../frontend"),
         workers: Some(2),
     };
@@ -177,10 +183,23 @@ impl TestApp {
             .expect("websocket upgrade")
     }
 
+    /// Connects and waits until the server has caught the socket up (`ready`); the
+    /// catch-up frames are kept and come first from `next_json`.
     pub async fn try_connect(&self, token: &str) -> Result<Socket, tungstenite::Error> {
-        let url = format!("ws://127.0.0.1:{}/ws?token={token}", self.port);
+        self.try_connect_with(&format!("token={token}")).await
+    }
+
+    /// Like [`Self::connect`], replaying the stream after `since`.
+    pub async fn connect_since(&self, user: &TestUser, since: i64) -> Socket {
+        self.try_connect_with(&format!("token={}&since={since}", user.token))
+            .await
+            .expect("websocket upgrade")
+    }
+
+    pub async fn try_connect_with(&self, query: &str) -> Result<Socket, tungstenite::Error> {
+        let url = format!("ws://127.0.0.1:{}/ws?{query}", self.port);
         let (ws, _) = tokio_tungstenite::connect_async(url).await?;
-        Ok(Socket { ws })
+        Ok(Socket::caught_up(ws).await)
     }
 
     /// A socket whose kernel receive buffer is small and fixed (no autotuning), so a
@@ -196,7 +215,7 @@ impl TestApp {
         let (ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
             .await
             .expect("websocket upgrade");
-        Socket { ws }
+        Socket::caught_up(ws).await
     }
 }
 
@@ -218,9 +237,32 @@ pub async fn expect_error(response: Response, status: StatusCode, code: &str, wh
 
 pub struct Socket {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// Catch-up frames read while waiting for `ready`.
+    pending: VecDeque<Value>,
+    /// The cursor the `ready` frame reported.
+    pub ready_cursor: i64,
 }
 
 impl Socket {
+    async fn caught_up(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Self {
+        let mut socket = Socket {
+            ws,
+            pending: VecDeque::new(),
+            ready_cursor: 0,
+        };
+        loop {
+            let frame = tokio::time::timeout(FRAME_WAIT, socket.read_text())
+                .await
+                .expect("timed out waiting for `ready`")
+                .expect("socket closed before `ready`");
+            if frame["type"] == "ready" {
+                socket.ready_cursor = frame["cursor"].as_i64().expect("ready cursor");
+                return socket;
+            }
+            socket.pending.push_back(frame);
+        }
+    }
+
     pub async fn send_json(&mut self, frame: Value) {
         self.send(Message::text(frame.to_string())).await;
     }
@@ -236,8 +278,29 @@ impl Socket {
         self.next_json().await
     }
 
-    /// The next JSON text frame; fails the test if none comes in time.
+    /// The next frame that is not a notice (receipt, typing or presence): a stream
+    /// frame, an ack or an error. Fails the test if none comes in time.
     pub async fn next_json(&mut self) -> Value {
+        loop {
+            let frame = self.next_frame().await;
+            if !NOTICES.contains(&frame["type"].as_str().unwrap_or_default()) {
+                return frame;
+            }
+        }
+    }
+
+    /// The next frame of type `kind`, skipping others.
+    pub async fn next_of(&mut self, kind: &str) -> Value {
+        loop {
+            let frame = self.next_frame().await;
+            if frame["type"] == kind {
+                return frame;
+            }
+        }
+    }
+
+    /// The next frame of any type.
+    pub async fn next_frame(&mut self) -> Value {
         tokio::time::timeout(FRAME_WAIT, self.next_text())
             .await
             .expect("timed out waiting for a frame")
@@ -246,6 +309,13 @@ impl Socket {
 
     /// The next text frame, or `None` once the server closed the socket.
     pub async fn next_text(&mut self) -> Option<Value> {
+        match self.pending.pop_front() {
+            Some(frame) => Some(frame),
+            None => self.read_text().await,
+        }
+    }
+
+    async fn read_text(&mut self) -> Option<Value> {
         while let Some(frame) = self.ws.next().await {
             match frame {
                 Ok(Message::Text(text)) => {
@@ -272,10 +342,14 @@ impl Socket {
         .expect("timed out waiting for a pong")
     }
 
-    /// Asserts nothing but pings arrives for `wait`.
+    /// Asserts that no frame but notices arrives for `wait`.
     pub async fn expect_silence(&mut self, wait: Duration) {
-        if let Ok(Some(frame)) = tokio::time::timeout(wait, self.next_text()).await {
-            panic!("expected no frame, got {frame}");
+        let deadline = tokio::time::Instant::now() + wait;
+        while let Ok(Some(frame)) = tokio::time::timeout_at(deadline, self.next_text()).await {
+            assert!(
+                NOTICES.contains(&frame["type"].as_str().unwrap_or_default()),
+                "expected no frame, got {frame}"
+            );
         }
     }
 

@@ -329,11 +329,16 @@ both_backends!(
 );
 
 /// A message's fields, sorted.
-const FIELDS: [&str; 6] = [
+const FIELDS: [&str; 11] = [
+    "client_id",
     "content",
     "created_at",
+    "deleted_at",
     "delivered",
+    "delivered_at",
+    "edited_at",
     "id",
+    "read_at",
     "recipient_id",
     "sender_id",
 ];

@@ -11,5 +11,6 @@ mod postgres;
 mod auth;
 mod history;
 mod routing;
+mod stream;
 mod users;
 mod websocket;

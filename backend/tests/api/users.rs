@@ -36,7 +36,7 @@ async fn users_lists_everyone_else_by_name(backend: Backend) {
             .map(String::as_str)
             .collect();
         keys.sort_unstable();
-        assert_eq!(keys, ["id", "online", "username"], "{user}");
+        assert_eq!(keys, ["id", "last_seen", "online", "username"], "{user}");
     }
     let listed: Vec<(i64, &str)> = users
         .iter()

@@ -88,8 +88,7 @@ export function showAuthView(root, { onAuthenticated, notice = '' }) {
       const user = await authenticate(name, secret);
       onAuthenticated(user);
     } catch (error) {
-      const message = error instanceof api.ApiError ? error.message : 'Something went wrong. Please try again.';
-      showError(asSentence(message));
+      showError(errorText(error));
       if (error.code === 'username_taken') markInvalid(username);
       else if (error.code === 'invalid_credentials') markInvalid(password);
       else if (error.status === 422) markInvalid(invalidField(error));
@@ -104,4 +103,13 @@ export function showAuthView(root, { onAuthenticated, notice = '' }) {
   setMode('login');
   if (notice) showError(notice, 'notice');
   username.focus();
+}
+
+function errorText(error) {
+  if (!(error instanceof api.ApiError)) return 'Something went wrong. Please try again.';
+  if (error.code === 'rate_limited') {
+    const seconds = Math.ceil((error.retryAfterMs ?? 30_000) / 1000);
+    return `Too many attempts. Try again in ${seconds < 90 ? `${seconds} s` : `${Math.ceil(seconds / 60)} min`}.`;
+  }
+  return asSentence(error.message);
 }

@@ -28,7 +28,8 @@ export class ConnectionIndicator {
       };
       update();
       this.#ticker = setInterval(update, 1000);
-    } else this.#setText('Offline');
+    } else if (state === 'ended') this.#setText('Signed out');
+    else this.#setText('Offline');
   }
 
   #setText(text) {

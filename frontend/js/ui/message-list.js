@@ -1,42 +1,17 @@
-// The scrolling message history: day separators, grouped bubbles, send status, and the
-// scroll rules (stick to the bottom, keep the position when older messages are prepended).
+// The scrolling message history: day separators, grouped bubbles, receipts, edited and
+// deleted messages, the menu button on my own, and the scroll rules (stick to the bottom,
+// keep the position when older messages are prepended).
 
 import { dayKey, formatDay, formatFull, formatTime } from '../format-time.js';
 import { element } from './element.js';
 import { fillMessageText } from './message-text.js';
+import { receiptIcon, receiptOf } from './receipt.js';
 
 const NEAR_BOTTOM_PX = 80;
 const NEAR_TOP_PX = 150;
 const GROUP_GAP_MS = 5 * 60_000;
-
-const STATUS_ICONS = {
-  clock: 'M12 7v5l3 2M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z',
-  check: 'M5 12.5l4.5 4.5L19 7.5',
-  checks: 'M2.5 12.5 7 17l9.5-9.5M11.5 15.5 13 17l9.5-9.5',
-  alert: 'M12 8v5M12 16.5v.5M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z',
-};
-
-const STATUS_LABELS = {
-  queued: 'Waiting for connection',
-  sending: 'Sending',
-  sent: 'Sent',
-  delivered: 'Delivered',
-  failed: 'Not sent',
-};
-
-function statusIcon(name, label) {
-  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  svg.setAttribute('viewBox', '0 0 24 24');
-  svg.setAttribute('class', `status-icon status-${name}`);
-  svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', label);
-  const title = document.createElementNS('http://www.w3.org/2000/svg', 'title');
-  title.textContent = label;
-  const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
-  path.setAttribute('d', STATUS_ICONS[name]);
-  svg.append(title, path);
-  return svg;
-}
+// Touch screens have no hover to reveal ⋮: a tap on my message opens its menu instead.
+const TOUCH_ONLY = window.matchMedia('(hover: none)');
 
 export class MessageList {
   #scroller;
@@ -45,16 +20,19 @@ export class MessageList {
   #jump;
   #onNearTop;
   #onRetry;
+  #onMenu;
   #seenKeys = new Set();
   #pinnedToBottom = true;
 
-  constructor(scroller, { onNearTop, onRetry }) {
+  /** onMenu(messageId, anchor: Element, point: {x, y}|null): my message's menu was asked for. */
+  constructor(scroller, { onNearTop, onRetry, onMenu }) {
     this.#scroller = scroller;
     this.#list = scroller.querySelector('.message-list');
     this.#older = scroller.querySelector('.messages-older');
     this.#jump = scroller.parentElement.querySelector('.jump-button');
     this.#onNearTop = onNearTop;
     this.#onRetry = onRetry;
+    this.#onMenu = onMenu;
 
     scroller.addEventListener('scroll', () => {
       this.#pinnedToBottom = this.#isNearBottom();
@@ -73,6 +51,23 @@ export class MessageList {
     this.#list.addEventListener('click', (event) => {
       const retry = event.target.closest('button.retry-button');
       if (retry) this.#onRetry(retry.dataset.clientId);
+      const menu = event.target.closest('button.message-menu-button');
+      if (menu) {
+        this.#onMenu(Number(menu.closest('.message').dataset.messageId), menu, null);
+        return;
+      }
+      const tapped = TOUCH_ONLY.matches && event.target.closest('.message[data-editable="true"] .bubble');
+      if (tapped && !event.target.closest('a, button')) {
+        this.#onMenu(Number(tapped.closest('.message').dataset.messageId), tapped, { x: event.clientX, y: event.clientY });
+      }
+    });
+
+    // Right click, or a long press on a touch screen.
+    this.#list.addEventListener('contextmenu', (event) => {
+      const item = event.target.closest('.message[data-editable="true"]');
+      if (!item || event.target.closest('a')) return;
+      event.preventDefault();
+      this.#onMenu(Number(item.dataset.messageId), item.querySelector('.bubble'), { x: event.clientX, y: event.clientY });
     });
   }
 
@@ -178,22 +173,43 @@ export class MessageList {
 
   #item(message, myId, startsGroup) {
     const mine = message.senderId === myId;
+    const deleted = message.deletedAt !== null;
     const text = element('span', { className: 'message-text' });
-    fillMessageText(text, message.content);
+    if (deleted) {
+      text.append(deletedIcon(), document.createTextNode(mine ? 'You deleted this message' : 'This message was deleted'));
+    } else {
+      fillMessageText(text, message.content);
+    }
 
     // The time floats right after the text: on its last line if there is room, else below it.
     const meta = element('span', { className: 'message-meta' }, [
+      message.editedAt && !deleted ? element('span', {
+        className: 'message-edited',
+        text: 'edited',
+        attrs: { title: `Edited ${formatFull(message.editedAt)}` },
+      }) : null,
       element('time', {
         text: formatTime(message.createdAt),
         attrs: { datetime: message.createdAt.toISOString(), title: formatFull(message.createdAt) },
       }),
     ]);
-    if (mine) meta.append(this.#statusIcon(message));
+    const receipt = mine ? receiptOf(message) : null;
+    if (mine && !deleted) meta.append(receiptIcon(receipt, { queued: message.status === 'queued' }));
+
+    const editable = mine && !deleted && message.id !== null;
+    const bubble = element('div', { className: 'bubble' }, [
+      element('p', { className: 'message-body' }, [text, meta]),
+      editable ? element('button', {
+        className: 'message-menu-button',
+        attrs: { type: 'button', 'aria-label': 'Message options', 'aria-haspopup': 'menu', title: 'Message options' },
+      }, [menuIcon()]) : null,
+    ]);
 
     const item = element('li', {
       className: `message ${mine ? 'message-mine' : 'message-theirs'}${startsGroup ? ' group-start' : ''}`,
-      dataset: { status: message.status },
-    }, [element('div', { className: 'bubble' }, [element('p', { className: 'message-body' }, [text, meta])])]);
+      dataset: { status: message.status, deleted: String(deleted), editable: String(editable) },
+    }, [bubble]);
+    if (receipt) item.dataset.receipt = receipt;
     if (message.id !== null) item.dataset.messageId = String(message.id);
     if (message.clientId) item.dataset.clientId = message.clientId;
 
@@ -211,15 +227,25 @@ export class MessageList {
     }
     return item;
   }
+}
 
-  #statusIcon(message) {
-    switch (message.status) {
-      case 'queued': return statusIcon('clock', STATUS_LABELS.queued);
-      case 'sending': return statusIcon('clock', STATUS_LABELS.sending);
-      case 'failed': return statusIcon('alert', STATUS_LABELS.failed);
-      default: return message.delivered
-        ? statusIcon('checks', STATUS_LABELS.delivered)
-        : statusIcon('check', STATUS_LABELS.sent);
-    }
+function svgIcon(className, paths) {
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('class', className);
+  svg.setAttribute('aria-hidden', 'true');
+  for (const d of paths) {
+    const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+    path.setAttribute('d', d);
+    svg.append(path);
   }
+  return svg;
+}
+
+function deletedIcon() {
+  return svgIcon('deleted-icon', ['M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM5.6 5.6l12.8 12.8']);
+}
+
+function menuIcon() {
+  return svgIcon('menu-icon', ['M12 5.5v.01M12 12v.01M12 18.5v.01']);
 }

@@ -1,0 +1,54 @@
+//! `GET /conversations`: everyone the caller has exchanged messages with, most
+//! recent first, with the last message and the unread count.
+
+use std::collections::HashMap;
+
+use actix_web::web;
+use serde::Serialize;
+
+use super::messages::MessageView;
+use super::users::Contact;
+use crate::auth::AuthUser;
+use crate::db::{self, Db, MessageId};
+use crate::error::Error;
+use crate::ws::hub::Hub;
+
+#[derive(Serialize)]
+pub struct Conversation {
+    peer: Contact,
+    last_message: Option<MessageView>,
+    unread_count: i64,
+}
+
+pub async fn list_conversations(
+    db: web::Data<Db>,
+    hub: web::Data<Hub>,
+    caller: AuthUser,
+) -> Result<web::Json<Vec<Conversation>>, Error> {
+    let heads = db::messages::conversation_heads(&db, caller.id).await?;
+    let peer_ids: Vec<_> = heads.iter().map(|(peer, _)| *peer).collect();
+    let last_ids: Vec<MessageId> = heads.iter().map(|(_, last)| *last).collect();
+    let mut peers: HashMap<_, _> = db::users::find_profiles(&db, &peer_ids)
+        .await?
+        .into_iter()
+        .map(|profile| (profile.id, profile))
+        .collect();
+    let mut last_messages: HashMap<_, _> = db::messages::find_many(&db, &last_ids)
+        .await?
+        .into_iter()
+        .map(|message| (message.id, message))
+        .collect();
+    let unread = db::messages::unread_counts(&db, caller.id).await?;
+    Ok(web::Json(
+        heads
+            .into_iter()
+            .filter_map(|(peer, last)| {
+                Some(Conversation {
+                    peer: Contact::new(peers.remove(&peer)?, &hub),
+                    last_message: last_messages.remove(&last).map(MessageView::from),
+                    unread_count: unread.get(&peer).copied().unwrap_or(0),
+                })
+            })
+            .collect(),
+    ))
+}

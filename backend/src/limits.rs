@@ -1,0 +1,146 @@
+//! Token-bucket rate limits, kept in memory per key (a user, a username, an IP).
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// `burst` actions at once, refilled at `per_second`.
+#[derive(Debug, Clone, Copy)]
+pub struct Rate {
+    pub per_second: f64,
+    pub burst: f64,
+}
+
+pub struct RateLimiter<K> {
+    rate: Rate,
+    buckets: Mutex<HashMap<K, Bucket>>,
+}
+
+#[derive(Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+/// Past this many keys, full buckets (idle keys) are forgotten.
+const PRUNE_ABOVE: usize = 10_000;
+
+impl<K: Eq + Hash> RateLimiter<K> {
+    pub fn new(rate: Rate) -> Self {
+        Self {
+            rate,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one token for `key`, or says how long until one is available.
+    pub fn take(&self, key: K) -> Result<(), Duration> {
+        self.with_bucket(key, |bucket| {
+            if bucket.tokens >= 1.0 {
+                bucket.tokens -= 1.0;
+                Ok(())
+            } else {
+                Err(self.wait_for_one(bucket))
+            }
+        })
+    }
+
+    /// How long `key` must wait, without taking anything; `None` if it may go on.
+    pub fn exhausted(&self, key: K) -> Option<Duration> {
+        self.with_bucket(key, |bucket| {
+            (bucket.tokens < 1.0).then(|| self.wait_for_one(bucket))
+        })
+    }
+
+    fn wait_for_one(&self, bucket: &Bucket) -> Duration {
+        Duration::from_secs_f64((1.0 - bucket.tokens) / self.rate.per_second)
+    }
+
+    fn with_bucket<T>(&self, key: K, use_bucket: impl FnOnce(&mut Bucket) -> T) -> T {
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        if buckets.len() > PRUNE_ABOVE {
+            let rate = self.rate;
+            buckets.retain(|_, b| refilled(b, now, rate) < rate.burst);
+        }
+        let bucket = buckets.entry(key).or_insert(Bucket {
+            tokens: self.rate.burst,
+            updated: now,
+        });
+        bucket.tokens = refilled(bucket, now, self.rate);
+        bucket.updated = now;
+        use_bucket(bucket)
+    }
+}
+
+fn refilled(bucket: &Bucket, now: Instant, rate: Rate) -> f64 {
+    let elapsed = now.duration_since(bucket.updated).as_secs_f64();
+    (bucket.tokens + elapsed * rate.per_second).min(rate.burst)
+}
+
+/// Failed logins, limited per username and per client address against password
+/// guessing. Only failures count.
+pub struct LoginGuard {
+    by_username: RateLimiter<String>,
+    by_address: RateLimiter<IpAddr>,
+}
+
+impl Default for LoginGuard {
+    fn default() -> Self {
+        Self {
+            // 5 tries, then one every 30 s.
+            by_username: RateLimiter::new(Rate {
+                per_second: 1.0 / 30.0,
+                burst: 5.0,
+            }),
+            // 20 tries, then one every 3 s.
+            by_address: RateLimiter::new(Rate {
+                per_second: 1.0 / 3.0,
+                burst: 20.0,
+            }),
+        }
+    }
+}
+
+impl LoginGuard {
+    /// How long this attempt must wait, if it must.
+    pub fn blocked(&self, username: &str, address: Option<IpAddr>) -> Option<Duration> {
+        let by_name = self.by_username.exhausted(username.to_lowercase());
+        let by_address = address.and_then(|address| self.by_address.exhausted(address));
+        by_name.max(by_address)
+    }
+
+    pub fn failed(&self, username: &str, address: Option<IpAddr>) {
+        let _ = self.by_username.take(username.to_lowercase());
+        if let Some(address) = address {
+            let _ = self.by_address.take(address);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_then_the_rate() {
+        let limiter = RateLimiter::new(Rate {
+            per_second: 10.0,
+            burst: 3.0,
+        });
+        for _ in 0..3 {
+            assert!(limiter.take("alice").is_ok());
+        }
+        let wait = limiter.take("alice").expect_err("over the burst");
+        assert!(wait <= Duration::from_millis(100));
+        assert!(limiter.take("bob").is_ok(), "keys are independent");
+        assert!(limiter.exhausted("alice").is_some());
+        tokio::time::advance(Duration::from_millis(100)).await;
+        assert!(limiter.exhausted("alice").is_none());
+        assert!(limiter.take("alice").is_ok());
+    }
+}

@@ -1,0 +1,177 @@
+//! Changing the message stream: sending, editing and deleting. Every change goes
+//! through one writer task (see [`writer`]), which stores it before anything else
+//! happens and then routes it to every socket that should see it; that order is
+//! what makes an acknowledgement a promise.
+
+mod writer;
+
+use actix_web::web;
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::db::messages::{Change, Message, Refusal, Write, Written};
+use crate::db::{Db, MessageId, UserId};
+use crate::error::Error;
+use crate::limits::{Rate, RateLimiter};
+use crate::ws::hub::{ConnectionId, Hub};
+use crate::ws::typing::Typing;
+use writer::Job;
+
+pub const MAX_CONTENT_CHARS: usize = 4000;
+pub const MAX_CLIENT_ID_CHARS: usize = 64;
+/// Changes waiting for the writer; beyond this, senders wait.
+const QUEUE: usize = 4096;
+
+pub struct Messaging {
+    jobs: mpsc::Sender<Job>,
+    sends: RateLimiter<UserId>,
+}
+
+/// A stored message and how its send went.
+pub struct Sent {
+    pub message: Message,
+    /// It already reached one of the recipient's sockets.
+    pub delivered: bool,
+    /// It had been stored before, under the same client_id: nothing new happened.
+    pub duplicate: bool,
+}
+
+/// The time as stored: UTC, to the millisecond, identical on every backend.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(3)
+}
+
+impl Messaging {
+    /// Starts the writer task on the current runtime.
+    pub fn start(db: Db, hub: web::Data<Hub>, typing: web::Data<Typing>, send_rate: Rate) -> Self {
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        tokio::spawn(writer::run(db, hub, typing, queue));
+        Self {
+            jobs,
+            sends: RateLimiter::new(send_rate),
+        }
+    }
+
+    /// Sends a direct message from `sender`'s connection `from` (if any).
+    pub async fn send(
+        &self,
+        sender: UserId,
+        from: Option<ConnectionId>,
+        recipient: UserId,
+        content: &str,
+        client_id: Option<String>,
+    ) -> Result<Sent, Error> {
+        let content = validate_content(content)?;
+        if client_id
+            .as_ref()
+            .is_some_and(|id| id.is_empty() || id.chars().count() > MAX_CLIENT_ID_CHARS)
+        {
+            return Err(Error::validation(
+                "client_id",
+                format!("client_id must be 1 to {MAX_CLIENT_ID_CHARS} characters"),
+            ));
+        }
+        if recipient == sender {
+            return Err(Error::validation(
+                "recipient_id",
+                "you cannot send a message to yourself",
+            ));
+        }
+        self.sends.take(sender).map_err(Error::RateLimited)?;
+        let write = Write::Send {
+            sender,
+            recipient,
+            content: content.to_owned(),
+            client_id,
+            at: now(),
+        };
+        let (written, delivered) = self.submit(write, from).await?;
+        match written {
+            Written::Sent { message, duplicate } => Ok(Sent {
+                message,
+                delivered,
+                duplicate,
+            }),
+            other => unexpected(other),
+        }
+    }
+
+    /// Edits or deletes `message` on behalf of `editor`; returns it as it now reads.
+    pub async fn change(
+        &self,
+        editor: UserId,
+        message: MessageId,
+        change: Change,
+    ) -> Result<Message, Error> {
+        if let Change::Edit(content) = &change {
+            validate_content(content)?;
+        }
+        let change = match change {
+            Change::Edit(content) => Change::Edit(content.trim().to_owned()),
+            Change::Delete => Change::Delete,
+        };
+        let write = Write::Change {
+            editor,
+            message,
+            change,
+            at: now(),
+        };
+        match self.submit(write, None).await?.0 {
+            Written::Changed { message, .. } | Written::Unchanged(message) => Ok(message),
+            Written::Refused(Refusal::NotFound) => Err(Error::MessageNotFound(message.0)),
+            Written::Refused(Refusal::NotSender) => Err(Error::NotSender),
+            Written::Refused(Refusal::Deleted) => Err(Error::MessageDeleted),
+            other => unexpected(other),
+        }
+    }
+
+    async fn submit(
+        &self,
+        write: Write,
+        from: Option<ConnectionId>,
+    ) -> Result<(Written, bool), Error> {
+        let (reply, outcome) = oneshot::channel();
+        let job = Job { write, from, reply };
+        if self.jobs.send(job).await.is_err() {
+            log::error!("the message writer has stopped");
+            return Err(Error::Internal);
+        }
+        outcome.await.map_err(|_| {
+            log::error!("the message writer dropped a job");
+            Error::Internal
+        })?
+    }
+}
+
+fn unexpected<T>(written: Written) -> Result<T, Error> {
+    log::error!("the writer answered with the wrong kind of result: {written:?}");
+    Err(Error::Internal)
+}
+
+/// Trims `content` and checks its length.
+pub fn validate_content(content: &str) -> Result<&str, Error> {
+    let content = content.trim();
+    if content.is_empty() {
+        return Err(Error::validation("content", "content must not be empty"));
+    }
+    if content.chars().count() > MAX_CONTENT_CHARS {
+        return Err(Error::validation(
+            "content",
+            format!("content must be at most {MAX_CONTENT_CHARS} characters"),
+        ));
+    }
+    Ok(content)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_is_trimmed_and_bounded() {
+        assert_eq!(validate_content("  hi \n").ok(), Some("hi"));
+        assert!(validate_content(" \n\t ").is_err());
+        assert!(validate_content(&"é".repeat(MAX_CONTENT_CHARS)).is_ok());
+        assert!(validate_content(&"é".repeat(MAX_CONTENT_CHARS + 1)).is_err());
+    }
+}

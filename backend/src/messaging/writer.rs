@@ -1,0 +1,124 @@
+//! The one task that writes the message stream. It takes whatever changes are
+//! queued (up to a batch), stores them in one transaction, and only then answers
+//! and routes them, in stream order. Because there is one writer, rows become
+//! visible in id order: a socket that has read the stream up to some id can never
+//! later see a smaller one appear.
+
+use actix_web::web;
+use bytestring::ByteString;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::db::messages::{Message, Write, Written};
+use crate::db::{self, Db, UserId};
+use crate::error::Error;
+use crate::ws::hub::{ConnectionId, Hub, Outbound};
+use crate::ws::protocol::ServerFrame;
+use crate::ws::typing::{self, Typing};
+
+/// At most this many changes share a transaction.
+const BATCH: usize = 256;
+
+pub struct Job {
+    pub write: Write,
+    /// The connection that asked, which gets an ack instead of a copy.
+    pub from: Option<ConnectionId>,
+    /// The outcome, and for a new message whether it reached a recipient socket.
+    pub reply: oneshot::Sender<Result<(Written, bool), Error>>,
+}
+
+pub async fn run(
+    db: Db,
+    hub: web::Data<Hub>,
+    typing: web::Data<Typing>,
+    mut queue: mpsc::Receiver<Job>,
+) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while queue.recv_many(&mut batch, BATCH).await > 0 {
+        write(&db, &hub, &typing, std::mem::take(&mut batch)).await;
+    }
+}
+
+async fn write(db: &Db, hub: &Hub, typing: &Typing, jobs: Vec<Job>) {
+    // A missing recipient would abort the whole transaction: refuse it up front.
+    let recipients: Vec<UserId> = jobs
+        .iter()
+        .filter_map(|job| match &job.write {
+            Write::Send { recipient, .. } => Some(*recipient),
+            Write::Change { .. } => None,
+        })
+        .collect();
+    let existing = match db::users::existing(db, &recipients).await {
+        Ok(existing) => existing,
+        Err(e) => return fail_all(jobs, e),
+    };
+    let (jobs, unknown): (Vec<Job>, Vec<Job>) =
+        jobs.into_iter().partition(|job| match &job.write {
+            Write::Send { recipient, .. } => existing.contains(recipient),
+            Write::Change { .. } => true,
+        });
+    for job in unknown {
+        if let Write::Send { recipient, .. } = job.write {
+            let _ = job.reply.send(Err(Error::UserNotFound(recipient.0)));
+        }
+    }
+
+    let writes: Vec<Write> = jobs.iter().map(|job| job.write.clone()).collect();
+    let written = match db::messages::write_batch(db, &writes).await {
+        Ok(written) => written,
+        Err(e) => return fail_all(jobs, e),
+    };
+    for (job, written) in jobs.into_iter().zip(written) {
+        let delivered = route(hub, typing, &job, &written);
+        // The asker may have gone away; the change is stored all the same.
+        let _ = job.reply.send(Ok((written, delivered)));
+    }
+}
+
+/// Sends a committed change to every socket that should see it; true when a new
+/// message reached one of its recipient's sockets.
+fn route(hub: &Hub, typing: &Typing, job: &Job, written: &Written) -> bool {
+    match written {
+        Written::Sent {
+            message,
+            duplicate: false,
+        } => {
+            if typing.stop(message.sender_id, message.recipient_id) {
+                hub.route(
+                    message.recipient_id,
+                    None,
+                    &typing::stopped(message.sender_id),
+                );
+            }
+            let outbound = stream(message, Some(message.recipient_id));
+            let delivered = hub.route(message.recipient_id, None, &outbound) > 0;
+            hub.route(message.sender_id, job.from, &outbound);
+            delivered
+        }
+        Written::Sent {
+            message,
+            duplicate: true,
+        } => message.delivered_at.is_some(),
+        Written::Changed { event, .. } => {
+            let outbound = stream(event, None);
+            hub.route(event.sender_id, None, &outbound);
+            hub.route(event.recipient_id, None, &outbound);
+            false
+        }
+        Written::Unchanged(_) | Written::Refused(_) => false,
+    }
+}
+
+fn stream(row: &Message, delivers: Option<UserId>) -> Outbound {
+    Outbound::Stream {
+        cursor: row.id,
+        delivers,
+        frame: ByteString::from(ServerFrame::stream(row).to_json()),
+    }
+}
+
+fn fail_all(jobs: Vec<Job>, cause: db::Error) {
+    log::error!("storing {} message change(s): {cause}", jobs.len());
+    for job in jobs {
+        let _ = job.reply.send(Err(Error::Internal));
+    }
+}

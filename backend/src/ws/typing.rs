@@ -1,0 +1,93 @@
+//! Typing leases: "X is typing to Y" lasts a few seconds unless renewed, and is
+//! cleared when X sends Y a message or goes offline. Never stored.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::hub::Outbound;
+use super::protocol::ServerFrame;
+use crate::db::UserId;
+
+pub const LEASE: Duration = Duration::from_secs(5);
+/// Renewals closer together than this are not forwarded.
+const MIN_RENEWAL: Duration = Duration::from_secs(1);
+
+#[derive(Default)]
+pub struct Typing {
+    /// (typer, recipient) → when the lease was last forwarded.
+    leases: Mutex<HashMap<(UserId, UserId), Instant>>,
+}
+
+impl Typing {
+    /// Records a typing signal; true when it should be forwarded.
+    pub fn start(&self, typer: UserId, recipient: UserId) -> bool {
+        let now = Instant::now();
+        let mut leases = self.leases.lock().unwrap_or_else(PoisonError::into_inner);
+        // Expired leases are dropped as the map is used, so it stays small.
+        leases.retain(|_, forwarded| now.duration_since(*forwarded) < LEASE);
+        match leases.get(&(typer, recipient)) {
+            Some(forwarded) if now.duration_since(*forwarded) < MIN_RENEWAL => false,
+            _ => {
+                leases.insert((typer, recipient), now);
+                true
+            }
+        }
+    }
+
+    /// Ends the lease; true when one was running.
+    pub fn stop(&self, typer: UserId, recipient: UserId) -> bool {
+        let mut leases = self.leases.lock().unwrap_or_else(PoisonError::into_inner);
+        leases
+            .remove(&(typer, recipient))
+            .is_some_and(|forwarded| forwarded.elapsed() < LEASE)
+    }
+
+    /// Ends every lease of `typer`; returns whom they were typing to.
+    pub fn stop_all(&self, typer: UserId) -> Vec<UserId> {
+        let mut leases = self.leases.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut recipients = Vec::new();
+        leases.retain(|(from, to), forwarded| {
+            if *from == typer {
+                if forwarded.elapsed() < LEASE {
+                    recipients.push(*to);
+                }
+                false
+            } else {
+                true
+            }
+        });
+        recipients
+    }
+}
+
+/// The frame that ends `user`'s typing indicator.
+pub fn stopped(user: UserId) -> Outbound {
+    Outbound::notice(
+        ServerFrame::Typing {
+            user_id: user,
+            typing: false,
+            expires_at: None,
+        }
+        .to_json(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renewals_are_throttled_and_stop_clears() {
+        let typing = Typing::default();
+        assert!(typing.start(UserId(1), UserId(2)));
+        assert!(!typing.start(UserId(1), UserId(2)));
+        assert!(typing.start(UserId(1), UserId(3)));
+        assert!(typing.stop(UserId(1), UserId(2)));
+        assert!(!typing.stop(UserId(1), UserId(2)));
+        assert_eq!(typing.stop_all(UserId(1)), vec![UserId(3)]);
+        assert!(typing.stop_all(UserId(1)).is_empty());
+    }
+}

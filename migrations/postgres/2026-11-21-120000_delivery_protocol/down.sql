@@ -1,0 +1,15 @@
+DROP TABLE revoked_tokens;
+DROP INDEX messages_undelivered_idx;
+DROP INDEX messages_unread_idx;
+DROP INDEX messages_sender_stream_idx;
+DROP INDEX messages_recipient_stream_idx;
+DROP INDEX messages_sender_client_id_key;
+DELETE FROM messages WHERE kind <> 'message';
+ALTER TABLE messages DROP COLUMN deleted_at;
+ALTER TABLE messages DROP COLUMN edited_at;
+ALTER TABLE messages DROP COLUMN read_at;
+ALTER TABLE messages DROP COLUMN client_id;
+ALTER TABLE messages DROP COLUMN target_id;
+ALTER TABLE messages DROP COLUMN kind;
+ALTER TABLE users DROP COLUMN last_seen_at;
+CREATE INDEX messages_undelivered_idx ON messages (recipient_id, id) WHERE delivered_at IS NULL;
