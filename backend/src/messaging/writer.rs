@@ -47,9 +47,13 @@ async fn write(db: &Db, hub: &Hub, typing: &Typing, jobs: Vec<Job>) {
             Write::Change { .. } => None,
         })
         .collect();
-    let existing = match db::users::existing(db, &recipients).await {
-        Ok(existing) => existing,
-        Err(e) => return fail_all(jobs, e),
+    let existing = if recipients.is_empty() {
+        Default::default()
+    } else {
+        match db::users::existing(db, &recipients).await {
+            Ok(existing) => existing,
+            Err(e) => return fail_all(jobs, e),
+        }
     };
     let (jobs, unknown): (Vec<Job>, Vec<Job>) =
         jobs.into_iter().partition(|job| match &job.write {
