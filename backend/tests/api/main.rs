@@ -9,6 +9,7 @@ mod helpers;
 mod postgres;
 
 mod auth;
+mod failures;
 mod history;
 mod routing;
 mod stream;
