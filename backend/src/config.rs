@@ -55,7 +55,7 @@ pub struct Config {
     pub send_rate: f64,
 
     /// Messages a user may send at once before SEND_RATE applies.
-    #[arg(long, env = "SEND_BURST", default_value_t = 30.0, value_parser = positive)]
+    #[arg(long, env = "SEND_BURST", default_value_t = 30.0, value_parser = at_least_one)]
     pub send_burst: f64,
 
     /// HTTP worker threads (default: one per CPU core).
@@ -68,6 +68,18 @@ fn positive(text: &str) -> Result<f64, String> {
         Ok(value) if value.is_finite() && value > 0.0 => Ok(value),
         _ => Err(format!("`{text}` is not a positive number")),
     }
+}
+
+fn at_least_one(text: &str) -> Result<f64, String> {
+    positive(text).and_then(|value| {
+        if value >= 1.0 {
+            Ok(value)
+        } else {
+            Err(format!(
+                "`{text}` is less than 1: nothing could ever be sent"
+            ))
+        }
+    })
 }
 
 /// `90`, `90s`, `15m`, `24h`, `7d`.

@@ -138,7 +138,9 @@ impl ResponseError for Error {
                 response.insert_header(("WWW-Authenticate", "Bearer"));
             }
             Self::RateLimited(wait) => {
-                response.insert_header(("Retry-After", wait.as_secs().max(1).to_string()));
+                // Whole seconds, rounded up: a client that waits that long gets in.
+                let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                response.insert_header(("Retry-After", seconds.max(1).to_string()));
             }
             _ => {}
         }

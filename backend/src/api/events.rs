@@ -46,9 +46,11 @@ pub async fn events(
             format!("limit must be between 1 and {MAX_LIMIT}"),
         ));
     }
-    let rows = db::messages::stream_for(&db, caller.id, MessageId(after), limit).await?;
+    // One row more than asked tells whether there is more.
+    let mut rows = db::messages::stream_for(&db, caller.id, MessageId(after), limit + 1).await?;
+    let has_more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
     let cursor = rows.last().map_or(MessageId(after), |row| row.id);
-    let has_more = rows.len() == limit as usize;
     let events = rows
         .iter()
         .map(|row| RawValue::from_string(ServerFrame::stream(row).to_json()))

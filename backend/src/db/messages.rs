@@ -172,6 +172,15 @@ pub async fn write_batch(db: &Db, writes: &[Write]) -> Result<Vec<Written>> {
                                 .optional()?;
                             match updated {
                                 Some(message) => {
+                                    if let Change::Delete = change {
+                                        // Earlier edits carry the text too: it goes as well.
+                                        diesel::update(messages::table)
+                                            .filter(messages::target_id.eq(message.id))
+                                            .filter(messages::kind.eq(Kind::Edit))
+                                            .set(messages::content.eq(""))
+                                            .execute(conn)
+                                            .await?;
+                                    }
                                     let event = NewRow {
                                         kind,
                                         target_id: Some(message.id),
@@ -370,8 +379,31 @@ pub async fn mark_delivered(
     })?)
 }
 
-/// Marks everything `reader` received from `peer` up to `up_to` as read (and so
-/// delivered). Returns how many messages were newly read: markers only move forward.
+/// Marks what `reader` received from `peer` up to `up_to` as delivered, as reading
+/// it implies; returns the messages that were not delivered before.
+pub async fn mark_delivered_up_to(
+    db: &Db,
+    reader: UserId,
+    peer: UserId,
+    up_to: MessageId,
+    at: NaiveDateTime,
+) -> Result<Vec<(MessageId, UserId)>> {
+    Ok(db_run!(db, |conn| {
+        diesel::update(messages::table)
+            .filter(messages::recipient_id.eq(reader))
+            .filter(messages::sender_id.eq(peer))
+            .filter(messages::kind.eq(Kind::Message))
+            .filter(messages::delivered_at.is_null())
+            .filter(messages::id.le(up_to))
+            .set(messages::delivered_at.eq(at))
+            .returning((messages::id, messages::sender_id))
+            .load(conn)
+            .await
+    })?)
+}
+
+/// Marks everything `reader` received from `peer` up to `up_to` as read. Returns
+/// how many messages were newly read: markers only move forward.
 pub async fn mark_read(
     db: &Db,
     reader: UserId,
@@ -386,12 +418,7 @@ pub async fn mark_read(
             .filter(messages::kind.eq(Kind::Message))
             .filter(messages::read_at.is_null())
             .filter(messages::id.le(up_to))
-            .set((
-                messages::read_at.eq(at),
-                messages::delivered_at.eq(diesel::dsl::sql::<
-                    diesel::sql_types::Nullable<diesel::sql_types::Timestamp>,
-                >("COALESCE(delivered_at, read_at)")),
-            ))
+            .set(messages::read_at.eq(at))
             .execute(conn)
             .await
     })?)

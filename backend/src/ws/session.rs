@@ -10,6 +10,7 @@ use std::time::Duration;
 use actix_web::web;
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
 use bytestring::ByteString;
+use chrono::NaiveDateTime;
 use tokio::sync::mpsc;
 use tokio::time::{interval, sleep_until, timeout, Instant, MissedTickBehavior};
 
@@ -81,7 +82,7 @@ impl Session {
     ) {
         log::info!("user {} connected ({:?})", self.user, self.connection);
         if came_online {
-            self.announce_presence().await;
+            self.announce_presence(None).await;
         }
         let Err(stop) = self.serve(frames, inbox, since).await;
         if self.hub.unregister(self.user, self.connection) {
@@ -172,6 +173,13 @@ impl Session {
             }
             self.record_delivered(&delivered).await;
             if page.len() < CATCH_UP_PAGE as usize {
+                // A cursor from beyond the user's stream (say, from before a database
+                // reset) is brought back to its end, or the client would skip what
+                // comes next.
+                let end = db::messages::latest_position(&self.db, self.user)
+                    .await
+                    .map_err(catch_up_failed)?;
+                let cursor = cursor.min(end);
                 return Ok((Seen::UpTo(cursor), cursor));
             }
         }
@@ -258,15 +266,16 @@ impl Session {
     /// about the ones that had not been delivered before.
     async fn record_delivered(&self, ids: &[MessageId]) {
         let at = messaging::now();
-        let newly = match db::messages::mark_delivered(&self.db, ids, at).await {
-            Ok(newly) => newly,
-            Err(e) => {
-                // The messages did reach the socket; at worst they are flushed again
-                // on the next connection, and clients drop repeated ids.
-                log::error!("user {}: marking messages delivered: {e}", self.user);
-                return;
-            }
-        };
+        match db::messages::mark_delivered(&self.db, ids, at).await {
+            Ok(newly) => self.announce_delivered(newly, at),
+            // The messages did reach the socket; at worst they are flushed again on
+            // the next connection, and clients drop repeated ids.
+            Err(e) => log::error!("user {}: marking messages delivered: {e}", self.user),
+        }
+    }
+
+    /// Sends each sender a `delivered` receipt for their newly delivered messages.
+    fn announce_delivered(&self, newly: Vec<(MessageId, UserId)>, at: NaiveDateTime) {
         let mut by_sender: HashMap<UserId, Vec<MessageId>> = HashMap::new();
         for (id, sender) in newly {
             by_sender.entry(sender).or_default().push(id);
@@ -368,7 +377,13 @@ impl Session {
             return self.write(error_frame(&error, None).into()).await;
         }
         let at = messaging::now();
-        match db::messages::mark_read(&self.db, self.user, peer, up_to, at).await {
+        let read = async {
+            let newly =
+                db::messages::mark_delivered_up_to(&self.db, self.user, peer, up_to, at).await?;
+            self.announce_delivered(newly, at);
+            db::messages::mark_read(&self.db, self.user, peer, up_to, at).await
+        };
+        match read.await {
             Ok(0) => Ok(()),
             Ok(_) => {
                 let frame = Outbound::notice(
@@ -394,7 +409,7 @@ impl Session {
     /// Tells everyone the user shares a conversation with whether they are online.
     /// The state is read when the frame is built, so racing connects and
     /// disconnects end with the true state.
-    async fn announce_presence(&self) {
+    async fn announce_presence(&self, last_seen: Option<NaiveDateTime>) {
         let peers = match db::messages::conversation_heads(&self.db, self.user).await {
             Ok(peers) => peers,
             Err(e) => {
@@ -407,7 +422,7 @@ impl Session {
             ServerFrame::Presence {
                 user_id: self.user,
                 online,
-                last_seen: (!online).then(|| utc(messaging::now())),
+                last_seen: last_seen.filter(|_| !online).map(utc),
             }
             .to_json(),
         );
@@ -417,13 +432,14 @@ impl Session {
     }
 
     async fn went_offline(&self) {
-        if let Err(e) = db::users::set_last_seen(&self.db, self.user, messaging::now()).await {
+        let now = messaging::now();
+        if let Err(e) = db::users::set_last_seen(&self.db, self.user, now).await {
             log::error!("user {}: storing last seen: {e}", self.user);
         }
         for recipient in self.typing.stop_all(self.user) {
             self.hub.route(recipient, None, &typing::stopped(self.user));
         }
-        self.announce_presence().await;
+        self.announce_presence(Some(now)).await;
     }
 
     async fn refuse(&mut self, error: FrameError) -> Result<(), Stop> {
