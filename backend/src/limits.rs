@@ -15,15 +15,61 @@ pub struct Rate {
     pub burst: f64,
 }
 
-pub struct RateLimiter<K> {
+/// One key's allowance: `rate.burst` tokens, refilled continuously.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenBucket {
     rate: Rate,
-    buckets: Mutex<HashMap<K, Bucket>>,
-}
-
-#[derive(Clone, Copy)]
-struct Bucket {
     tokens: f64,
     updated: Instant,
+}
+
+impl TokenBucket {
+    pub fn full(rate: Rate) -> Self {
+        Self {
+            rate,
+            tokens: rate.burst,
+            updated: Instant::now(),
+        }
+    }
+
+    /// Takes one token, or says how long until one is available.
+    pub fn take(&mut self) -> Result<(), Duration> {
+        self.refill();
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(self.wait_for_one())
+        }
+    }
+
+    /// How long until a token is available, without taking it; `None` if one is.
+    pub fn exhausted(&mut self) -> Option<Duration> {
+        self.refill();
+        (self.tokens < 1.0).then(|| self.wait_for_one())
+    }
+
+    fn is_full(&mut self) -> bool {
+        self.refill();
+        self.tokens >= self.rate.burst
+    }
+
+    fn wait_for_one(&self) -> Duration {
+        Duration::from_secs_f64((1.0 - self.tokens) / self.rate.per_second)
+    }
+
+    fn refill(&mut self) {
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.updated).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.rate.per_second).min(self.rate.burst);
+        self.updated = now;
+    }
+}
+
+/// A token bucket per key.
+pub struct RateLimiter<K> {
+    rate: Rate,
+    buckets: Mutex<HashMap<K, TokenBucket>>,
 }
 
 /// Past this many keys, full buckets (idle keys) are forgotten.
@@ -39,47 +85,25 @@ impl<K: Eq + Hash> RateLimiter<K> {
 
     /// Takes one token for `key`, or says how long until one is available.
     pub fn take(&self, key: K) -> Result<(), Duration> {
-        self.with_bucket(key, |bucket| {
-            if bucket.tokens >= 1.0 {
-                bucket.tokens -= 1.0;
-                Ok(())
-            } else {
-                Err(self.wait_for_one(bucket))
-            }
-        })
+        self.with_bucket(key, TokenBucket::take)
     }
 
     /// How long `key` must wait, without taking anything; `None` if it may go on.
     pub fn exhausted(&self, key: K) -> Option<Duration> {
-        self.with_bucket(key, |bucket| {
-            (bucket.tokens < 1.0).then(|| self.wait_for_one(bucket))
-        })
+        self.with_bucket(key, TokenBucket::exhausted)
     }
 
-    fn wait_for_one(&self, bucket: &Bucket) -> Duration {
-        Duration::from_secs_f64((1.0 - bucket.tokens) / self.rate.per_second)
-    }
-
-    fn with_bucket<T>(&self, key: K, use_bucket: impl FnOnce(&mut Bucket) -> T) -> T {
-        let now = Instant::now();
+    fn with_bucket<T>(&self, key: K, use_bucket: impl FnOnce(&mut TokenBucket) -> T) -> T {
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         if buckets.len() > PRUNE_ABOVE {
-            let rate = self.rate;
-            buckets.retain(|_, b| refilled(b, now, rate) < rate.burst);
+            buckets.retain(|_, bucket| !bucket.is_full());
         }
-        let bucket = buckets.entry(key).or_insert(Bucket {
-            tokens: self.rate.burst,
-            updated: now,
-        });
-        bucket.tokens = refilled(bucket, now, self.rate);
-        bucket.updated = now;
-        use_bucket(bucket)
+        use_bucket(
+            buckets
+                .entry(key)
+                .or_insert_with(|| TokenBucket::full(self.rate)),
+        )
     }
-}
-
-fn refilled(bucket: &Bucket, now: Instant, rate: Rate) -> f64 {
-    let elapsed = now.duration_since(bucket.updated).as_secs_f64();
-    (bucket.tokens + elapsed * rate.per_second).min(rate.burst)
 }
 
 /// Failed logins, limited per username and per client address against password

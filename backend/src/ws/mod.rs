@@ -14,10 +14,11 @@ use tokio::time::Instant;
 use crate::auth::authenticate;
 use crate::db::{self, Db, MessageId};
 use crate::error::Error;
+use crate::limits::TokenBucket;
 use crate::messaging::Messaging;
 use hub::Hub;
 pub use session::TOKEN_ENDED;
-use session::{Session, HARD_FRAME_LIMIT};
+use session::{Session, HARD_FRAME_LIMIT, SIGNAL_RATE};
 use typing::Typing;
 
 #[derive(Deserialize)]
@@ -71,6 +72,7 @@ pub async fn connect(
         user: caller.id,
         connection: registration.id,
         token_expiry: instant_of(caller.expires_at),
+        signals: TokenBucket::full(SIGNAL_RATE),
         socket,
     };
     actix_web::rt::spawn(session.run(frames, registration.inbox, since, registration.came_online));

@@ -19,6 +19,7 @@ use super::protocol::{utc, ClientFrame, FrameError, ServerFrame};
 use super::typing::{self, Typing, LEASE};
 use crate::db::{self, Db, Kind, MessageId, UserId};
 use crate::error::Error;
+use crate::limits::{Rate, TokenBucket};
 use crate::messaging::{self, Messaging};
 
 /// Text frames above this size get an error frame (and the socket stays open).
@@ -36,6 +37,11 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 const CATCH_UP_PAGE: i64 = 500;
 /// Mailbox items written before their deliveries are recorded in one statement.
 const DELIVERY_BATCH: usize = 64;
+/// Read and typing frames a socket may send (messages have their own limit).
+pub const SIGNAL_RATE: Rate = Rate {
+    per_second: 20.0,
+    burst: 40.0,
+};
 
 pub struct Session {
     pub db: Db,
@@ -46,6 +52,8 @@ pub struct Session {
     pub connection: ConnectionId,
     /// When the token the socket was opened with expires.
     pub token_expiry: Instant,
+    /// This socket's allowance of read and typing frames.
+    pub signals: TokenBucket,
     pub socket: actix_ws::Session,
 }
 
@@ -320,6 +328,12 @@ impl Session {
     }
 
     async fn on_client_frame(&mut self, frame: ClientFrame) -> Result<(), Stop> {
+        if !matches!(frame, ClientFrame::Message { .. }) {
+            if let Err(wait) = self.signals.take() {
+                let error = error_frame(&Error::RateLimited(wait), None);
+                return self.write(error.into()).await;
+            }
+        }
         match frame {
             ClientFrame::Message {
                 recipient_id,

@@ -375,3 +375,29 @@ async fn a_client_that_stops_reading_is_disconnected(backend: Backend) {
     while fresh.next_json().await["id"] != last {}
 }
 both_backends!(a_client_that_stops_reading_is_disconnected);
+
+/// Read and typing frames have a per-socket allowance; past it they are refused
+/// with `rate_limited` and the socket stays usable.
+async fn signal_frames_are_rate_limited(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let mut socket = app.connect(&alice).await;
+    for _ in 0..60 {
+        socket
+            .send_json(json!({"type": "typing", "recipient_id": bob.id}))
+            .await;
+    }
+    let error = socket.next_json().await;
+    assert_eq!(error["type"], "error", "{error}");
+    assert_eq!(error["code"], "rate_limited");
+    assert!(error["retry_after_ms"].as_u64().is_some_and(|ms| ms > 0));
+    // Each refused frame got its error; then the socket carries on.
+    let mut reply = socket.send_message(bob.id, "still here").await;
+    while reply["type"] == "error" {
+        assert_eq!(reply["code"], "rate_limited", "{reply}");
+        reply = socket.next_json().await;
+    }
+    assert_eq!(reply["type"], "ack", "{reply}");
+}
+both_backends!(signal_frames_are_rate_limited);
