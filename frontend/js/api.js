@@ -123,7 +123,7 @@ export function logout(token) {
   return request('POST', '/logout', { token, reportUnauthorized: false });
 }
 
-/** Conversations with their last message and unread count, most recent first (protocol v2). */
+/** Conversations with their last message and unread count, most recent first. */
 export function fetchConversations() {
   return request('GET', '/conversations');
 }

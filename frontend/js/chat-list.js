@@ -1,4 +1,4 @@
-// The people I have a conversation with (protocol v2): the sidebar's list, most recent first.
+// The people I have a conversation with: the sidebar's list, most recent first.
 
 export class ChatList {
   /** GET /conversations has answered at least once. */

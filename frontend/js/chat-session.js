@@ -1,10 +1,5 @@
 // A signed-in session: wires the REST API, the shared socket and the views together and holds
 // the state they share (conversations, unread counts, who is typing, the open conversation).
-//
-// Protocol v2 servers (GET /conversations answers, the socket sends `ready`) get the full
-// experience: the conversation list, receipts, typing, presence, read markers, edits and
-// resuming the stream from a cursor. Against a v1 server the app falls back to the people
-// list, polling for presence, and reloading the open conversation after a reconnect.
 
 import * as api from './api.js';
 import { ChatList } from './chat-list.js';
@@ -26,8 +21,6 @@ import { watchSearch } from './ui/search-box.js';
 import { Toaster } from './ui/toast.js';
 import { UserList } from './ui/user-list.js';
 
-// v1 servers send no presence frames: the list (with its online dots) is polled.
-const USER_REFRESH_MS = 15_000;
 // "last seen 5 minutes ago" and the list's times are redrawn this often.
 const CLOCK_TICK_MS = 30_000;
 const NARROW_SCREEN = window.matchMedia('(max-width: 760px)');
@@ -52,18 +45,15 @@ export class ChatSession {
   #stopSearch;
 
   #conversations = new Map();
-  // Peers with a conversation, from GET /conversations and from messages since (v2 only).
+  // Peers with a conversation, from GET /conversations and from messages since.
   #chats = new ChatList();
   #openPeerId = null;
   // The read marker last sent per peer, so each is sent once.
   #readSent = new Map();
-  // null until the server shows which protocol it speaks.
-  #v2 = null;
   #socketState = 'connecting';
   #openedBefore = false;
   // The socket came back after a drop: once the server is ready, refetch what frames don't replay.
   #catchUpOnReady = false;
-  #refreshTimer = null;
   #clockTimer = null;
   #stopped = false;
 
@@ -148,7 +138,6 @@ export class ChatSession {
     this.#outbox.dispose();
     this.#typingPeers.dispose();
     this.#menu.close();
-    clearInterval(this.#refreshTimer);
     clearInterval(this.#clockTimer);
     this.#indicator.dispose();
     this.#stopSearch();
@@ -160,19 +149,16 @@ export class ChatSession {
 
   // ---- the sidebar ----
 
-  /** GET /conversations: the list, unread counts and presence. A 404 means a v1 server. */
+  /** GET /conversations: the list, unread counts and presence. */
   async #refreshChats() {
     let rows;
     try {
       rows = await api.fetchConversations();
     } catch (error) {
-      if (this.#stopped) return;
-      if (error.status === 404 || error.status === 405) this.#useV1();
-      else if (error.status !== 401) console.warn('Could not load conversations', error);
+      if (error.status !== 401 && !this.#stopped) console.warn('Could not load conversations', error);
       return;
     }
     if (this.#stopped) return;
-    this.#v2 = true;
     for (const { peer, last_message: last, unread_count: unread } of rows) {
       this.#people.remember(peer);
       this.#chats.add(peer.id);
@@ -185,16 +171,9 @@ export class ChatSession {
     this.#renderList();
   }
 
-  #useV1() {
-    if (this.#v2 !== null) return;
-    this.#v2 = false;
-    this.#refreshPeople();
-    this.#refreshTimer = setInterval(() => this.#refreshPeople(), USER_REFRESH_MS);
-  }
-
-  /** GET /users for the search (and, on a v1 server, for the whole list). */
+  /** GET /users for the search; without one, the sidebar shows the chats. */
   async #refreshPeople() {
-    if (this.#v2 && !this.#people.query) return;
+    if (!this.#people.query) return;
     if (!(await this.#people.refresh()) || this.#stopped) return;
     this.#showOpenPeer();
     this.#renderList();
@@ -202,15 +181,13 @@ export class ChatSession {
 
   #renderList() {
     const searching = this.#people.query !== '';
-    const showChats = this.#v2 === true && !searching;
-    const users = showChats ? this.#chats.byRecency(this.#conversations, this.#people) : this.#people.list;
-    const loaded = showChats ? this.#chats.loaded : this.#people.loaded;
+    const users = searching ? this.#people.list : this.#chats.byRecency(this.#conversations, this.#people);
+    const loaded = searching ? this.#people.loaded : this.#chats.loaded;
     let emptyText = '';
     if (loaded && searching) emptyText = `No one’s name starts with “${this.#people.query}”.`;
-    else if (loaded && showChats) emptyText = 'No chats yet. Search for someone by name to start one.';
-    else if (loaded) emptyText = 'No one else is here yet. Invite a friend to create an account.';
+    else if (loaded) emptyText = 'No chats yet. Search for someone by name to start one.';
 
-    this.#listHeading.textContent = showChats ? 'Chats' : 'People';
+    this.#listHeading.textContent = searching ? 'People' : 'Chats';
     this.#userList.render({
       rows: users.map((user) => this.#row(user)),
       myId: this.#me.id,
@@ -354,7 +331,7 @@ export class ChatSession {
   }
 
   #typed() {
-    if (this.#v2 && this.#openPeerId !== null) this.#typingNotifier.typed(this.#openPeerId);
+    if (this.#openPeerId !== null) this.#typingNotifier.typed(this.#openPeerId);
   }
 
   #startEdit(id) {
@@ -395,7 +372,7 @@ export class ChatSession {
     if (peerId === null || document.visibilityState !== 'visible' || !document.hasFocus()) return;
     const upTo = this.#conversation(peerId).newestIncomingId;
     let changed = this.#unread.markRead(peerId, upTo ?? Infinity);
-    if (this.#v2 && upTo !== null && upTo > (this.#readSent.get(peerId) ?? 0)
+    if (upTo !== null && upTo > (this.#readSent.get(peerId) ?? 0)
       && this.#connection.send({ type: 'read', peer_id: peerId, up_to: upTo })) {
       this.#readSent.set(peerId, upTo);
       changed = true;
@@ -422,25 +399,14 @@ export class ChatSession {
       const reconnected = this.#openedBefore;
       this.#openedBefore = true;
       this.#catchUpOnReady = reconnected;
+      // Waiting messages go on `ready`, after the replay (which may confirm some of them).
       this.#outbox.connectionOpened();
-      // A v2 server says `ready` when its replay is done; a v1 server never does.
-      if (this.#v2 !== true) this.#outbox.flush();
-      if (reconnected && this.#v2 === false) this.#catchUpV1();
     } else if (status.state !== 'open' && previous === 'open') {
       this.#outbox.connectionLost();
     }
   }
 
-  #catchUpV1() {
-    this.#refreshPeople();
-    if (this.#openPeerId !== null) this.#loadLatest(this.#conversation(this.#openPeerId), { catchUp: true });
-  }
-
   #handleReady() {
-    if (this.#v2 !== true) {
-      this.#v2 = true;
-      clearInterval(this.#refreshTimer);
-    }
     this.#outbox.flush();
     // Read markers go again on a new socket; they only move forward on the server.
     this.#readSent.clear();
@@ -517,9 +483,7 @@ export class ChatSession {
 
   /** Fetches the list again if a conversation is with someone this tab knows nothing about. */
   #learnNewPeers() {
-    if (!this.#chats.hasStrangers(this.#people)) return;
-    if (this.#v2) this.#refreshChats();
-    else this.#refreshPeople();
+    if (this.#chats.hasStrangers(this.#people)) this.#refreshChats();
   }
 
   #receiveError(frame) {

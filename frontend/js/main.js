@@ -26,10 +26,7 @@ function logOut() {
   const token = api.getToken();
   signOut();
   if (!token) return;
-  api.logout(token).catch((error) => {
-    // A v1 server has no /logout; the token then simply expires.
-    if (error.status !== 404) console.warn('Logout failed', error);
-  });
+  api.logout(token).catch((error) => console.warn('Logout failed', error));
 }
 
 function signOut(notice = '') {

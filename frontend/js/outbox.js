@@ -84,7 +84,7 @@ export class Outbox {
     this.#pump();
   }
 
-  /** The server is ready for our frames (v2: `ready`; v1: the socket opened). */
+  /** The server sent `ready`: catch-up is over, so waiting messages can go. */
   flush() {
     this.#pump();
   }
