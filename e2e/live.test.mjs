@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 import { ParleyPage } from './parley-page.mjs';
 import { createServerEnvironment, startServer } from './server.mjs';
 
@@ -97,12 +97,7 @@ describe('Parley v2 in the browser', { timeout: 10 * 60_000 }, () => {
     // A low sending limit, so that a burst from the composer runs into it (see the rate test).
     Object.assign(environment.env, { SEND_RATE: '5', SEND_BURST: '10' });
     server = await startServer(environment);
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      timeout: 60_000,
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
