@@ -111,7 +111,10 @@ pub async fn send(
     } else {
         HttpResponse::Created()
     };
-    Ok(response.json(MessageView::from(sent.message)))
+    let mut view = MessageView::from(sent.message);
+    // The recipient's socket records the delivery a moment later.
+    view.delivered |= sent.delivered;
+    Ok(response.json(view))
 }
 
 #[derive(Deserialize)]

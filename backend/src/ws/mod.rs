@@ -11,7 +11,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use tokio::time::Instant;
 
-use crate::auth::authenticate;
+use crate::auth::{authenticate, Revocations};
 use crate::db::{self, Db, MessageId};
 use crate::error::Error;
 use crate::limits::TokenBucket;
@@ -64,6 +64,12 @@ pub async fn connect(
         .aggregate_continuations()
         .max_continuation_size(HARD_FRAME_LIMIT);
     let registration = hub.register(caller.id, &caller.token_id);
+    // A logout may have finished since the token was checked, before this socket
+    // was registered for `hub.revoke` to find: close it as that would have.
+    let revocations = req.app_data::<web::Data<Revocations>>();
+    if revocations.is_some_and(|revoked| revoked.is_revoked(&caller.token_id)) {
+        hub.revoke(caller.id, &caller.token_id);
+    }
     let session = Session {
         db: db.get_ref().clone(),
         hub: hub.clone(),
@@ -71,7 +77,8 @@ pub async fn connect(
         typing: typing.clone(),
         user: caller.id,
         connection: registration.id,
-        token_expiry: instant_of(caller.expires_at),
+        // A token is valid through the second named by its `exp`.
+        token_expiry: instant_of(caller.expires_at.saturating_add(1)),
         signals: TokenBucket::full(SIGNAL_RATE),
         socket,
     };

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use parley::{Application, Config};
-use reqwest::{Response, StatusCode};
+use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::{self, Message};
@@ -125,6 +125,13 @@ impl TestApp {
             .expect("request")
     }
 
+    /// A request to `path` with `token` as its bearer token, to finish and send.
+    pub fn request(&self, method: reqwest::Method, path: &str, token: &str) -> RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Response {
         self.client
             .get(self.url(path))
@@ -158,12 +165,14 @@ impl TestApp {
             StatusCode::CREATED,
             "register {username}"
         );
-        let session: Value = self
-            .login(username, PASSWORD)
-            .await
-            .json()
-            .await
-            .expect("json");
+        self.log_in(username).await
+    }
+
+    /// Logs `username` in: a new token, as on another device.
+    pub async fn log_in(&self, username: &str) -> TestUser {
+        let response = self.login(username, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK, "log {username} in");
+        let session: Value = response.json().await.expect("json");
         TestUser {
             id: session["user"]["id"].as_i64().expect("user id"),
             token: session["access_token"].as_str().expect("token").to_owned(),
@@ -232,6 +241,19 @@ pub async fn expect_error(response: Response, status: StatusCode, code: &str, wh
         body["message"].as_str().is_some_and(|m| !m.is_empty()),
         "{what} ({url}): an error explains itself: {text}"
     );
+    body
+}
+
+/// Asserts a 422 `validation_failed` that names `field`; returns the body.
+pub async fn expect_invalid(response: Response, field: &str, what: &str) -> Value {
+    let body = expect_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        what,
+    )
+    .await;
+    assert_eq!(body["field"], field, "{what}: {body}");
     body
 }
 
@@ -351,6 +373,19 @@ impl Socket {
                 "expected no frame, got {frame}"
             );
         }
+    }
+
+    /// Every frame of type `kind` that arrives within `wait`, in order; frames of
+    /// other types are read and dropped.
+    pub async fn frames_of(&mut self, kind: &str, wait: Duration) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut frames = Vec::new();
+        while let Ok(Some(frame)) = tokio::time::timeout_at(deadline, self.next_text()).await {
+            if frame["type"] == kind {
+                frames.push(frame);
+            }
+        }
+        frames
     }
 
     /// The close frame the server sends, waiting at most `wait`.

@@ -9,9 +9,18 @@ mod helpers;
 mod postgres;
 
 mod auth;
+mod conversations;
+mod edits;
+mod events;
 mod failures;
 mod history;
+mod limits;
+mod logout;
+mod presence;
+mod receipts;
+mod rest_send;
 mod routing;
 mod stream;
+mod typing;
 mod users;
 mod websocket;

@@ -1,0 +1,241 @@
+//! Rate limits: sending (WebSocket and REST share one budget per user) and failed
+//! logins (per username).
+
+use std::time::Duration;
+
+use reqwest::header::RETRY_AFTER;
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::helpers::{expect_error, spawn_app, spawn_app_with, Backend, PASSWORD};
+
+async fn sending_too_fast_is_refused_until_the_budget_refills(backend: Backend) {
+    let app = spawn_app_with(backend, |config| {
+        config.send_rate = 1.0;
+        config.send_burst = 3.0;
+    })
+    .await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let mut alice_socket = app.connect(&alice).await;
+
+    for n in 0..3 {
+        alice_socket
+            .send_json(json!({"recipient_id": bob.id, "content": format!("m{n}"), "client_id": format!("c-{n}")}))
+            .await;
+        let ack = alice_socket.next_json().await;
+        assert_eq!(ack["type"], "ack", "message {n} is within the burst: {ack}");
+    }
+    // A resend of a stored message counts too: it gets rate_limited, not its ack.
+    alice_socket
+        .send_json(json!({"recipient_id": bob.id, "content": "m0", "client_id": "c-0"}))
+        .await;
+    let error = alice_socket.next_json().await;
+    assert_eq!(error["code"], "rate_limited", "{error}");
+    assert_eq!(error["client_id"], "c-0", "{error}");
+    alice_socket
+        .send_json(json!({"recipient_id": bob.id, "content": "m3", "client_id": "c-4"}))
+        .await;
+    let error = alice_socket.next_json().await;
+    assert_eq!(error["type"], "error", "{error}");
+    assert_eq!(error["code"], "rate_limited", "{error}");
+    assert_eq!(error["client_id"], "c-4", "{error}");
+    let wait = error["retry_after_ms"].as_u64().expect("retry_after_ms");
+    assert!(wait > 0 && wait <= 1000, "retry_after_ms {wait}");
+
+    // REST draws on the same budget.
+    let response = app
+        .request(Method::POST, &format!("/messages/{}", bob.id), &alice.token)
+        .json(&json!({"content": "over REST"}))
+        .send()
+        .await
+        .unwrap();
+    let retry_after = retry_after(&response);
+    assert!((1..=2).contains(&retry_after), "Retry-After {retry_after}");
+    let body = expect_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        "REST",
+    )
+    .await;
+    assert!(body["retry_after_ms"].as_u64().is_some_and(|ms| ms > 0));
+
+    // Nothing refused was stored.
+    let page = app.history(&bob, &format!("/messages/{}", alice.id)).await;
+    let contents: Vec<&str> = page
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(contents, ["m0", "m1", "m2"]);
+
+    // Others have their own budget.
+    let mut bob_socket = app.connect(&bob).await;
+    bob_socket
+        .send_json(json!({"recipient_id": alice.id, "content": "not limited"}))
+        .await;
+    assert_eq!(bob_socket.next_of("ack").await["type"], "ack");
+
+    // After the wait, alice may send again; the retry keeps its client_id.
+    tokio::time::sleep(Duration::from_millis(wait + 50)).await;
+    alice_socket
+        .send_json(json!({"recipient_id": bob.id, "content": "m3", "client_id": "c-4"}))
+        .await;
+    let ack = alice_socket.next_of("ack").await;
+    assert_eq!(ack["client_id"], "c-4");
+    assert_eq!(ack["duplicate"], false);
+}
+both_backends!(sending_too_fast_is_refused_until_the_budget_refills);
+
+async fn the_rest_limit_answers_429_with_retry_after(backend: Backend) {
+    let app = spawn_app_with(backend, |config| {
+        config.send_rate = 1.0;
+        config.send_burst = 3.0;
+    })
+    .await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let send = |n: usize| {
+        app.request(Method::POST, &format!("/messages/{}", bob.id), &alice.token)
+            .json(&json!({"content": format!("m{n}"), "client_id": format!("c-{n}")}))
+            .send()
+    };
+    for n in 0..3 {
+        assert_eq!(send(n).await.unwrap().status(), StatusCode::CREATED);
+    }
+    let response = send(3).await.unwrap();
+    assert!(retry_after(&response) >= 1);
+    let body = expect_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        "4th",
+    )
+    .await;
+    let wait = body["retry_after_ms"].as_u64().expect("retry_after_ms");
+    assert!(wait > 0 && wait <= 1000, "{body}");
+
+    let page = app.history(&bob, &format!("/messages/{}", alice.id)).await;
+    assert_eq!(page.len(), 3);
+    // The socket shares the budget.
+    let mut socket = app.connect(&alice).await;
+    let error = socket.send_message(bob.id, "via socket").await;
+    assert_eq!(error["code"], "rate_limited", "{error}");
+}
+both_backends!(the_rest_limit_answers_429_with_retry_after);
+
+async fn repeated_failed_logins_are_locked_out_per_username(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.signup("alice").await;
+    app.signup("bob").await;
+
+    for attempt in 1..=5 {
+        let response = app.login("alice", "wrong password").await;
+        expect_error(
+            response,
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            &format!("attempt {attempt}"),
+        )
+        .await;
+    }
+    // Now even the right password waits, in any letter case.
+    for username in ["alice", "ALICE"] {
+        let response = app.login(username, PASSWORD).await;
+        assert!(retry_after(&response) >= 1);
+        let body = expect_error(
+            response,
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            username,
+        )
+        .await;
+        assert!(
+            body["retry_after_ms"].as_u64().is_some_and(|ms| ms > 0),
+            "{body}"
+        );
+    }
+
+    // Another username is unaffected, failing or not.
+    let response = app.login("bob", "wrong password").await;
+    expect_error(
+        response,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "bob",
+    )
+    .await;
+    let response = app.login("bob", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let session: Value = response.json().await.unwrap();
+    assert!(session["access_token"].is_string());
+}
+both_backends!(repeated_failed_logins_are_locked_out_per_username);
+
+/// Guessing across many usernames from one address is limited too.
+async fn many_failed_logins_from_one_address_are_locked_out(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.signup("alice").await;
+    // Two failures each for ten names: no single username reaches its limit.
+    for n in 0..10 {
+        for _ in 0..2 {
+            let response = app.login(&format!("user{n}"), "wrong password").await;
+            expect_error(
+                response,
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "guess",
+            )
+            .await;
+        }
+    }
+    let response = app.login("alice", PASSWORD).await;
+    assert!(retry_after(&response) >= 1);
+    expect_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        "this address",
+    )
+    .await;
+}
+both_backends!(many_failed_logins_from_one_address_are_locked_out);
+
+/// A client that waits as long as `Retry-After` says is let in: the header is the
+/// wait rounded up, never down.
+async fn retry_after_is_never_shorter_than_the_wait(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.signup("alice").await;
+    for _ in 0..5 {
+        let response = app.login("alice", "wrong password").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let response = app.login("alice", PASSWORD).await;
+    let header = retry_after(&response);
+    let body = expect_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        "locked",
+    )
+    .await;
+    let wait_ms = body["retry_after_ms"].as_u64().expect("retry_after_ms");
+    assert!(
+        header * 1000 >= wait_ms,
+        "Retry-After: {header} s, but the wait is {wait_ms} ms"
+    );
+}
+both_backends!(retry_after_is_never_shorter_than_the_wait);
+
+/// The `Retry-After` header in whole seconds.
+fn retry_after(response: &Response) -> u64 {
+    response
+        .headers()
+        .get(RETRY_AFTER)
+        .expect("a Retry-After header")
+        .to_str()
+        .unwrap()
+        .parse()
+        .expect("Retry-After in seconds")
+}

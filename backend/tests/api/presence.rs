@@ -1,0 +1,171 @@
+//! Presence: people who share a conversation are told when the other comes online
+//! or goes offline, and `/users` and `/conversations` show it with `last_seen`.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::helpers::{spawn_app, Backend, TestApp, TestUser};
+
+/// How long a test listens for a presence frame that must not come.
+const QUIET: Duration = Duration::from_millis(500);
+
+async fn peers_are_told_when_a_user_comes_and_goes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let carol = app.signup("carol").await;
+    let dave = app.signup("dave").await;
+    send_over_rest(&app, &alice, bob.id, "hi").await;
+    let mut alice_socket = app.connect(&alice).await;
+    let mut carol_socket = app.connect(&carol).await;
+
+    let bob_phone = app.connect(&bob).await;
+    let online = alice_socket.next_of("presence").await;
+    assert_eq!(
+        online,
+        json!({"type": "presence", "user_id": bob.id, "online": true, "last_seen": null})
+    );
+    assert!(
+        carol_socket.frames_of("presence", QUIET).await.is_empty(),
+        "carol shares no conversation with bob"
+    );
+    let seen = contact(&app, &alice, bob.id).await;
+    assert_eq!(
+        (&seen["online"], &seen["last_seen"]),
+        (&json!(true), &Value::Null)
+    );
+    let peer = conversation_peer(&app, &alice, bob.id).await;
+    assert_eq!(
+        (&peer["online"], &peer["last_seen"]),
+        (&json!(true), &Value::Null)
+    );
+
+    // A second socket, and closing one of two, change nothing.
+    let bob_laptop = app.connect(&bob).await;
+    bob_phone.close().await;
+    assert!(alice_socket.frames_of("presence", QUIET).await.is_empty());
+
+    let before = Utc::now();
+    bob_laptop.close().await;
+    let offline = alice_socket.next_of("presence").await;
+    assert_eq!(offline["user_id"], bob.id);
+    assert_eq!(offline["online"], false);
+    let last_seen = timestamp(&offline["last_seen"]);
+    assert!(
+        last_seen >= before - chrono::Duration::milliseconds(1) && last_seen <= Utc::now(),
+        "last_seen {last_seen} is not when bob left"
+    );
+    assert!(carol_socket.frames_of("presence", QUIET).await.is_empty());
+
+    for shown in [
+        contact(&app, &alice, bob.id).await,
+        conversation_peer(&app, &alice, bob.id).await,
+    ] {
+        assert_eq!(shown["online"], false, "{shown}");
+        assert_eq!(
+            shown["last_seen"], offline["last_seen"],
+            "shown as announced"
+        );
+    }
+    // Someone who never connected is offline and has never been seen.
+    let never = contact(&app, &alice, dave.id).await;
+    assert_eq!(
+        (&never["online"], &never["last_seen"]),
+        (&json!(false), &Value::Null)
+    );
+
+    // Coming back clears last_seen again.
+    let _bob_again = app.connect(&bob).await;
+    let back = alice_socket.next_of("presence").await;
+    assert_eq!(
+        (&back["online"], &back["last_seen"]),
+        (&json!(true), &Value::Null)
+    );
+    let seen = contact(&app, &alice, bob.id).await;
+    assert_eq!(
+        (&seen["online"], &seen["last_seen"]),
+        (&json!(true), &Value::Null)
+    );
+}
+both_backends!(peers_are_told_when_a_user_comes_and_goes);
+
+async fn presence_reaches_both_sides_of_a_conversation(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let carol = app.signup("carol").await;
+    // Bob wrote to carol: that is a conversation for both of them.
+    send_over_rest(&app, &bob, carol.id, "hello carol").await;
+    let mut carol_socket = app.connect(&carol).await;
+    let mut alice_socket = app.connect(&alice).await;
+
+    let bob_socket = app.connect(&bob).await;
+    assert_eq!(carol_socket.next_of("presence").await["user_id"], bob.id);
+    assert!(alice_socket.frames_of("presence", QUIET).await.is_empty());
+
+    bob_socket.close().await;
+    let offline = carol_socket.next_of("presence").await;
+    assert_eq!(offline["online"], false);
+    assert!(alice_socket.frames_of("presence", QUIET).await.is_empty());
+
+    // Alice is nobody's peer: her coming and going is announced to nobody.
+    alice_socket.close().await;
+    assert!(carol_socket.frames_of("presence", QUIET).await.is_empty());
+}
+both_backends!(presence_reaches_both_sides_of_a_conversation);
+
+async fn send_over_rest(app: &TestApp, from: &TestUser, to: i64, content: &str) {
+    let response = app
+        .request(Method::POST, &format!("/messages/{to}"), &from.token)
+        .json(&json!({"content": content}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+
+/// `user` as `viewer` sees them in `GET /users`.
+async fn contact(app: &TestApp, viewer: &TestUser, user: i64) -> Value {
+    let response = app.get("/users", &viewer.token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let users: Vec<Value> = response.json().await.unwrap();
+    let found = users
+        .into_iter()
+        .find(|u| u["id"] == user)
+        .unwrap_or_else(|| panic!("user {user} is not listed"));
+    let mut keys: Vec<&str> = found
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["id", "last_seen", "online", "username"]);
+    found
+}
+
+/// The peer of `viewer`'s conversation with `user`, from `GET /conversations`.
+async fn conversation_peer(app: &TestApp, viewer: &TestUser, user: i64) -> Value {
+    let response = app.get("/conversations", &viewer.token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let conversations: Vec<Value> = response.json().await.unwrap();
+    conversations
+        .into_iter()
+        .find(|c| c["peer"]["id"] == user)
+        .unwrap_or_else(|| panic!("no conversation with {user}"))["peer"]
+        .clone()
+}
+
+fn timestamp(value: &Value) -> DateTime<Utc> {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a time: {value}"));
+    assert!(text.ends_with('Z'), "{text} is not UTC");
+    DateTime::parse_from_rfc3339(text)
+        .unwrap_or_else(|e| panic!("{text}: {e}"))
+        .with_timezone(&Utc)
+}
