@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::helpers::{
-    expect_error, spawn_app, spawn_app_with, Backend, TestApp, JWT_SECRET, PASSWORD,
+    expect_error, expect_invalid, keys, spawn_app, spawn_app_with, Backend, TestApp, JWT_SECRET,
+    PASSWORD,
 };
 
 /// The server's request body limit.
@@ -571,30 +572,6 @@ both_backends!(
     a_jwt_secret_shorter_than_32_bytes_is_refused,
     an_empty_jwt_secret_counts_as_unset,
 );
-
-/// Asserts a 422 that names `field`.
-async fn expect_invalid(response: Response, field: &str, what: &str) {
-    let body = expect_error(
-        response,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        what,
-    )
-    .await;
-    assert_eq!(body["field"], field, "{what}: {body}");
-}
-
-/// An object's keys, sorted.
-fn keys(value: &Value) -> Vec<&str> {
-    let mut keys: Vec<&str> = value
-        .as_object()
-        .expect("a JSON object")
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    keys
-}
 
 async fn post_raw(app: &TestApp, path: &str, content_type: Option<&str>, body: &str) -> Response {
     let mut request = app.client.post(app.url(path)).body(body.to_owned());

@@ -1,11 +1,13 @@
 //! `GET /conversations`: one row per peer, most recent first, with the last message
 //! as it now reads, the unread count and the peer's presence.
 
+use std::time::Duration;
+
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{expect_error, spawn_app, Backend, TestApp, TestUser};
+use crate::helpers::{keys, spawn_app, wait_until, Backend};
 
 async fn one_row_per_peer_most_recent_first(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -13,25 +15,18 @@ async fn one_row_per_peer_most_recent_first(backend: Backend) {
     let bob = app.signup("bob").await;
     let carol = app.signup("carol").await;
     let dave = app.signup("dave").await;
-    assert_eq!(conversations(&app, &alice).await, json!([]));
+    assert_eq!(app.conversations(&alice).await, json!([]));
 
-    send(&app, &alice, bob.id, "hi bob").await;
-    send(&app, &bob, alice.id, "hi alice").await;
-    let to_carol = send(&app, &alice, carol.id, "hi carol").await;
+    app.send_over_rest(&alice, bob.id, "hi bob").await;
+    app.send_over_rest(&bob, alice.id, "hi alice").await;
+    let to_carol = app.send_over_rest(&alice, carol.id, "hi carol").await;
     // Bob and dave's conversation is not alice's business.
-    send(&app, &bob, dave.id, "hi dave").await;
+    app.send_over_rest(&bob, dave.id, "hi dave").await;
 
-    let list = conversations(&app, &alice).await;
+    let list = app.conversations(&alice).await;
     assert_eq!(peers(&list), [carol.id, bob.id]);
     let row = &list[0];
-    let mut keys: Vec<&str> = row
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    assert_eq!(keys, ["last_message", "peer", "unread_count"]);
+    assert_eq!(keys(row), ["last_message", "peer", "unread_count"]);
     assert_eq!(
         row["peer"],
         json!({"id": carol.id, "username": "carol", "online": false, "last_seen": null})
@@ -43,7 +38,7 @@ async fn one_row_per_peer_most_recent_first(backend: Backend) {
 
     // A new message moves its conversation to the top; the edit of an old one
     // does not.
-    let newest = send(&app, &bob, alice.id, "still there?").await;
+    let newest = app.send_over_rest(&bob, alice.id, "still there?").await;
     let edited = app
         .request(
             Method::PATCH,
@@ -55,7 +50,7 @@ async fn one_row_per_peer_most_recent_first(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(edited.status(), StatusCode::OK);
-    let list = conversations(&app, &alice).await;
+    let list = app.conversations(&alice).await;
     assert_eq!(peers(&list), [bob.id, carol.id]);
     assert_eq!(list[0]["last_message"], newest);
     assert_eq!(list[0]["unread_count"], 2);
@@ -63,11 +58,11 @@ async fn one_row_per_peer_most_recent_first(backend: Backend) {
     assert!(list[1]["last_message"]["edited_at"].is_string());
 
     // Each side sees its own view.
-    let list = conversations(&app, &bob).await;
+    let list = app.conversations(&bob).await;
     assert_eq!(peers(&list), [alice.id, dave.id]);
     assert_eq!(list[0]["unread_count"], 1, "alice's first message");
     assert_eq!(list[1]["unread_count"], 0);
-    let list = conversations(&app, &dave).await;
+    let list = app.conversations(&dave).await;
     assert_eq!(peers(&list), [bob.id]);
     assert_eq!(list[0]["unread_count"], 1);
 }
@@ -77,9 +72,9 @@ async fn the_last_message_shows_its_current_state(backend: Backend) {
     let app = spawn_app(backend).await;
     let alice = app.signup("alice").await;
     let bob = app.signup("bob").await;
-    send(&app, &bob, alice.id, "first").await;
-    let last = send(&app, &bob, alice.id, "second").await;
-    let list = conversations(&app, &alice).await;
+    app.send_over_rest(&bob, alice.id, "first").await;
+    let last = app.send_over_rest(&bob, alice.id, "second").await;
+    let list = app.conversations(&alice).await;
     assert_eq!(list[0]["unread_count"], 2);
 
     // Deleted: a tombstone, no longer unread.
@@ -94,7 +89,7 @@ async fn the_last_message_shows_its_current_state(backend: Backend) {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let tombstone: Value = response.json().await.unwrap();
-    let list = conversations(&app, &alice).await;
+    let list = app.conversations(&alice).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["last_message"], tombstone);
     assert_eq!(list[0]["last_message"]["content"], "");
@@ -102,58 +97,26 @@ async fn the_last_message_shows_its_current_state(backend: Backend) {
 
     // Presence: online while a socket is open, last_seen after.
     let socket = app.connect(&bob).await;
-    let peer = &conversations(&app, &alice).await[0]["peer"];
+    let peer = &app.conversations(&alice).await[0]["peer"];
     assert_eq!(
         (&peer["online"], &peer["last_seen"]),
         (&json!(true), &Value::Null)
     );
     socket.close().await;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
-    loop {
-        let peer = conversations(&app, &alice).await[0]["peer"].clone();
-        if peer["online"] == false && peer["last_seen"].is_string() {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "still shown online: {peer}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    wait_until(Duration::from_secs(5), "still shown online", || async {
+        let peer = app.conversations(&alice).await[0]["peer"].clone();
+        peer["online"] == false && peer["last_seen"].is_string()
+    })
+    .await;
 }
 both_backends!(the_last_message_shows_its_current_state);
 
 async fn conversations_needs_a_valid_token(backend: Backend) {
     let app = spawn_app(backend).await;
-    let response = app
-        .client
-        .get(app.url("/conversations"))
-        .send()
-        .await
-        .unwrap();
-    expect_error(response, StatusCode::UNAUTHORIZED, "missing_token", "").await;
-    let response = app.get("/conversations", "garbage").await;
-    expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token", "").await;
+    app.expect_auth_required(Method::GET, "/conversations", None)
+        .await;
 }
 both_backends!(conversations_needs_a_valid_token);
-
-/// Sends over REST; returns the stored message.
-async fn send(app: &TestApp, from: &TestUser, to: i64, content: &str) -> Value {
-    let response = app
-        .request(Method::POST, &format!("/messages/{to}"), &from.token)
-        .json(&json!({ "content": content }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.unwrap()
-}
-
-async fn conversations(app: &TestApp, user: &TestUser) -> Value {
-    let response = app.get("/conversations", &user.token).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
-}
 
 fn peers(list: &Value) -> Vec<i64> {
     list.as_array()

@@ -222,21 +222,8 @@ async fn edits_and_deletes_are_validated(backend: Backend) {
             .unwrap();
         expect_error(response, StatusCode::BAD_REQUEST, "invalid_path", "abc").await;
 
-        let response = app
-            .client
-            .request(method.clone(), app.url(&path))
-            .json(&json!({"content": "x"}))
-            .send()
-            .await
-            .unwrap();
-        expect_error(response, StatusCode::UNAUTHORIZED, "missing_token", "").await;
-        let response = app
-            .request(method, &path, "garbage")
-            .json(&json!({"content": "x"}))
-            .send()
-            .await
-            .unwrap();
-        expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token", "").await;
+        app.expect_auth_required(method, &path, Some(&json!({"content": "x"})))
+            .await;
     }
 
     let page = app.history(&alice, &format!("/messages/{}", bob.id)).await;

@@ -14,11 +14,20 @@ async fn pages_through_the_callers_stream_only(backend: Backend) {
     // Bob and carol talk too, in between: none of it is alice's.
     let mut ids = Vec::new();
     for n in 0..3 {
-        ids.push(send(&app, &alice, bob.id, &format!("a{n}")).await);
-        send(&app, &bob, carol.id, &format!("private {n}")).await;
-        ids.push(send(&app, &bob, alice.id, &format!("b{n}")).await);
+        ids.push(
+            app.send_over_rest(&alice, bob.id, &format!("a{n}")).await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+        app.send_over_rest(&bob, carol.id, &format!("private {n}"))
+            .await;
+        ids.push(
+            app.send_over_rest(&bob, alice.id, &format!("b{n}")).await["id"]
+                .as_i64()
+                .unwrap(),
+        );
     }
-    send(&app, &carol, bob.id, "also private").await;
+    app.send_over_rest(&carol, bob.id, "also private").await;
     let edit = app
         .request(
             Method::PATCH,
@@ -95,7 +104,7 @@ async fn has_more_is_false_on_the_last_page(backend: Backend) {
     let alice = app.signup("alice").await;
     let bob = app.signup("bob").await;
     for n in 0..4 {
-        send(&app, &alice, bob.id, &format!("m{n}")).await;
+        app.send_over_rest(&alice, bob.id, &format!("m{n}")).await;
     }
     let first = events(&app, &bob, "limit=2").await;
     assert_eq!(first["has_more"], true);
@@ -156,25 +165,9 @@ async fn events_are_validated(backend: Backend) {
         assert_eq!(response.status(), StatusCode::OK, "{query}");
     }
 
-    let response = app.client.get(app.url("/events")).send().await.unwrap();
-    expect_error(response, StatusCode::UNAUTHORIZED, "missing_token", "").await;
-    let response = app.get("/events", "garbage").await;
-    expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token", "").await;
+    app.expect_auth_required(Method::GET, "/events", None).await;
 }
 both_backends!(events_are_validated);
-
-async fn send(app: &TestApp, from: &TestUser, to: i64, content: &str) -> i64 {
-    let response = app
-        .request(Method::POST, &format!("/messages/{to}"), &from.token)
-        .json(&json!({ "content": content }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json::<Value>().await.unwrap()["id"]
-        .as_i64()
-        .unwrap()
-}
 
 async fn events(app: &TestApp, user: &TestUser, query: &str) -> Value {
     let response = app.get(&format!("/events?{query}"), &user.token).await;

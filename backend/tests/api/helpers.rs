@@ -2,13 +2,15 @@
 //! HTTP and WebSocket clients to talk to it.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use futures_util::{SinkExt, StreamExt};
 use parley::{Application, Config};
-use reqwest::{RequestBuilder, Response, StatusCode};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::{self, Message};
@@ -20,6 +22,8 @@ pub const PASSWORD: &str = "correct horse battery";
 pub const NOTICES: [&str; 4] = ["delivered", "read", "typing", "presence"];
 /// How long a test waits for a frame it expects.
 const FRAME_WAIT: Duration = Duration::from_secs(10);
+/// How often [`wait_until`] checks again.
+const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
@@ -126,7 +130,7 @@ impl TestApp {
     }
 
     /// A request to `path` with `token` as its bearer token, to finish and send.
-    pub fn request(&self, method: reqwest::Method, path: &str, token: &str) -> RequestBuilder {
+    pub fn request(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
         self.client
             .request(method, self.url(path))
             .bearer_auth(token)
@@ -184,6 +188,75 @@ impl TestApp {
         let response = self.get(path, &user.token).await;
         assert_eq!(response.status(), StatusCode::OK, "GET {path}");
         response.json().await.expect("json")
+    }
+
+    /// Sends `content` from `from` to user `to` over REST, asserting a 201; returns
+    /// the stored message.
+    pub async fn send_over_rest(&self, from: &TestUser, to: i64, content: &str) -> Value {
+        let response = self
+            .request(Method::POST, &format!("/messages/{to}"), &from.token)
+            .json(&json!({ "content": content }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.expect("json")
+    }
+
+    /// `GET /conversations` as `user` sees it, asserting a 200.
+    pub async fn conversations(&self, user: &TestUser) -> Value {
+        let response = self.get("/conversations", &user.token).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("json")
+    }
+
+    /// The row of `viewer`'s conversation with `peer` in `GET /conversations`.
+    pub async fn conversation_with(&self, viewer: &TestUser, peer: i64) -> Value {
+        self.conversations(viewer)
+            .await
+            .as_array()
+            .expect("a list of conversations")
+            .iter()
+            .find(|c| c["peer"]["id"] == peer)
+            .unwrap_or_else(|| panic!("no conversation with {peer}"))
+            .clone()
+    }
+
+    /// User `user` as `viewer` sees them in `GET /users`.
+    pub async fn listed_user(&self, viewer: &TestUser, user: i64) -> Value {
+        let response = self.get("/users", &viewer.token).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let users: Vec<Value> = response.json().await.expect("json");
+        users
+            .into_iter()
+            .find(|u| u["id"] == user)
+            .unwrap_or_else(|| panic!("user {user} is not listed"))
+    }
+
+    /// Asserts that `method path` (with `body` as JSON, if any) is refused with
+    /// `missing_token` without a token and `invalid_token` with a bad one.
+    pub async fn expect_auth_required(&self, method: Method, path: &str, body: Option<&Value>) {
+        let without_token = self.client.request(method.clone(), self.url(path));
+        let bad_token = self.request(method, path, "garbage");
+        let (without_token, bad_token) = match body {
+            Some(body) => (without_token.json(body), bad_token.json(body)),
+            None => (without_token, bad_token),
+        };
+        let response = without_token.send().await.expect("request");
+        expect_error(response, StatusCode::UNAUTHORIZED, "missing_token", "").await;
+        let response = bad_token.send().await.expect("request");
+        expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token", "").await;
+    }
+
+    /// The HTTP status of a WebSocket upgrade with `token`.
+    pub async fn upgrade_status(&self, token: &str) -> StatusCode {
+        match self.try_connect(token).await {
+            Ok(_) => StatusCode::SWITCHING_PROTOCOLS,
+            Err(tungstenite::Error::Http(response)) => {
+                StatusCode::from_u16(response.status().as_u16()).expect("an HTTP status")
+            }
+            Err(other) => panic!("unexpected websocket error: {other}"),
+        }
     }
 
     pub async fn connect(&self, user: &TestUser) -> Socket {
@@ -255,6 +328,46 @@ pub async fn expect_invalid(response: Response, field: &str, what: &str) -> Valu
     .await;
     assert_eq!(body["field"], field, "{what}: {body}");
     body
+}
+
+/// Polls `check` until it holds, failing the test with `what` if it still does not
+/// after `wait`.
+pub async fn wait_until<F, Fut>(wait: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + wait;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} after {wait:?}"
+        );
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+/// An object's keys, sorted.
+pub fn keys(value: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .expect("a JSON object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
+/// A UTC timestamp as the API writes it (RFC 3339 ending in `Z`).
+pub fn timestamp(value: &Value) -> DateTime<Utc> {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a time: {value}"));
+    assert!(text.ends_with('Z'), "{text} is not UTC");
+    DateTime::parse_from_rfc3339(text)
+        .unwrap_or_else(|e| panic!("{text}: {e}"))
+        .with_timezone(&Utc)
 }
 
 pub struct Socket {

@@ -4,14 +4,16 @@
 // Test code fails by panicking; the test bodies are plain `async fn`s run by
 // `both_backends!`, so clippy's allow-*-in-tests does not reach them.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{expect_error, spawn_app, Backend, Socket, TestApp, TestUser};
+use crate::helpers::{
+    expect_error, expect_invalid, keys, spawn_app, wait_until, Backend, Socket, TestApp, TestUser,
+};
 
 /// How long a delivery may take to be recorded.
 const DELIVERY_WAIT: Duration = Duration::from_secs(5);
@@ -223,14 +225,7 @@ async fn limit_and_before_are_validated(backend: Backend) {
         ("before=-5", "before"),
     ] {
         let response = app.get(&format!("{path}?{query}"), &alice.token).await;
-        let body = expect_error(
-            response,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            "",
-        )
-        .await;
-        assert_eq!(body["field"], field, "{query}: {body}");
+        expect_invalid(response, field, query).await;
     }
 
     for query in ["limit=abc", "limit=1.5", "before=abc", "before=", "limit="] {
@@ -301,16 +296,7 @@ async fn history_needs_a_valid_token(backend: Backend) {
     let bob = app.signup("bob").await;
     let path = format!("/messages/{}", bob.id);
 
-    let response = app
-        .client
-        .get(app.url(&path))
-        .send()
-        .await
-        .expect("request");
-    expect_error(response, StatusCode::UNAUTHORIZED, "missing_token", "").await;
-
-    let response = app.get(&path, "garbage").await;
-    expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token", "").await;
+    app.expect_auth_required(Method::GET, &path, None).await;
 }
 
 both_backends!(
@@ -371,33 +357,16 @@ fn contents(page: &[Value]) -> Vec<&str> {
         .collect()
 }
 
-fn keys(value: &Value) -> Vec<&str> {
-    let mut keys: Vec<&str> = value
-        .as_object()
-        .expect("a JSON object")
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    keys
-}
-
 /// Polls `viewer`'s page at `path` until message `id` shows as delivered.
 async fn wait_until_delivered(app: &TestApp, viewer: &TestUser, path: &str, id: &Value) {
-    let deadline = Instant::now() + DELIVERY_WAIT;
-    loop {
+    let what = format!("message {id} is still undelivered");
+    wait_until(DELIVERY_WAIT, &what, || async {
         let page = app.history(viewer, path).await;
         let message = page
             .iter()
             .find(|m| &m["id"] == id)
             .unwrap_or_else(|| panic!("message {id} is not on {path}"));
-        if message["delivered"] == true {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "message {id} is still undelivered after {DELIVERY_WAIT:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        message["delivered"] == true
+    })
+    .await;
 }

@@ -3,12 +3,11 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use reqwest::{Method, StatusCode};
+use chrono::Utc;
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{spawn_app, Backend, TestApp, TestUser};
+use crate::helpers::{keys, spawn_app, timestamp, Backend, TestApp, TestUser};
 
 /// How long a test listens for a presence frame that must not come.
 const QUIET: Duration = Duration::from_millis(500);
@@ -19,7 +18,7 @@ async fn peers_are_told_when_a_user_comes_and_goes(backend: Backend) {
     let bob = app.signup("bob").await;
     let carol = app.signup("carol").await;
     let dave = app.signup("dave").await;
-    send_over_rest(&app, &alice, bob.id, "hi").await;
+    app.send_over_rest(&alice, bob.id, "hi").await;
     let mut alice_socket = app.connect(&alice).await;
     let mut carol_socket = app.connect(&carol).await;
 
@@ -38,7 +37,7 @@ async fn peers_are_told_when_a_user_comes_and_goes(backend: Backend) {
         (&seen["online"], &seen["last_seen"]),
         (&json!(true), &Value::Null)
     );
-    let peer = conversation_peer(&app, &alice, bob.id).await;
+    let peer = app.conversation_with(&alice, bob.id).await["peer"].clone();
     assert_eq!(
         (&peer["online"], &peer["last_seen"]),
         (&json!(true), &Value::Null)
@@ -63,7 +62,7 @@ async fn peers_are_told_when_a_user_comes_and_goes(backend: Backend) {
 
     for shown in [
         contact(&app, &alice, bob.id).await,
-        conversation_peer(&app, &alice, bob.id).await,
+        app.conversation_with(&alice, bob.id).await["peer"].clone(),
     ] {
         assert_eq!(shown["online"], false, "{shown}");
         assert_eq!(
@@ -99,7 +98,7 @@ async fn presence_reaches_both_sides_of_a_conversation(backend: Backend) {
     let bob = app.signup("bob").await;
     let carol = app.signup("carol").await;
     // Bob wrote to carol: that is a conversation for both of them.
-    send_over_rest(&app, &bob, carol.id, "hello carol").await;
+    app.send_over_rest(&bob, carol.id, "hello carol").await;
     let mut carol_socket = app.connect(&carol).await;
     let mut alice_socket = app.connect(&alice).await;
 
@@ -118,54 +117,9 @@ async fn presence_reaches_both_sides_of_a_conversation(backend: Backend) {
 }
 both_backends!(presence_reaches_both_sides_of_a_conversation);
 
-async fn send_over_rest(app: &TestApp, from: &TestUser, to: i64, content: &str) {
-    let response = app
-        .request(Method::POST, &format!("/messages/{to}"), &from.token)
-        .json(&json!({"content": content}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-}
-
 /// `user` as `viewer` sees them in `GET /users`.
 async fn contact(app: &TestApp, viewer: &TestUser, user: i64) -> Value {
-    let response = app.get("/users", &viewer.token).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let users: Vec<Value> = response.json().await.unwrap();
-    let found = users
-        .into_iter()
-        .find(|u| u["id"] == user)
-        .unwrap_or_else(|| panic!("user {user} is not listed"));
-    let mut keys: Vec<&str> = found
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    assert_eq!(keys, ["id", "last_seen", "online", "username"]);
+    let found = app.listed_user(viewer, user).await;
+    assert_eq!(keys(&found), ["id", "last_seen", "online", "username"]);
     found
-}
-
-/// The peer of `viewer`'s conversation with `user`, from `GET /conversations`.
-async fn conversation_peer(app: &TestApp, viewer: &TestUser, user: i64) -> Value {
-    let response = app.get("/conversations", &viewer.token).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let conversations: Vec<Value> = response.json().await.unwrap();
-    conversations
-        .into_iter()
-        .find(|c| c["peer"]["id"] == user)
-        .unwrap_or_else(|| panic!("no conversation with {user}"))["peer"]
-        .clone()
-}
-
-fn timestamp(value: &Value) -> DateTime<Utc> {
-    let text = value
-        .as_str()
-        .unwrap_or_else(|| panic!("not a time: {value}"));
-    assert!(text.ends_with('Z'), "{text} is not UTC");
-    DateTime::parse_from_rfc3339(text)
-        .unwrap_or_else(|e| panic!("{text}: {e}"))
-        .with_timezone(&Utc)
 }

@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{spawn_app, Backend, TestApp, TestUser};
+use crate::helpers::{keys, spawn_app, Backend, TestApp, TestUser};
 
 /// How long a test listens for a receipt that must not come.
 const QUIET: Duration = Duration::from_millis(500);
@@ -106,14 +105,7 @@ async fn delivered_follows_a_replay(backend: Backend) {
     laptop.close().await;
 
     // Sent over REST this time: a receipt does not depend on how it was sent.
-    let response = app
-        .request(Method::POST, &format!("/messages/{}", bob.id), &alice.token)
-        .json(&json!({"content": "missed"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let second = response.json::<Value>().await.unwrap()["id"]
+    let second = app.send_over_rest(&alice, bob.id, "missed").await["id"]
         .as_i64()
         .unwrap();
     // The REST send's copy reaches alice's socket.
@@ -205,7 +197,10 @@ async fn read_markers_reach_the_peer_and_the_readers_other_sockets(backend: Back
         .as_i64()
         .unwrap();
     for viewer in [&bob, &bob_again] {
-        assert_eq!(unread_from(&app, viewer, alice.id).await, 3);
+        assert_eq!(
+            app.conversation_with(viewer, alice.id).await["unread_count"],
+            3
+        );
     }
 
     bob_phone
@@ -234,9 +229,16 @@ async fn read_markers_reach_the_peer_and_the_readers_other_sockets(backend: Back
     assert_eq!(read_at(&page, ids[2]), Value::Null);
     assert_eq!(read_at(&page, reply), Value::Null);
     for viewer in [&bob, &bob_again] {
-        assert_eq!(unread_from(&app, viewer, alice.id).await, 1);
+        assert_eq!(
+            app.conversation_with(viewer, alice.id).await["unread_count"],
+            1
+        );
     }
-    assert_eq!(unread_from(&app, &alice, bob.id).await, 1, "alice's side");
+    assert_eq!(
+        app.conversation_with(&alice, bob.id).await["unread_count"],
+        1,
+        "alice's side"
+    );
 
     // A marker never moves back: lower or equal markers change and send nothing.
     for up_to in [ids[0], ids[1]] {
@@ -260,7 +262,10 @@ async fn read_markers_reach_the_peer_and_the_readers_other_sockets(backend: Back
     assert_eq!(read_at(&page, ids[0]), at, "an earlier read keeps its time");
     assert_eq!(read_at(&page, ids[2]), read["at"]);
     for viewer in [&bob, &bob_again] {
-        assert_eq!(unread_from(&app, viewer, alice.id).await, 0);
+        assert_eq!(
+            app.conversation_with(viewer, alice.id).await["unread_count"],
+            0
+        );
     }
 }
 both_backends!(read_markers_reach_the_peer_and_the_readers_other_sockets);
@@ -288,7 +293,10 @@ async fn a_marker_above_the_stream_leaves_later_messages_unread(backend: Backend
     assert!(second < 1000);
     assert_eq!(bob_socket.next_json().await["id"], second);
 
-    assert_eq!(unread_from(&app, &bob, alice.id).await, 1);
+    assert_eq!(
+        app.conversation_with(&bob, alice.id).await["unread_count"],
+        1
+    );
     let page = app.history(&bob, &format!("/messages/{}", alice.id)).await;
     assert!(read_at(&page, first).is_string());
     assert_eq!(read_at(&page, second), Value::Null);
@@ -327,14 +335,20 @@ async fn invalid_read_markers_are_refused(backend: Backend) {
         .await;
     assert_eq!(bob_socket.next_json().await["code"], "invalid_frame");
     assert!(alice_socket.frames_of("read", QUIET).await.is_empty());
-    assert_eq!(unread_from(&app, &bob, alice.id).await, 1);
+    assert_eq!(
+        app.conversation_with(&bob, alice.id).await["unread_count"],
+        1
+    );
 
     // The socket stayed open and still works.
     bob_socket
         .send_json(json!({"type": "read", "peer_id": alice.id, "up_to": id}))
         .await;
     assert_eq!(alice_socket.next_of("read").await["up_to"], id);
-    assert_eq!(unread_from(&app, &bob, alice.id).await, 0);
+    assert_eq!(
+        app.conversation_with(&bob, alice.id).await["unread_count"],
+        0
+    );
 }
 both_backends!(invalid_read_markers_are_refused);
 
@@ -389,28 +403,4 @@ fn read_at(page: &[Value], id: i64) -> Value {
         .find(|m| m["id"] == id)
         .unwrap_or_else(|| panic!("message {id} is not on the page"))["read_at"]
         .clone()
-}
-
-/// `viewer`'s unread count from `peer`, from `GET /conversations`.
-async fn unread_from(app: &TestApp, viewer: &TestUser, peer: i64) -> i64 {
-    let response = app.get("/conversations", &viewer.token).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let conversations: Vec<Value> = response.json().await.unwrap();
-    conversations
-        .iter()
-        .find(|c| c["peer"]["id"] == peer)
-        .unwrap_or_else(|| panic!("no conversation with {peer}"))["unread_count"]
-        .as_i64()
-        .unwrap()
-}
-
-fn keys(value: &Value) -> Vec<&str> {
-    let mut keys: Vec<&str> = value
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    keys
 }

@@ -158,25 +158,12 @@ async fn rest_sends_are_validated(backend: Backend) {
         .unwrap();
     expect_error(response, StatusCode::BAD_REQUEST, "invalid_path", "").await;
 
-    let response = app
-        .client
-        .post(app.url(&format!("/messages/{}", bob.id)))
-        .json(&json!({"content": "hi"}))
-        .send()
-        .await
-        .unwrap();
-    expect_error(response, StatusCode::UNAUTHORIZED, "missing_token", "").await;
-    let response = send(
-        &app,
-        &TestUser {
-            id: alice.id,
-            token: "garbage".into(),
-        },
-        bob.id,
-        json!({"content": "hi"}),
+    app.expect_auth_required(
+        Method::POST,
+        &format!("/messages/{}", bob.id),
+        Some(&json!({"content": "hi"})),
     )
     .await;
-    expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token", "").await;
 
     // Nothing was stored; the longest client_id is fine.
     assert!(app

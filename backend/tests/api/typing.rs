@@ -3,13 +3,12 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use reqwest::{Method, StatusCode};
+use chrono::Utc;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use crate::both_backends;
-use crate::helpers::{spawn_app, Backend, Socket};
+use crate::helpers::{keys, spawn_app, timestamp, Backend, Socket};
 
 /// How long a test listens for a typing frame that must not come.
 const QUIET: Duration = Duration::from_millis(500);
@@ -114,13 +113,7 @@ async fn a_message_clears_the_typers_indicator(backend: Backend) {
     // So does one sent over REST.
     alice_socket.send_json(typing_to(bob.id)).await;
     assert_eq!(bob_socket.next_of("typing").await["typing"], true);
-    let response = app
-        .request(Method::POST, &format!("/messages/{}", bob.id), &alice.token)
-        .json(&json!({"content": "over REST"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
+    app.send_over_rest(&alice, bob.id, "over REST").await;
     assert_eq!(
         next_stream_or_typing(&mut bob_socket).await["typing"],
         false
@@ -210,25 +203,4 @@ async fn next_stream_or_typing(socket: &mut Socket) -> Value {
             return frame;
         }
     }
-}
-
-fn timestamp(value: &Value) -> DateTime<Utc> {
-    let text = value
-        .as_str()
-        .unwrap_or_else(|| panic!("not a time: {value}"));
-    assert!(text.ends_with('Z'), "{text} is not UTC");
-    DateTime::parse_from_rfc3339(text)
-        .unwrap_or_else(|e| panic!("{text}: {e}"))
-        .with_timezone(&Utc)
-}
-
-fn keys(value: &Value) -> Vec<&str> {
-    let mut keys: Vec<&str> = value
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    keys
 }

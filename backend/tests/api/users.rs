@@ -3,14 +3,16 @@
 // Test code fails by panicking; the test bodies are plain `async fn`s run by
 // `both_backends!`, so clippy's allow-*-in-tests does not reach them.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
 
 use crate::both_backends;
-use crate::helpers::{expect_error, spawn_app, spawn_app_with, Backend, TestApp, TestUser};
+use crate::helpers::{
+    expect_invalid, keys, spawn_app, spawn_app_with, wait_until, Backend, TestApp, TestUser,
+};
 
 /// How long a presence change may take to show.
 const PRESENCE_WAIT: Duration = Duration::from_secs(5);
@@ -29,14 +31,11 @@ async fn users_lists_everyone_else_by_name(backend: Backend) {
     assert_eq!(response.status(), StatusCode::OK);
     let users: Vec<Value> = response.json().await.unwrap();
     for user in &users {
-        let mut keys: Vec<&str> = user
-            .as_object()
-            .expect("an object")
-            .keys()
-            .map(String::as_str)
-            .collect();
-        keys.sort_unstable();
-        assert_eq!(keys, ["id", "last_seen", "online", "username"], "{user}");
+        assert_eq!(
+            keys(user),
+            ["id", "last_seen", "online", "username"],
+            "{user}"
+        );
     }
     let listed: Vec<(i64, &str)> = users
         .iter()
@@ -156,14 +155,7 @@ async fn q_is_at_most_32_characters(backend: Backend) {
     );
 
     let response = list(&app, &viewer, Some(&"x".repeat(33))).await;
-    let body = expect_error(
-        response,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        "",
-    )
-    .await;
-    assert_eq!(body["field"], "q", "{body}");
+    expect_invalid(response, "q", "").await;
 }
 
 async fn online_follows_the_users_sockets(backend: Backend) {
@@ -204,16 +196,7 @@ async fn users_needs_a_valid_token(backend: Backend) {
     let app = spawn_app(backend).await;
     app.signup("alice").await;
 
-    let response = app
-        .client
-        .get(app.url("/users"))
-        .send()
-        .await
-        .expect("request");
-    expect_error(response, StatusCode::UNAUTHORIZED, "missing_token", "").await;
-
-    let response = app.get("/users", "garbage").await;
-    expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token", "").await;
+    app.expect_auth_required(Method::GET, "/users", None).await;
 }
 
 both_backends!(
@@ -249,27 +232,17 @@ async fn names(app: &TestApp, viewer: &TestUser, q: Option<&str>) -> Vec<String>
 
 /// Whether `viewer` sees `user` online.
 async fn online(app: &TestApp, viewer: &TestUser, user: &TestUser) -> bool {
-    let response = list(app, viewer, None).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let users: Vec<Value> = response.json().await.expect("json");
-    let entry = users
-        .iter()
-        .find(|u| u["id"] == user.id)
-        .unwrap_or_else(|| panic!("user {} is not listed", user.id));
-    entry["online"].as_bool().expect("online is a boolean")
+    app.listed_user(viewer, user.id).await["online"]
+        .as_bool()
+        .expect("online is a boolean")
 }
 
 async fn wait_for_online(app: &TestApp, viewer: &TestUser, user: &TestUser, expected: bool) {
-    let deadline = Instant::now() + PRESENCE_WAIT;
-    while online(app, viewer, user).await != expected {
-        assert!(
-            Instant::now() < deadline,
-            "user {} still shows online={} after {PRESENCE_WAIT:?}",
-            user.id,
-            !expected
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let what = format!("user {} still shows online={}", user.id, !expected);
+    wait_until(PRESENCE_WAIT, &what, || async {
+        online(app, viewer, user).await == expected
+    })
+    .await;
 }
 
 /// A fresh, migrated-on-start PostgreSQL database whose default collation is the ICU

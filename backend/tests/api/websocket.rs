@@ -10,17 +10,11 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use crate::both_backends;
-use crate::helpers::{spawn_app, Backend, Socket, TestApp, TestUser};
+use crate::helpers::{spawn_app, wait_until, Backend, Socket, TestApp, TestUser};
 
 const QUIET: Duration = Duration::from_millis(300);
-
-async fn upgrade_status(app: &TestApp, token: &str) -> StatusCode {
-    match app.try_connect(token).await {
-        Ok(_) => StatusCode::SWITCHING_PROTOCOLS,
-        Err(WsError::Http(response)) => StatusCode::from_u16(response.status().as_u16()).unwrap(),
-        Err(other) => panic!("unexpected websocket error: {other}"),
-    }
-}
+/// How long a test waits for messages sent in a burst to be stored.
+const STORE_WAIT: Duration = Duration::from_secs(4);
 
 async fn refused_without_a_valid_token(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -31,16 +25,13 @@ async fn refused_without_a_valid_token(backend: Backend) {
         other => panic!("expected 401, got {other:?}"),
     }
     assert_eq!(
-        upgrade_status(&app, "garbage").await,
+        app.upgrade_status("garbage").await,
         StatusCode::UNAUTHORIZED
     );
     let forged = alice.token.replace('.', "x.");
+    assert_eq!(app.upgrade_status(&forged).await, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        upgrade_status(&app, &forged).await,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        upgrade_status(&app, &alice.token).await,
+        app.upgrade_status(&alice.token).await,
         StatusCode::SWITCHING_PROTOCOLS
     );
 }
@@ -312,16 +303,11 @@ async fn race_round(app: &TestApp, alice: &TestUser, bob: &TestUser, connect_aft
 }
 
 async fn wait_until_stored(app: &TestApp, reader: &TestUser, peer: i64, count: usize) {
-    for _ in 0..200 {
-        let page = app
-            .history(reader, &format!("/messages/{peer}?limit=200"))
-            .await;
-        if page.len() >= count {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("messages were not stored in time");
+    let path = format!("/messages/{peer}?limit=200");
+    wait_until(STORE_WAIT, "messages were not stored in time", || async {
+        app.history(reader, &path).await.len() >= count
+    })
+    .await;
 }
 
 /// A client that stops reading is cut off once its mailbox is full, instead of
