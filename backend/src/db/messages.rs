@@ -379,6 +379,17 @@ pub async fn mark_delivered(
     })?)
 }
 
+/// The messages `reader` received from `peer` with ids up to `up_to`.
+#[diesel::dsl::auto_type]
+fn received_up_to(reader: UserId, peer: UserId, up_to: MessageId) -> _ {
+    let message: Kind = Kind::Message;
+    messages::recipient_id
+        .eq(reader)
+        .and(messages::sender_id.eq(peer))
+        .and(messages::kind.eq(message))
+        .and(messages::id.le(up_to))
+}
+
 /// Marks what `reader` received from `peer` up to `up_to` as delivered, as reading
 /// it implies; returns the messages that were not delivered before.
 pub async fn mark_delivered_up_to(
@@ -390,11 +401,8 @@ pub async fn mark_delivered_up_to(
 ) -> Result<Vec<(MessageId, UserId)>> {
     Ok(db_run!(db, |conn| {
         diesel::update(messages::table)
-            .filter(messages::recipient_id.eq(reader))
-            .filter(messages::sender_id.eq(peer))
-            .filter(messages::kind.eq(Kind::Message))
+            .filter(received_up_to(reader, peer, up_to))
             .filter(messages::delivered_at.is_null())
-            .filter(messages::id.le(up_to))
             .set(messages::delivered_at.eq(at))
             .returning((messages::id, messages::sender_id))
             .load(conn)
@@ -413,11 +421,8 @@ pub async fn mark_read(
 ) -> Result<usize> {
     Ok(db_run!(db, |conn| {
         diesel::update(messages::table)
-            .filter(messages::recipient_id.eq(reader))
-            .filter(messages::sender_id.eq(peer))
-            .filter(messages::kind.eq(Kind::Message))
+            .filter(received_up_to(reader, peer, up_to))
             .filter(messages::read_at.is_null())
-            .filter(messages::id.le(up_to))
             .set(messages::read_at.eq(at))
             .execute(conn)
             .await

@@ -103,11 +103,8 @@ impl Messaging {
         message: MessageId,
         change: Change,
     ) -> Result<Message, Error> {
-        if let Change::Edit(content) = &change {
-            validate_content(content)?;
-        }
         let change = match change {
-            Change::Edit(content) => Change::Edit(content.trim().to_owned()),
+            Change::Edit(content) => Change::Edit(validate_content(&content)?.to_owned()),
             Change::Delete => Change::Delete,
         };
         let write = Write::Change {
@@ -149,7 +146,7 @@ fn unexpected<T>(written: Written) -> Result<T, Error> {
 }
 
 /// Trims `content` and checks its length.
-pub fn validate_content(content: &str) -> Result<&str, Error> {
+fn validate_content(content: &str) -> Result<&str, Error> {
     let content = content.trim();
     if content.is_empty() {
         return Err(Error::validation("content", "content must not be empty"));

@@ -22,9 +22,11 @@ pub struct Job {
     pub write: Write,
     /// The connection that asked, which gets an ack instead of a copy.
     pub from: Option<ConnectionId>,
-    /// The outcome, and for a new message whether it reached a recipient socket.
-    pub reply: oneshot::Sender<Result<(Written, bool), Error>>,
+    pub reply: Reply,
 }
+
+/// The outcome, and for a new message whether it reached a recipient socket.
+pub type Reply = oneshot::Sender<Result<(Written, bool), Error>>;
 
 pub async fn run(
     db: Db,
@@ -52,7 +54,7 @@ async fn write(db: &Db, hub: &Hub, typing: &Typing, jobs: Vec<Job>) {
     } else {
         match db::users::existing(db, &recipients).await {
             Ok(existing) => existing,
-            Err(e) => return fail_all(jobs, e),
+            Err(e) => return fail_all(jobs.into_iter().map(|job| job.reply), e),
         }
     };
     let (jobs, unknown): (Vec<Job>, Vec<Job>) =
@@ -66,21 +68,24 @@ async fn write(db: &Db, hub: &Hub, typing: &Typing, jobs: Vec<Job>) {
         }
     }
 
-    let writes: Vec<Write> = jobs.iter().map(|job| job.write.clone()).collect();
+    let (writes, askers): (Vec<Write>, Vec<_>) = jobs
+        .into_iter()
+        .map(|job| (job.write, (job.from, job.reply)))
+        .unzip();
     let written = match db::messages::write_batch(db, &writes).await {
         Ok(written) => written,
-        Err(e) => return fail_all(jobs, e),
+        Err(e) => return fail_all(askers.into_iter().map(|(_, reply)| reply), e),
     };
-    for (job, written) in jobs.into_iter().zip(written) {
-        let delivered = route(hub, typing, &job, &written);
+    for ((from, reply), written) in askers.into_iter().zip(written) {
+        let delivered = route(hub, typing, from, &written);
         // The asker may have gone away; the change is stored all the same.
-        let _ = job.reply.send(Ok((written, delivered)));
+        let _ = reply.send(Ok((written, delivered)));
     }
 }
 
 /// Sends a committed change to every socket that should see it; true when a new
 /// message reached one of its recipient's sockets.
-fn route(hub: &Hub, typing: &Typing, job: &Job, written: &Written) -> bool {
+fn route(hub: &Hub, typing: &Typing, from: Option<ConnectionId>, written: &Written) -> bool {
     match written {
         Written::Sent {
             message,
@@ -95,7 +100,7 @@ fn route(hub: &Hub, typing: &Typing, job: &Job, written: &Written) -> bool {
             }
             let outbound = stream(message, Some(message.recipient_id));
             let delivered = hub.route(message.recipient_id, None, &outbound) > 0;
-            hub.route(message.sender_id, job.from, &outbound);
+            hub.route(message.sender_id, from, &outbound);
             delivered
         }
         Written::Sent {
@@ -120,9 +125,9 @@ fn stream(row: &Message, delivers: Option<UserId>) -> Outbound {
     }
 }
 
-fn fail_all(jobs: Vec<Job>, cause: db::Error) {
-    log::error!("storing {} message change(s): {cause}", jobs.len());
-    for job in jobs {
-        let _ = job.reply.send(Err(Error::Internal));
+fn fail_all(replies: impl Iterator<Item = Reply>, cause: db::Error) {
+    log::error!("storing a batch of message changes: {cause}");
+    for reply in replies {
+        let _ = reply.send(Err(Error::Internal));
     }
 }

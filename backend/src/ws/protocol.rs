@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::db::{messages::Message, Kind, MessageId, UserId};
+use crate::messaging::MAX_CLIENT_ID_CHARS;
 
 /// What a client may send.
 #[derive(Debug, Deserialize)]
@@ -161,8 +162,6 @@ pub struct FrameError {
     pub message: String,
     pub client_id: Option<String>,
 }
-
-pub const MAX_CLIENT_ID_CHARS: usize = 64;
 
 impl ClientFrame {
     pub fn parse(text: &str) -> Result<Self, FrameError> {
