@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { launchChromium } from './browser.mjs';
+import { PASSWORD, registerByApi, waitUntil } from './support.mjs';
 import { ParleyPage } from './parley-page.mjs';
 import { createServerEnvironment, startServer } from './server.mjs';
 
 const SCREENSHOTS = new URL('./screenshots/', import.meta.url).pathname;
-const PASSWORD = 'correct horse battery';
 const TEST_TIMEOUT_MS = 90_000;
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -42,29 +42,7 @@ describe('Parley in the browser', { timeout: 10 * 60_000 }, () => {
     return response.json();
   }
 
-  /** Creates an account through the API (not the UI) and returns its id and token. */
-  async function apiRegisterAndLogin(username) {
-    const post = (path) => fetch(`${server.baseUrl}${path}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ username, password: PASSWORD }),
-    });
-    const registered = await post('/register');
-    assert.equal(registered.status, 201, 'POST /register');
-    const login = await post('/login');
-    assert.equal(login.status, 200, 'POST /login');
-    const session = await login.json();
-    return { id: session.user.id, token: session.access_token };
-  }
 
-  async function waitUntil(condition, what, timeoutMs = 15_000) {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (await condition()) return;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    assert.fail(`Timed out waiting for ${what}`);
-  }
 
   before(async () => {
     await mkdir(SCREENSHOTS, { recursive: true });
@@ -243,7 +221,7 @@ describe('Parley in the browser', { timeout: 10 * 60_000 }, () => {
     await reader.register('frank', PASSWORD);
 
     // Erin fills the conversation through a raw socket, one message per ack.
-    const erin = await apiRegisterAndLogin('erin');
+    const erin = await registerByApi(server.baseUrl, 'erin');
     await reader.page.evaluate(async ({ token, recipientId, count }) => {
       const ws = new WebSocket(`ws://${location.host}/ws?token=${encodeURIComponent(token)}`);
       await new Promise((resolve, reject) => {

@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { launchChromium } from './browser.mjs';
+import { PASSWORD, registerByApi, waitUntil } from './support.mjs';
 import { ParleyPage } from './parley-page.mjs';
 import { createServerEnvironment, startServer } from './server.mjs';
 
 const SCREENSHOTS = new URL('./screenshots/', import.meta.url).pathname;
-const PASSWORD = 'correct horse battery';
 const TEST_TIMEOUT_MS = 90_000;
 const DESKTOP = { width: 1280, height: 800 };
 
@@ -75,21 +75,7 @@ describe('Parley v2 in the browser', { timeout: 10 * 60_000 }, () => {
     return { status: response.status, body: text ? JSON.parse(text) : null };
   }
 
-  async function registerByApi(username) {
-    assert.equal((await api('POST', '/register', { body: { username, password: PASSWORD } })).status, 201);
-    const login = await api('POST', '/login', { body: { username, password: PASSWORD } });
-    assert.equal(login.status, 200);
-    return { id: login.body.user.id, token: login.body.access_token };
-  }
 
-  async function waitUntil(condition, what, timeoutMs = 15_000) {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (await condition()) return;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    assert.fail(`Timed out waiting for ${what}`);
-  }
 
   before(async () => {
     await mkdir(SCREENSHOTS, { recursive: true });
@@ -108,7 +94,7 @@ describe('Parley v2 in the browser', { timeout: 10 * 60_000 }, () => {
   });
 
   it('shows ✓ sent, ✓✓ delivered and blue ✓✓ read as the peer connects and opens the chat', { timeout: TEST_TIMEOUT_MS }, async () => {
-    await registerByApi('rita'); // offline: no socket yet
+    await registerByApi(server.baseUrl, 'rita'); // offline: no socket yet
     const sam = await signUp('sam');
     await sam.openChat('rita');
     await sam.send('Are you around?');
@@ -554,7 +540,7 @@ describe('Parley v2 in the browser', { timeout: 10 * 60_000 }, () => {
   });
 
   it('says how long to wait after too many failed sign-ins', { timeout: TEST_TIMEOUT_MS }, async () => {
-    await registerByApi('nia');
+    await registerByApi(server.baseUrl, 'nia');
     const page = await newTab(await newContext());
     await page.open();
     let text = '';
