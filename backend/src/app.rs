@@ -12,6 +12,7 @@ use crate::db::{self, Db};
 use crate::error::Error;
 use crate::limits::{LoginGuard, Rate};
 use crate::messaging::Messaging;
+use crate::ws::deliveries::Deliveries;
 use crate::ws::hub::Hub;
 use crate::ws::typing::Typing;
 
@@ -42,6 +43,7 @@ impl Application {
             typing.clone(),
             send_rate,
         ));
+        let deliveries = web::Data::new(Deliveries::start(db.clone(), hub.clone()));
         let login_guard = web::Data::new(LoginGuard::default());
         let db = web::Data::new(db);
         let tokens = web::Data::new(Tokens::new(secret.as_bytes(), database_id, config.jwt_ttl));
@@ -66,6 +68,7 @@ impl Application {
                 .app_data(revocations.clone())
                 .app_data(typing.clone())
                 .app_data(messaging.clone())
+                .app_data(deliveries.clone())
                 .app_data(login_guard.clone())
                 .configure(crate::api::routes)
                 .service(

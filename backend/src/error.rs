@@ -32,6 +32,8 @@ pub enum Error {
     MessageDeleted,
     #[error("too many requests: try again in {} ms", .0.as_millis())]
     RateLimited(std::time::Duration),
+    #[error("the server is busy: try again in {} ms", .0.as_millis())]
+    Busy(std::time::Duration),
     #[error("no such endpoint or file")]
     RouteNotFound,
     #[error("this endpoint does not support that method")]
@@ -65,13 +67,17 @@ impl Error {
         }
     }
 
-    pub fn retry_after_ms(&self) -> Option<u64> {
+    /// How long a client should wait before trying again, when that helps.
+    fn retry_after(&self) -> Option<std::time::Duration> {
         match self {
-            Self::RateLimited(wait) => {
-                Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1))
-            }
+            Self::RateLimited(wait) | Self::Busy(wait) => Some(*wait),
             _ => None,
         }
+    }
+
+    pub fn retry_after_ms(&self) -> Option<u64> {
+        self.retry_after()
+            .map(|wait| u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1))
     }
 
     /// The stable, snake_case code clients can match on.
@@ -95,6 +101,7 @@ impl Error {
             Self::NotSender => "forbidden",
             Self::MessageDeleted => "message_deleted",
             Self::RateLimited(_) => "rate_limited",
+            Self::Busy(_) => "server_busy",
             Self::RouteNotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Internal => "internal_error",
@@ -127,22 +134,20 @@ impl ResponseError for Error {
             Self::NotSender => StatusCode::FORBIDDEN,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        match self {
-            Self::MissingToken | Self::InvalidToken => {
-                response.insert_header(("WWW-Authenticate", "Bearer"));
-            }
-            Self::RateLimited(wait) => {
-                // Whole seconds, rounded up: a client that waits that long gets in.
-                let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                response.insert_header(("Retry-After", seconds.max(1).to_string()));
-            }
-            _ => {}
+        if matches!(self, Self::MissingToken | Self::InvalidToken) {
+            response.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        if let Some(wait) = self.retry_after() {
+            // Whole seconds, rounded up: a client that waits that long gets in.
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            response.insert_header(("Retry-After", seconds.max(1).to_string()));
         }
         response.json(Body {
             error: self.code(),

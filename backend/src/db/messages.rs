@@ -7,10 +7,12 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::dsl::{count_star, max};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel::result::QueryResult;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures_util::future::BoxFuture;
 
 use super::schema::messages;
-use super::{db_run, Db, Kind, MessageId, Result, UserId};
+use super::{db_run, Db, Kind, MessageId, Result, SqliteConn, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = messages)]
@@ -41,22 +43,35 @@ struct NewRow<'a> {
     created_at: NaiveDateTime,
 }
 
+/// A new direct message, as sent.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub sender: UserId,
+    pub recipient: UserId,
+    pub content: String,
+    pub client_id: Option<String>,
+    pub at: NaiveDateTime,
+}
+
 /// One change to the stream, stored by [`write_batch`].
 #[derive(Debug, Clone)]
 pub enum Write {
-    Send {
-        sender: UserId,
-        recipient: UserId,
-        content: String,
-        client_id: Option<String>,
-        at: NaiveDateTime,
-    },
+    Send(NewMessage),
     Change {
         editor: UserId,
         message: MessageId,
         change: Change,
         at: NaiveDateTime,
     },
+}
+
+impl Write {
+    fn as_send(&self) -> Option<&NewMessage> {
+        match self {
+            Self::Send(send) => Some(send),
+            Self::Change { .. } => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +108,95 @@ pub enum Refusal {
     Deleted,
 }
 
+/// The statement (a macro: its type differs by connection kind).
+macro_rules! insert_messages {
+    ($rows:expr) => {
+        diesel::insert_into(messages::table)
+            .values($rows)
+            .on_conflict_do_nothing()
+            .returning(Message::as_returning())
+    };
+}
+
+/// One multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING` for new messages.
+/// diesel renders a multi-row INSERT for SQLite only on its synchronous connection,
+/// so on SQLite the statement runs on the connection's blocking thread; the
+/// statement itself is written once, in `insert_messages!`.
+trait InsertMessages {
+    fn insert_messages(
+        &mut self,
+        sends: Vec<NewMessage>,
+    ) -> BoxFuture<'_, QueryResult<Vec<Message>>>;
+}
+
+impl InsertMessages for AsyncPgConnection {
+    fn insert_messages(
+        &mut self,
+        sends: Vec<NewMessage>,
+    ) -> BoxFuture<'_, QueryResult<Vec<Message>>> {
+        Box::pin(async move {
+            let rows: Vec<NewRow> = sends.iter().map(NewRow::message).collect();
+            insert_messages!(&rows).get_results(self).await
+        })
+    }
+}
+
+impl InsertMessages for SqliteConn {
+    fn insert_messages(
+        &mut self,
+        sends: Vec<NewMessage>,
+    ) -> BoxFuture<'_, QueryResult<Vec<Message>>> {
+        self.spawn_blocking(move |conn| {
+            let rows: Vec<NewRow> = sends.iter().map(NewRow::message).collect();
+            diesel::RunQueryDsl::get_results(insert_messages!(&rows), conn)
+        })
+    }
+}
+
+impl<'a> NewRow<'a> {
+    fn message(send: &'a NewMessage) -> Self {
+        Self {
+            kind: Kind::Message,
+            target_id: None,
+            sender_id: send.sender,
+            recipient_id: send.recipient,
+            content: &send.content,
+            client_id: send.client_id.as_deref(),
+            created_at: send.at,
+        }
+    }
+}
+
+/// Pairs each send with the row the INSERT returned for it; `None` where its
+/// client_id was already taken. Both backends number the rows of one multi-row
+/// INSERT in the order of its VALUES, so walking both in id order pairs them up;
+/// a row left over means that did not hold, and the batch is refused rather than
+/// answered with the wrong rows.
+fn pair_inserted(
+    sends: &[&NewMessage],
+    mut inserted: Vec<Message>,
+) -> std::result::Result<Vec<Option<Message>>, diesel::result::Error> {
+    inserted.sort_unstable_by_key(|row| row.id);
+    let mut rows = inserted.into_iter().peekable();
+    let paired: Vec<Option<Message>> = sends
+        .iter()
+        .map(|send| rows.next_if(|row| is_row_of(row, send)))
+        .collect();
+    if rows.next().is_some() {
+        return Err(diesel::result::Error::QueryBuilderError(
+            "a multi-row INSERT returned rows out of order".into(),
+        ));
+    }
+    Ok(paired)
+}
+
+fn is_row_of(row: &Message, send: &NewMessage) -> bool {
+    row.sender_id == send.sender
+        && row.recipient_id == send.recipient
+        && row.client_id == send.client_id
+        && row.content == send.content
+}
+
 /// Stores `writes` in one transaction, in order; each row gets a stream position
 /// above every earlier one. Recipients must exist (see `users::existing`).
 pub async fn write_batch(db: &Db, writes: &[Write]) -> Result<Vec<Written>> {
@@ -100,46 +204,33 @@ pub async fn write_batch(db: &Db, writes: &[Write]) -> Result<Vec<Written>> {
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
             {
                 let mut written = Vec::with_capacity(writes.len());
-                for write in writes {
-                    written.push(match write {
-                        Write::Send {
-                            sender,
-                            recipient,
-                            content,
-                            client_id,
-                            at,
-                        } => {
-                            let row = NewRow {
-                                kind: Kind::Message,
-                                target_id: None,
-                                sender_id: *sender,
-                                recipient_id: *recipient,
-                                content,
-                                client_id: client_id.as_deref(),
-                                created_at: *at,
-                            };
-                            let inserted = diesel::insert_into(messages::table)
-                                .values(&row)
-                                .on_conflict_do_nothing()
-                                .returning(Message::as_returning())
-                                .get_result(conn)
-                                .await
-                                .optional()?;
-                            match inserted {
-                                Some(message) => Written::Sent {
-                                    message,
-                                    duplicate: false,
-                                },
-                                // Only the (sender, client_id) key can conflict.
-                                None => Written::Sent {
-                                    message: messages::table
-                                        .filter(messages::sender_id.eq(sender))
-                                        .filter(messages::client_id.eq(client_id))
-                                        .select(Message::as_select())
-                                        .first(conn)
-                                        .await?,
-                                    duplicate: true,
-                                },
+                let mut rest = writes;
+                while let Some(write) = rest.first() {
+                    match write {
+                        Write::Send(_) => {
+                            // Consecutive sends share one multi-row INSERT (group commit).
+                            let sends: Vec<&NewMessage> =
+                                rest.iter().map_while(Write::as_send).collect();
+                            rest = &rest[sends.len()..];
+                            let owned = sends.iter().map(|&send| send.clone()).collect();
+                            let inserted = conn.insert_messages(owned).await?;
+                            for (send, row) in sends.iter().zip(pair_inserted(&sends, inserted)?) {
+                                written.push(match row {
+                                    Some(message) => Written::Sent {
+                                        message,
+                                        duplicate: false,
+                                    },
+                                    // Only the (sender, client_id) key can conflict.
+                                    None => Written::Sent {
+                                        message: messages::table
+                                            .filter(messages::sender_id.eq(send.sender))
+                                            .filter(messages::client_id.eq(&send.client_id))
+                                            .select(Message::as_select())
+                                            .first(conn)
+                                            .await?,
+                                        duplicate: true,
+                                    },
+                                });
                             }
                         }
                         Write::Change {
@@ -148,6 +239,7 @@ pub async fn write_batch(db: &Db, writes: &[Write]) -> Result<Vec<Written>> {
                             change,
                             at,
                         } => {
+                            rest = &rest[1..];
                             let (kind, content, edited_at, deleted_at) = match change {
                                 Change::Edit(content) => {
                                     (Kind::Edit, content.as_str(), Some(*at), None)
@@ -170,7 +262,7 @@ pub async fn write_batch(db: &Db, writes: &[Write]) -> Result<Vec<Written>> {
                                 .get_result(conn)
                                 .await
                                 .optional()?;
-                            match updated {
+                            written.push(match updated {
                                 Some(message) => {
                                     if let Change::Delete = change {
                                         // Earlier edits carry the text too: it goes as well.
@@ -207,9 +299,9 @@ pub async fn write_batch(db: &Db, writes: &[Write]) -> Result<Vec<Written>> {
                                         .optional()?;
                                     unchangeable(current, *editor, change)
                                 }
-                            }
+                            });
                         }
-                    });
+                    }
                 }
                 Ok(written)
             }

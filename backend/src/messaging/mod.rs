@@ -9,7 +9,7 @@ use actix_web::web;
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::db::messages::{Change, Message, Refusal, Write, Written};
+use crate::db::messages::{Change, Message, NewMessage, Refusal, Write, Written};
 use crate::db::{Db, MessageId, UserId};
 use crate::error::Error;
 use crate::limits::{Rate, RateLimiter};
@@ -61,6 +61,23 @@ impl Messaging {
         content: &str,
         client_id: Option<String>,
     ) -> Result<Sent, Error> {
+        self.queue_send(sender, from, recipient, content, client_id)
+            .await?
+            .outcome()
+            .await
+    }
+
+    /// Checks a send and queues it for the writer, without waiting for it to be
+    /// stored: a socket can have several sends in flight, and sends queued one
+    /// after another are stored in that order.
+    pub async fn queue_send(
+        &self,
+        sender: UserId,
+        from: Option<ConnectionId>,
+        recipient: UserId,
+        content: &str,
+        client_id: Option<String>,
+    ) -> Result<QueuedSend, Error> {
         let content = validate_content(content)?;
         if client_id
             .as_ref()
@@ -78,22 +95,14 @@ impl Messaging {
             ));
         }
         self.sends.take(sender).map_err(Error::RateLimited)?;
-        let write = Write::Send {
+        let write = Write::Send(NewMessage {
             sender,
             recipient,
             content: content.to_owned(),
             client_id,
             at: now(),
-        };
-        let (written, delivered) = self.submit(write, from).await?;
-        match written {
-            Written::Sent { message, duplicate } => Ok(Sent {
-                message,
-                delivered,
-                duplicate,
-            }),
-            other => unexpected(other),
-        }
+        });
+        Ok(QueuedSend(self.queue(write, from).await?))
     }
 
     /// Edits or deletes `message` on behalf of `editor`; returns it as it now reads.
@@ -113,7 +122,7 @@ impl Messaging {
             change,
             at: now(),
         };
-        match self.submit(write, None).await?.0 {
+        match outcome(self.queue(write, None).await?).await?.0 {
             Written::Changed { message, .. } | Written::Unchanged(message) => Ok(message),
             Written::Refused(Refusal::NotFound) => Err(Error::MessageNotFound(message.0)),
             Written::Refused(Refusal::NotSender) => Err(Error::NotSender),
@@ -122,22 +131,41 @@ impl Messaging {
         }
     }
 
-    async fn submit(
-        &self,
-        write: Write,
-        from: Option<ConnectionId>,
-    ) -> Result<(Written, bool), Error> {
+    async fn queue(&self, write: Write, from: Option<ConnectionId>) -> Result<Outcome, Error> {
         let (reply, outcome) = oneshot::channel();
         let job = Job { write, from, reply };
         if self.jobs.send(job).await.is_err() {
             log::error!("the message writer has stopped");
             return Err(Error::Internal);
         }
-        outcome.await.map_err(|_| {
-            log::error!("the message writer dropped a job");
-            Error::Internal
-        })?
+        Ok(outcome)
     }
+}
+
+/// A send in the writer's queue.
+pub struct QueuedSend(Outcome);
+
+impl QueuedSend {
+    /// Waits until the message is stored (or refused) and routed.
+    pub async fn outcome(self) -> Result<Sent, Error> {
+        match outcome(self.0).await? {
+            (Written::Sent { message, duplicate }, delivered) => Ok(Sent {
+                message,
+                delivered,
+                duplicate,
+            }),
+            (other, _) => unexpected(other),
+        }
+    }
+}
+
+type Outcome = oneshot::Receiver<Result<(Written, bool), Error>>;
+
+async fn outcome(outcome: Outcome) -> Result<(Written, bool), Error> {
+    outcome.await.map_err(|_| {
+        log::error!("the message writer dropped a job");
+        Error::Internal
+    })?
 }
 
 fn unexpected<T>(written: Written) -> Result<T, Error> {

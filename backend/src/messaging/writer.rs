@@ -4,6 +4,8 @@
 //! visible in id order: a socket that has read the stream up to some id can never
 //! later see a smaller one appear.
 
+use std::collections::HashSet;
+
 use actix_web::web;
 use bytestring::ByteString;
 use tokio::sync::{mpsc, oneshot};
@@ -35,36 +37,38 @@ pub async fn run(
     mut queue: mpsc::Receiver<Job>,
 ) {
     let mut batch = Vec::with_capacity(BATCH);
+    let mut users = HashSet::new();
     while queue.recv_many(&mut batch, BATCH).await > 0 {
-        write(&db, &hub, &typing, std::mem::take(&mut batch)).await;
+        write(&db, &hub, &typing, &mut users, std::mem::take(&mut batch)).await;
     }
 }
 
-async fn write(db: &Db, hub: &Hub, typing: &Typing, jobs: Vec<Job>) {
+/// Stores one batch; `users` are the recipients known to exist (users are never
+/// deleted, so each is looked up once).
+async fn write(db: &Db, hub: &Hub, typing: &Typing, users: &mut HashSet<UserId>, jobs: Vec<Job>) {
     // A missing recipient would abort the whole transaction: refuse it up front.
-    let recipients: Vec<UserId> = jobs
+    let unchecked: Vec<UserId> = jobs
         .iter()
         .filter_map(|job| match &job.write {
-            Write::Send { recipient, .. } => Some(*recipient),
+            Write::Send(send) => Some(send.recipient),
             Write::Change { .. } => None,
         })
+        .filter(|recipient| !users.contains(recipient))
         .collect();
-    let existing = if recipients.is_empty() {
-        Default::default()
-    } else {
-        match db::users::existing(db, &recipients).await {
-            Ok(existing) => existing,
+    if !unchecked.is_empty() {
+        match db::users::existing(db, &unchecked).await {
+            Ok(existing) => users.extend(existing),
             Err(e) => return fail_all(jobs.into_iter().map(|job| job.reply), e),
         }
-    };
+    }
     let (jobs, unknown): (Vec<Job>, Vec<Job>) =
         jobs.into_iter().partition(|job| match &job.write {
-            Write::Send { recipient, .. } => existing.contains(recipient),
+            Write::Send(send) => users.contains(&send.recipient),
             Write::Change { .. } => true,
         });
     for job in unknown {
-        if let Write::Send { recipient, .. } = job.write {
-            let _ = job.reply.send(Err(Error::UserNotFound(recipient.0)));
+        if let Write::Send(send) = job.write {
+            let _ = job.reply.send(Err(Error::UserNotFound(send.recipient.0)));
         }
     }
 

@@ -1,5 +1,6 @@
 //! The WebSocket endpoint: `/ws?token=<JWT>[&since=<cursor>]`.
 
+pub mod deliveries;
 pub mod hub;
 pub mod protocol;
 mod session;
@@ -16,6 +17,7 @@ use crate::db::{self, Db, MessageId};
 use crate::error::Error;
 use crate::limits::TokenBucket;
 use crate::messaging::Messaging;
+use deliveries::Deliveries;
 use hub::Hub;
 pub use session::TOKEN_ENDED;
 use session::{Session, HARD_FRAME_LIMIT, SIGNAL_RATE};
@@ -30,6 +32,8 @@ pub struct Connect {
 
 /// Checks the token before the upgrade (401 otherwise), registers the socket, and
 /// hands it to its own task; the 101 response goes back at once.
+// Each argument is an actix extractor: one per service the socket's task uses.
+#[allow(clippy::too_many_arguments)]
 pub async fn connect(
     req: HttpRequest,
     body: web::Payload,
@@ -38,6 +42,7 @@ pub async fn connect(
     hub: web::Data<Hub>,
     messaging: web::Data<Messaging>,
     typing: web::Data<Typing>,
+    deliveries: web::Data<Deliveries>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let token = query.token.as_deref().ok_or(Error::MissingToken)?;
     let caller = authenticate(&req, token)?;
@@ -75,6 +80,7 @@ pub async fn connect(
         hub: hub.clone(),
         messaging,
         typing: typing.clone(),
+        deliveries,
         user: caller.id,
         connection: registration.id,
         // A token is valid through the second named by its `exp`.

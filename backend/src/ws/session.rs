@@ -3,7 +3,7 @@
 //! then it serves client frames, mailbox deliveries, the heartbeat and the token's
 //! expiry until the socket ends, and cleans up once, after the loop.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -11,9 +11,12 @@ use actix_web::web;
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
 use bytestring::ByteString;
 use chrono::NaiveDateTime;
+use futures_util::future::{ready, LocalBoxFuture};
+use futures_util::stream::{FuturesOrdered, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::{interval, sleep_until, timeout, Instant, MissedTickBehavior};
 
+use super::deliveries::Deliveries;
 use super::hub::{ConnectionId, Hub, Outbound};
 use super::protocol::{utc, ClientFrame, FrameError, ServerFrame};
 use super::typing::{self, Typing, LEASE};
@@ -35,7 +38,10 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Catch-up reads the stream in pages of this many rows.
 const CATCH_UP_PAGE: i64 = 500;
-/// Mailbox items written before their deliveries are recorded in one statement.
+/// Client frames whose replies may be pending at once; sends among them are
+/// stored in order, and their acks come back in the order the frames came.
+const MAX_PENDING_REPLIES: usize = 32;
+/// Mailbox items written before their deliveries are handed to the recorder.
 const DELIVERY_BATCH: usize = 64;
 /// Read and typing frames a socket may send (messages have their own limit).
 pub const SIGNAL_RATE: Rate = Rate {
@@ -48,6 +54,7 @@ pub struct Session {
     pub hub: web::Data<Hub>,
     pub messaging: web::Data<Messaging>,
     pub typing: web::Data<Typing>,
+    pub deliveries: web::Data<Deliveries>,
     pub user: UserId,
     pub connection: ConnectionId,
     /// When the token the socket was opened with expires.
@@ -56,6 +63,9 @@ pub struct Session {
     pub signals: TokenBucket,
     pub socket: actix_ws::Session,
 }
+
+/// What a client frame gets back: an ack, once its message is stored, or an error.
+type Reply = LocalBoxFuture<'static, String>;
 
 /// Why the socket ends: `None` when the client is gone and no close frame is due.
 type Stop = Option<CloseReason>;
@@ -121,6 +131,7 @@ impl Session {
         self.write(ServerFrame::Ready { cursor }.to_json().into())
             .await?;
 
+        let mut replies = FuturesOrdered::<Reply>::new();
         let mut heartbeat = interval(PING_INTERVAL);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_heard = Instant::now();
@@ -128,10 +139,15 @@ impl Session {
         tokio::pin!(expiry);
         loop {
             tokio::select! {
-                frame = frames.recv() => {
+                // With enough replies pending, the client waits (TCP backpressure).
+                frame = frames.recv(), if replies.len() < MAX_PENDING_REPLIES => {
                     last_heard = Instant::now();
                     match frame {
-                        Some(Ok(frame)) => self.on_frame(frame).await?,
+                        Some(Ok(frame)) => {
+                            if let Some(reply) = self.on_frame(frame).await? {
+                                replies.push_back(reply);
+                            }
+                        }
                         Some(Err(ProtocolError::Overflow)) => {
                             return Err(Some(close(CloseCode::Size, "frame too large")));
                         }
@@ -141,6 +157,9 @@ impl Session {
                         }
                         None => return Err(None),
                     }
+                }
+                Some(reply) = replies.next(), if !replies.is_empty() => {
+                    self.write(reply.into()).await?;
                 }
                 outbound = inbox.recv() => match outbound {
                     Some(first) => self.forward(first, &mut inbox, &mut seen).await?,
@@ -179,7 +198,7 @@ impl Session {
                 }
                 cursor = row.id;
             }
-            self.record_delivered(&delivered).await;
+            self.deliveries.record_now(&delivered).await;
             if page.len() < CATCH_UP_PAGE as usize {
                 // A cursor from beyond the user's stream (say, from before a database
                 // reset) is brought back to its end, or the client would skip what
@@ -211,7 +230,7 @@ impl Session {
                     .await?;
             }
             let ids: Vec<MessageId> = page.iter().map(|m| m.id).collect();
-            self.record_delivered(&ids).await;
+            self.deliveries.record_now(&ids).await;
             flushed.extend(&ids);
             after = ids.last().copied().unwrap_or(after);
             if ids.len() < CATCH_UP_PAGE as usize {
@@ -266,72 +285,42 @@ impl Session {
                 None
             };
         };
-        self.record_delivered(&delivered).await;
+        self.deliveries.record(delivered).await;
         result
     }
 
-    /// Marks messages written to this socket as delivered and tells their senders
-    /// about the ones that had not been delivered before.
-    async fn record_delivered(&self, ids: &[MessageId]) {
-        let at = messaging::now();
-        match db::messages::mark_delivered(&self.db, ids, at).await {
-            Ok(newly) => self.announce_delivered(newly, at),
-            // The messages did reach the socket; at worst they are flushed again on
-            // the next connection, and clients drop repeated ids.
-            Err(e) => log::error!("user {}: marking messages delivered: {e}", self.user),
-        }
-    }
-
-    /// Sends each sender a `delivered` receipt for their newly delivered messages.
-    fn announce_delivered(&self, newly: Vec<(MessageId, UserId)>, at: NaiveDateTime) {
-        let mut by_sender: HashMap<UserId, Vec<MessageId>> = HashMap::new();
-        for (id, sender) in newly {
-            by_sender.entry(sender).or_default().push(id);
-        }
-        for (sender, mut message_ids) in by_sender {
-            message_ids.sort_unstable();
-            let frame = ServerFrame::Delivered {
-                message_ids: &message_ids,
-                at: utc(at),
-            };
-            self.hub
-                .route(sender, None, &Outbound::notice(frame.to_json()));
-        }
-    }
-
-    async fn on_frame(&mut self, frame: AggregatedMessage) -> Result<(), Stop> {
-        match frame {
+    /// Handles one frame from the client; the reply, if any, is written once ready.
+    async fn on_frame(&mut self, frame: AggregatedMessage) -> Result<Option<Reply>, Stop> {
+        Ok(match frame {
             AggregatedMessage::Text(text) if text.len() > MAX_FRAME_BYTES => {
-                self.refuse(FrameError {
+                Some(refusal(FrameError {
                     code: "frame_too_large",
                     message: format!("frames are limited to {MAX_FRAME_BYTES} bytes"),
                     client_id: None,
-                })
-                .await
+                }))
             }
             AggregatedMessage::Text(text) => match ClientFrame::parse(&text) {
                 Ok(frame) => self.on_client_frame(frame).await,
-                Err(error) => self.refuse(error).await,
+                Err(error) => Some(refusal(error)),
             },
-            AggregatedMessage::Binary(_) => {
-                self.refuse(FrameError {
-                    code: "unsupported_frame",
-                    message: "binary frames are not supported: send JSON text frames".into(),
-                    client_id: None,
-                })
-                .await
+            AggregatedMessage::Binary(_) => Some(refusal(FrameError {
+                code: "unsupported_frame",
+                message: "binary frames are not supported: send JSON text frames".into(),
+                client_id: None,
+            })),
+            AggregatedMessage::Ping(bytes) => {
+                self.socket.pong(&bytes).await.map_err(|_| None)?;
+                None
             }
-            AggregatedMessage::Ping(bytes) => self.socket.pong(&bytes).await.map_err(|_| None),
-            AggregatedMessage::Pong(_) => Ok(()),
-            AggregatedMessage::Close(reason) => Err(reason),
-        }
+            AggregatedMessage::Pong(_) => None,
+            AggregatedMessage::Close(reason) => return Err(reason),
+        })
     }
 
-    async fn on_client_frame(&mut self, frame: ClientFrame) -> Result<(), Stop> {
+    async fn on_client_frame(&mut self, frame: ClientFrame) -> Option<Reply> {
         if !matches!(frame, ClientFrame::Message { .. }) {
             if let Err(wait) = self.signals.take() {
-                let error = error_frame(&Error::RateLimited(wait), None);
-                return self.write(error.into()).await;
+                return Some(error_reply(&Error::RateLimited(wait), None));
             }
         }
         match frame {
@@ -340,9 +329,9 @@ impl Session {
                 content,
                 client_id,
             } => {
-                let sent = self
+                let queued = self
                     .messaging
-                    .send(
+                    .queue_send(
                         self.user,
                         Some(self.connection),
                         recipient_id,
@@ -350,24 +339,28 @@ impl Session {
                         client_id.clone(),
                     )
                     .await;
-                let reply = match &sent {
-                    Ok(sent) => ServerFrame::Ack {
-                        message_id: sent.message.id,
-                        client_id: client_id.as_deref(),
-                        created_at: utc(sent.message.created_at),
-                        delivered: sent.delivered,
-                        duplicate: sent.duplicate,
-                    }
-                    .to_json(),
-                    Err(error) => error_frame(error, client_id.as_deref()),
-                };
-                self.write(reply.into()).await
+                Some(match queued {
+                    Ok(queued) => Box::pin(async move {
+                        match queued.outcome().await {
+                            Ok(sent) => ServerFrame::Ack {
+                                message_id: sent.message.id,
+                                client_id: client_id.as_deref(),
+                                created_at: utc(sent.message.created_at),
+                                delivered: sent.delivered,
+                                duplicate: sent.duplicate,
+                            }
+                            .to_json(),
+                            Err(error) => error_frame(&error, client_id.as_deref()),
+                        }
+                    }),
+                    Err(error) => error_reply(&error, client_id.as_deref()),
+                })
             }
             ClientFrame::Read { peer_id, up_to } => self.on_read(peer_id, up_to).await,
             ClientFrame::Typing { recipient_id } => {
                 if recipient_id == self.user {
                     let error = Error::validation("recipient_id", "you cannot type to yourself");
-                    return self.write(error_frame(&error, None).into()).await;
+                    return Some(error_reply(&error, None));
                 }
                 if self.typing.start(self.user, recipient_id) {
                     let frame = ServerFrame::Typing {
@@ -378,27 +371,27 @@ impl Session {
                     self.hub
                         .route(recipient_id, None, &Outbound::notice(frame.to_json()));
                 }
-                Ok(())
+                None
             }
         }
     }
 
     /// Moves the read marker forward and tells the peer and the reader's other
     /// sockets; a marker that does not move changes nothing.
-    async fn on_read(&mut self, peer: UserId, up_to: MessageId) -> Result<(), Stop> {
+    async fn on_read(&mut self, peer: UserId, up_to: MessageId) -> Option<Reply> {
         if up_to.0 < 1 {
             let error = Error::validation("up_to", "up_to must be a positive message id");
-            return self.write(error_frame(&error, None).into()).await;
+            return Some(error_reply(&error, None));
         }
         let at = messaging::now();
         let read = async {
             let newly =
                 db::messages::mark_delivered_up_to(&self.db, self.user, peer, up_to, at).await?;
-            self.announce_delivered(newly, at);
+            self.deliveries.announce(newly, at);
             db::messages::mark_read(&self.db, self.user, peer, up_to, at).await
         };
         match read.await {
-            Ok(0) => Ok(()),
+            Ok(0) => None,
             Ok(_) => {
                 let frame = Outbound::notice(
                     ServerFrame::Read {
@@ -411,11 +404,11 @@ impl Session {
                 );
                 self.hub.route(peer, None, &frame);
                 self.hub.route(self.user, Some(self.connection), &frame);
-                Ok(())
+                None
             }
             Err(e) => {
                 log::error!("user {}: marking messages read: {e}", self.user);
-                self.write(error_frame(&Error::Internal, None).into()).await
+                Some(error_reply(&Error::Internal, None))
             }
         }
     }
@@ -456,11 +449,6 @@ impl Session {
         self.announce_presence(Some(now)).await;
     }
 
-    async fn refuse(&mut self, error: FrameError) -> Result<(), Stop> {
-        let frame = ServerFrame::error(error.code, &error.message, error.client_id.as_deref());
-        self.write(frame.to_json().into()).await
-    }
-
     async fn write(&mut self, frame: ByteString) -> Result<(), Stop> {
         match timeout(WRITE_TIMEOUT, self.socket.text(frame)).await {
             Ok(Ok(())) => Ok(()),
@@ -471,6 +459,15 @@ impl Session {
             ))),
         }
     }
+}
+
+fn refusal(error: FrameError) -> Reply {
+    let frame = ServerFrame::error(error.code, &error.message, error.client_id.as_deref());
+    Box::pin(ready(frame.to_json()))
+}
+
+fn error_reply(error: &Error, client_id: Option<&str>) -> Reply {
+    Box::pin(ready(error_frame(error, client_id)))
 }
 
 fn error_frame(error: &Error, client_id: Option<&str>) -> String {

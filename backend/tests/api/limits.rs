@@ -228,6 +228,41 @@ async fn retry_after_is_never_shorter_than_the_wait(backend: Backend) {
 }
 both_backends!(retry_after_is_never_shorter_than_the_wait);
 
+/// bcrypt runs on one blocking thread per core with a short queue; logins beyond it
+/// are turned away at once with 503 and Retry-After instead of piling up.
+async fn a_login_storm_beyond_the_bcrypt_queue_gets_503(backend: Backend) {
+    let app = spawn_app_with(backend, |config| config.bcrypt_cost = 10).await;
+    app.signup("alice").await;
+
+    let logins = (0..40).map(|_| app.login("alice", PASSWORD));
+    let responses = futures_util::future::join_all(logins).await;
+    let mut busy = 0;
+    for response in responses {
+        match response.status() {
+            StatusCode::OK => {}
+            StatusCode::SERVICE_UNAVAILABLE => {
+                busy += 1;
+                assert_eq!(retry_after(&response), 1);
+                let body = expect_error(
+                    response,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "server_busy",
+                    "a login beyond the queue",
+                )
+                .await;
+                assert_eq!(body["retry_after_ms"], 1000, "{body}");
+            }
+            status => panic!("a login in the storm got {status}"),
+        }
+    }
+    // Two cores here: at most 2 running + 8 waiting are admitted.
+    assert!(busy >= 30, "only {busy} of 40 logins were turned away");
+    // The storm passes and logins work again.
+    assert_eq!(app.login("alice", PASSWORD).await.status(), StatusCode::OK);
+}
+
+both_backends!(a_login_storm_beyond_the_bcrypt_queue_gets_503);
+
 /// The `Retry-After` header in whole seconds.
 fn retry_after(response: &Response) -> u64 {
     response

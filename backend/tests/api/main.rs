@@ -9,6 +9,7 @@ mod helpers;
 mod postgres;
 
 mod auth;
+mod batching;
 mod conversations;
 mod edits;
 mod events;

@@ -1,0 +1,95 @@
+//! Recording that messages reached a recipient's socket, and telling their senders
+//! (`delivered` receipts).
+//!
+//! Live deliveries from every socket go to one task, which stores whatever is
+//! queued in one UPDATE, so a busy server records thousands of deliveries per
+//! commit instead of one commit per socket write. A delivery not yet recorded when
+//! the server stops is flushed again on the next connection, and clients drop
+//! repeated ids, so no socket waits for this.
+
+use std::collections::HashMap;
+
+use actix_web::web;
+use chrono::NaiveDateTime;
+use tokio::sync::mpsc;
+
+use super::hub::{Hub, Outbound};
+use super::protocol::{utc, ServerFrame};
+use crate::db::{self, Db, MessageId, UserId};
+use crate::messaging;
+
+/// Batches of ids waiting to be recorded; beyond this, sockets wait.
+const QUEUE: usize = 1024;
+/// At most this many ids go into one UPDATE (SQLite binds each one).
+const MAX_IDS: usize = 1000;
+
+pub struct Deliveries {
+    db: Db,
+    hub: web::Data<Hub>,
+    queue: mpsc::Sender<Vec<MessageId>>,
+}
+
+impl Deliveries {
+    /// Starts the recording task on the current runtime.
+    pub fn start(db: Db, hub: web::Data<Hub>) -> Self {
+        let (queue, batches) = mpsc::channel(QUEUE);
+        tokio::spawn(run(db.clone(), hub.clone(), batches));
+        Self { db, hub, queue }
+    }
+
+    /// Queues live deliveries to be recorded.
+    pub async fn record(&self, ids: Vec<MessageId>) {
+        if !ids.is_empty() && self.queue.send(ids).await.is_err() {
+            log::error!("the delivery recorder has stopped");
+        }
+    }
+
+    /// Records deliveries before returning: catch-up does this before it reports
+    /// `ready`, so a client that reconnects at once is not sent them again.
+    pub async fn record_now(&self, ids: &[MessageId]) {
+        store(&self.db, &self.hub, ids).await;
+    }
+
+    /// Sends each sender a `delivered` receipt for their newly delivered messages.
+    pub fn announce(&self, newly: Vec<(MessageId, UserId)>, at: NaiveDateTime) {
+        announce(&self.hub, newly, at);
+    }
+}
+
+async fn run(db: Db, hub: web::Data<Hub>, mut batches: mpsc::Receiver<Vec<MessageId>>) {
+    let mut received = Vec::new();
+    while batches.recv_many(&mut received, QUEUE).await > 0 {
+        let ids: Vec<MessageId> = received.drain(..).flatten().collect();
+        for chunk in ids.chunks(MAX_IDS) {
+            store(&db, &hub, chunk).await;
+        }
+    }
+}
+
+async fn store(db: &Db, hub: &Hub, ids: &[MessageId]) {
+    if ids.is_empty() {
+        return;
+    }
+    let at = messaging::now();
+    match db::messages::mark_delivered(db, ids, at).await {
+        Ok(newly) => announce(hub, newly, at),
+        // The messages did reach a socket; at worst they are flushed again on the
+        // next connection, and clients drop repeated ids.
+        Err(e) => log::error!("recording {} deliveries: {e}", ids.len()),
+    }
+}
+
+fn announce(hub: &Hub, newly: Vec<(MessageId, UserId)>, at: NaiveDateTime) {
+    let mut by_sender: HashMap<UserId, Vec<MessageId>> = HashMap::new();
+    for (id, sender) in newly {
+        by_sender.entry(sender).or_default().push(id);
+    }
+    for (sender, mut message_ids) in by_sender {
+        message_ids.sort_unstable();
+        let frame = ServerFrame::Delivered {
+            message_ids: &message_ids,
+            at: utc(at),
+        };
+        hub.route(sender, None, &Outbound::notice(frame.to_json()));
+    }
+}
