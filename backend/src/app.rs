@@ -47,7 +47,7 @@ impl Application {
         let login_guard = web::Data::new(LoginGuard::default());
         let db = web::Data::new(db);
         let tokens = web::Data::new(Tokens::new(secret.as_bytes(), database_id, config.jwt_ttl));
-        let passwords = web::Data::new(Passwords::new(config.bcrypt_cost));
+        let passwords = web::Data::new(Passwords::start(config.bcrypt_cost)?);
         let frontend = config.frontend_dir;
         if !frontend.join("index.html").is_file() {
             log::warn!(
