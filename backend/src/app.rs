@@ -79,6 +79,10 @@ impl Application {
                         })),
                 )
         })
+        // Chat frames are small and answered at once: without this, Nagle's
+        // algorithm holds an ack behind the previous unacknowledged frame until the
+        // client's delayed ACK (tens of milliseconds).
+        .tcp_nodelay(true)
         .listen(listener)?;
         if let Some(workers) = config.workers {
             server = server.workers(workers);
