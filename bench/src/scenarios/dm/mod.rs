@@ -1,0 +1,487 @@
+//! `dm`: sender/receiver pairs, each a user with one socket. Every message is
+//! tracked from its send to its ack and to its arrival at the receiver, so that
+//! throughput, latency, losses and duplicates come from the same run.
+
+mod receiver;
+mod sender;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use futures_util::{stream, StreamExt, TryStreamExt};
+use tokio::sync::watch;
+use tokio::time::{sleep, Instant};
+use tokio_postgres::Client;
+
+use self::receiver::Received;
+use self::sender::Sent;
+use super::connections::{clamp_sockets, IdleFigures, IdleSockets};
+use crate::accounts::{self, Account};
+use crate::api::Api;
+use crate::clock::Clock;
+use crate::database;
+use crate::latency::{merged, Latency};
+use crate::process;
+use crate::report::{or_na, Figures, Section};
+use crate::socket::{source_address, Endpoint, Socket};
+use crate::target::{Server, Target};
+use crate::tasks::joined;
+
+/// Senders start together this long after the last task is spawned.
+const START_DELAY: Duration = Duration::from_millis(200);
+/// After the senders are done, receivers get this long to see every acked message.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Receivers keep reading this long after the last expected arrival, so that late
+/// duplicates are counted.
+const DUPLICATE_GRACE: Duration = Duration::from_millis(500);
+const CONNECTS_IN_FLIGHT: usize = 64;
+const IDLE_CONNECTS_IN_FLIGHT: usize = 200;
+
+pub const TITLE: &str = "Scenario: dm";
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    target: Target,
+    /// The server's PostgreSQL database, to count the stored rows against the acks.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Sender/receiver pairs.
+    #[arg(long, default_value_t = 64)]
+    pairs: usize,
+    /// Seconds of sending.
+    #[arg(long, default_value_t = 20)]
+    duration: u64,
+    #[command(flatten)]
+    pace: PaceArgs,
+    /// Messages each sender keeps in flight with --closed-loop.
+    #[arg(long, default_value_t = 32)]
+    window: usize,
+    /// Also hold this many idle sockets open during the run.
+    #[arg(long, default_value_t = 0)]
+    idle_sockets: usize,
+    /// Users the idle sockets belong to.
+    #[arg(long, default_value_t = 200)]
+    idle_users: usize,
+}
+
+#[derive(clap::Args, Debug)]
+#[group(required = true, multiple = false)]
+struct PaceArgs {
+    /// Each sender keeps --window messages in flight: the maximum throughput.
+    #[arg(long)]
+    closed_loop: bool,
+    /// Open loop: this many messages per second in total, each sent at its slot.
+    #[arg(long)]
+    rate: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Pace {
+    ClosedLoop { window: usize },
+    OpenLoop { rate: f64 },
+}
+
+impl fmt::Display for Pace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ClosedLoop { window } => write!(f, "closed loop, window {window} per sender"),
+            Self::OpenLoop { rate } => write!(f, "open loop, {rate:.0} msg/s in total"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Load {
+    pub pace: Pace,
+    pub duration: Duration,
+}
+
+/// Idle sockets held open during a run.
+#[derive(Clone, Copy, Debug)]
+pub struct Idle {
+    pub sockets: usize,
+    pub users: usize,
+}
+
+pub struct Pair {
+    pub sender: Account,
+    pub receiver: Account,
+}
+
+pub async fn run(args: &Args) -> Result<Section> {
+    let server = args.target.server()?;
+    let database = match &args.database_url {
+        Some(url) => Some(database::connect(url).await?),
+        None => None,
+    };
+    let pace = match args.pace.rate {
+        Some(rate) => Pace::OpenLoop { rate },
+        None => Pace::ClosedLoop {
+            window: args.window,
+        },
+    };
+    let load = Load {
+        pace,
+        duration: Duration::from_secs(args.duration),
+    };
+    let idle = (args.idle_sockets > 0).then_some(Idle {
+        sockets: args.idle_sockets,
+        users: args.idle_users,
+    });
+    let pairs = register_pairs(&server.api, args.pairs).await?;
+    let report = measure(&server, &pairs, load, idle, database.as_ref()).await?;
+    Ok(report.section(TITLE))
+}
+
+pub async fn register_pairs(api: &Api, count: usize) -> Result<Vec<Pair>> {
+    let mut users = accounts::create(api, "dm", 2 * count).await?.into_iter();
+    let mut pairs = Vec::with_capacity(count);
+    while let (Some(sender), Some(receiver)) = (users.next(), users.next()) {
+        pairs.push(Pair { sender, receiver });
+    }
+    Ok(pairs)
+}
+
+/// A dm run, with `idle` sockets held open around it. With a database, the rows
+/// stored for the senders are counted against the acks.
+pub async fn measure(
+    server: &Server,
+    pairs: &[Pair],
+    load: Load,
+    idle: Option<Idle>,
+    database: Option<&Client>,
+) -> Result<DmReport> {
+    if pairs.is_empty() {
+        bail!("dm needs at least one pair");
+    }
+    let idle_sockets = match idle {
+        Some(idle) => Some(open_idle(server, idle, 2 * pairs.len()).await?),
+        None => None,
+    };
+    let senders: Vec<i64> = pairs.iter().map(|pair| pair.sender.id).collect();
+    let stored_before = match database {
+        Some(db) => Some(database::messages_sent_by(db, &senders).await?),
+        None => None,
+    };
+    let report = exchange(server, pairs, load).await;
+    let idle = match idle_sockets {
+        Some(sockets) => Some(sockets.close().await),
+        None => None,
+    };
+    let mut report = report?;
+    if let (Some(db), Some(before)) = (database, stored_before) {
+        report.stored = Some(database::messages_sent_by(db, &senders).await? - before);
+    }
+    report.idle = idle;
+    Ok(report)
+}
+
+async fn open_idle(server: &Server, idle: Idle, pair_sockets: usize) -> Result<IdleSockets> {
+    let budget = clamp_sockets(idle.sockets + pair_sockets, server.pid.as_slice())?;
+    let count = budget.saturating_sub(pair_sockets);
+    let users = accounts::create(&server.api, "idle", idle.users.clamp(1, count.max(1))).await?;
+    let tokens: Vec<String> = users.into_iter().map(|user| user.token).collect();
+    eprintln!("dm: opening {count} idle sockets…");
+    let sockets =
+        IdleSockets::open(&server.endpoint, &tokens, count, IDLE_CONNECTS_IN_FLIGHT).await;
+    Ok(sockets)
+}
+
+async fn connect_all<'a>(
+    endpoint: &Endpoint,
+    tokens: impl Iterator<Item = &'a str>,
+    first_source: usize,
+) -> Result<Vec<Socket>> {
+    stream::iter(tokens.enumerate())
+        .map(|(i, token)| endpoint.connect(token, source_address(first_source + i)))
+        .buffered(CONNECTS_IN_FLIGHT)
+        .try_collect()
+        .await
+}
+
+/// Connects every pair, sends for the load's duration, waits for the deliveries.
+async fn exchange(server: &Server, pairs: &[Pair], load: Load) -> Result<DmReport> {
+    let receivers = connect_all(
+        &server.endpoint,
+        pairs.iter().map(|pair| pair.receiver.token.as_str()),
+        0,
+    )
+    .await?;
+    let senders = connect_all(
+        &server.endpoint,
+        pairs.iter().map(|pair| pair.sender.token.as_str()),
+        pairs.len(),
+    )
+    .await?;
+    eprintln!(
+        "dm: {} pairs, {:?} for {:?}…",
+        pairs.len(),
+        load.pace,
+        load.duration
+    );
+
+    let clock = Clock::start();
+    let progress = Arc::new(AtomicU64::new(0));
+    let (stop, stopped) = watch::channel(false);
+    let receiving: Vec<_> = receivers
+        .into_iter()
+        .zip(0..)
+        .map(|(socket, pair)| {
+            tokio::spawn(receiver::run(
+                socket,
+                pair,
+                clock,
+                Arc::clone(&progress),
+                stopped.clone(),
+            ))
+        })
+        .collect();
+
+    let server_cpu = server.cpu_time()?;
+    let bench_cpu = process::cpu_time(std::process::id())?;
+    let start = Instant::now() + START_DELAY;
+    let deadline = start + load.duration;
+    let sending: Vec<_> = senders
+        .into_iter()
+        .zip(pairs)
+        .zip(0..)
+        .map(|((socket, pair), index)| {
+            let plan = sender::Plan {
+                pair: index,
+                recipient: pair.receiver.id,
+                pace: load.pace,
+                pairs: pairs.len(),
+                start,
+                deadline,
+            };
+            tokio::spawn(sender::run(socket, plan, clock))
+        })
+        .collect();
+    let sent = joined(sending).await?;
+
+    let acked: u64 = sent.iter().map(|s| s.acked.len() as u64).sum();
+    let drained_by = Instant::now() + DRAIN_TIMEOUT;
+    while progress.load(Ordering::Relaxed) < acked && Instant::now() < drained_by {
+        sleep(Duration::from_millis(10)).await;
+    }
+    let server_cpu = match (server_cpu, server.cpu_time()?) {
+        (Some(before), Some(after)) => Some(after.saturating_sub(before)),
+        _ => None,
+    };
+    let bench_cpu = process::cpu_time(std::process::id())?.saturating_sub(bench_cpu);
+    sleep(DUPLICATE_GRACE).await;
+    let _ = stop.send(true);
+    let received = joined(receiving).await?;
+
+    let messages = Messages::count(&sent, &received);
+    if messages.completed == 0 && messages.sent > 0 {
+        bail!(
+            "no message was both acked and delivered (sent {}, acked {}, delivered {}, errors {:?})",
+            messages.sent,
+            messages.acked,
+            messages.delivered,
+            messages.errors
+        );
+    }
+    let start = clock.nanos_at(start.into_std());
+    let last_event = sent
+        .iter()
+        .map(|s| s.last_ack)
+        .chain(received.iter().map(|r| r.last_delivery))
+        .fold(start, u64::max);
+    Ok(DmReport {
+        pairs: pairs.len(),
+        load,
+        messages,
+        elapsed: Duration::from_nanos(last_event - start),
+        delivery: merged(received.iter().map(|r| &r.latency))?.summary(),
+        ack: merged(sent.iter().map(|s| &s.latency))?.summary(),
+        server_cpu,
+        bench_cpu,
+        stored: None,
+        idle: None,
+    })
+}
+
+/// What became of the messages, across all pairs.
+#[derive(Default)]
+pub struct Messages {
+    pub sent: u64,
+    /// Acked as new (not duplicates).
+    pub acked: u64,
+    pub duplicate_acks: u64,
+    /// Distinct messages that reached their receiver.
+    pub delivered: u64,
+    /// Acked and delivered.
+    pub completed: u64,
+    /// Acked but never delivered.
+    pub lost: u64,
+    /// Delivered more than once.
+    pub duplicated: u64,
+    pub unanswered: u64,
+    pub strays: u64,
+    pub dropped_sockets: u64,
+    /// `error` frames by code.
+    pub errors: BTreeMap<String, u64>,
+}
+
+impl Messages {
+    fn count(sent: &[Sent], received: &[Received]) -> Self {
+        let mut messages = Self::default();
+        for (sent, received) in sent.iter().zip(received) {
+            messages.sent += sent.count;
+            messages.acked += sent.acked.len() as u64;
+            messages.duplicate_acks += sent.duplicate_acks;
+            messages.unanswered += sent.unanswered;
+            messages.strays += received.strays;
+            messages.dropped_sockets += u64::from(sent.dropped) + u64::from(received.dropped);
+            for (code, count) in &sent.errors {
+                *messages.errors.entry(code.clone()).or_default() += count;
+            }
+            for &seq in &sent.acked {
+                let arrivals = usize::try_from(seq)
+                    .ok()
+                    .and_then(|seq| received.deliveries.get(seq))
+                    .copied()
+                    .unwrap_or(0);
+                if arrivals == 0 {
+                    messages.lost += 1;
+                } else {
+                    messages.completed += 1;
+                }
+            }
+            let arrived = |times: u32| received.deliveries.iter().filter(|&&n| n >= times).count();
+            messages.delivered += arrived(1) as u64;
+            messages.duplicated += arrived(2) as u64;
+        }
+        messages
+    }
+
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut count = |n: u64, what: &str| {
+            if n > 0 {
+                problems.push(format!("{n} {what}"));
+            }
+        };
+        count(self.lost, "messages acked but never delivered");
+        count(self.duplicated, "messages delivered more than once");
+        count(self.duplicate_acks, "sends acked as duplicates");
+        count(self.unanswered, "messages never answered");
+        count(self.strays, "messages delivered to the wrong receiver");
+        count(self.dropped_sockets, "pair sockets dropped");
+        count(self.errors.values().sum(), "error frames");
+        problems
+    }
+}
+
+pub struct DmReport {
+    pub pairs: usize,
+    pub load: Load,
+    pub messages: Messages,
+    /// From the first slot to the last ack or first arrival.
+    pub elapsed: Duration,
+    pub delivery: Latency,
+    pub ack: Latency,
+    pub server_cpu: Option<Duration>,
+    pub bench_cpu: Duration,
+    /// Rows stored for the senders during the run (PostgreSQL only).
+    pub stored: Option<i64>,
+    pub idle: Option<IdleFigures>,
+}
+
+impl DmReport {
+    /// Messages acked and delivered, per second.
+    pub fn throughput(&self) -> f64 {
+        if self.elapsed.is_zero() {
+            return 0.0;
+        }
+        self.messages.completed as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn cpu_per_message(&self, cpu: Duration) -> f64 {
+        cpu.as_micros() as f64 / self.messages.completed.max(1) as f64
+    }
+
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = self.messages.problems();
+        if let Some(stored) = self.stored {
+            if stored != self.messages.acked as i64 {
+                problems.push(format!(
+                    "{stored} rows stored for {} acks",
+                    self.messages.acked
+                ));
+            }
+        }
+        if let Some(idle) = &self.idle {
+            problems.extend(idle.problems("the idle sockets"));
+        }
+        problems
+    }
+
+    pub fn section(&self, title: &str) -> Section {
+        let messages = &self.messages;
+        let errors = if messages.errors.is_empty() {
+            "0".to_owned()
+        } else {
+            format!("{:?}", messages.errors)
+        };
+        let mut figures = Figures::new(title)
+            .row("pairs", self.pairs)
+            .row("pace", self.load.pace)
+            .row("sending time (s)", self.load.duration.as_secs())
+            .row("sent", messages.sent)
+            .row("acked", messages.acked)
+            .row("delivered", messages.delivered)
+            .row("acked and delivered", messages.completed)
+            .row("lost (acked, never delivered)", messages.lost)
+            .row("duplicated (delivered more than once)", messages.duplicated)
+            .row("unanswered", messages.unanswered)
+            .row("error frames", errors)
+            .row(
+                "elapsed to last ack or delivery (s)",
+                format!("{:.2}", self.elapsed.as_secs_f64()),
+            )
+            .row(
+                "throughput, acked and delivered (msg/s)",
+                format!("{:.0}", self.throughput()),
+            )
+            .row(
+                "send → receive latency p50 / p90 / p99 / p99.9 / max (µs)",
+                self.delivery.percentiles(),
+            )
+            .row(
+                "send → ack latency p50 / p90 / p99 / p99.9 / max (µs)",
+                self.ack.percentiles(),
+            )
+            .row(
+                "server CPU per message (µs)",
+                or_na(
+                    self.server_cpu
+                        .map(|cpu| format!("{:.1}", self.cpu_per_message(cpu))),
+                ),
+            )
+            .row(
+                "bench CPU per message (µs)",
+                format!("{:.1}", self.cpu_per_message(self.bench_cpu)),
+            )
+            .row(
+                "rows stored for the senders (SQL) / acked",
+                or_na(
+                    self.stored
+                        .map(|stored| format!("{stored} / {}", messages.acked)),
+                ),
+            );
+        if let Some(idle) = &self.idle {
+            figures = idle.rows(figures, "idle sockets");
+        }
+        figures
+            .note("Each message's client id and content carry its pair, sequence number and send instant (on the bench's monotonic clock); latency is measured to its first arrival at the receiver, from the instant it was sent in a closed loop, or from its scheduled slot in an open loop (so a late send counts against the server, with no coordinated omission). A message counts towards throughput once both its ack and its delivery arrived; the elapsed time runs from the first slot to the last of those. Server CPU is utime+stime from /proc over the sending and draining.")
+            .section(self.problems())
+    }
+}

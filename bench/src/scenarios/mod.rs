@@ -1,0 +1,6 @@
+//! The load scenarios, each runnable alone against a running server.
+
+pub mod connections;
+pub mod dm;
+pub mod history;
+pub mod login_storm;

@@ -1,0 +1,115 @@
+//! WebSocket clients: small buffers (one process holds 100,000 of them), a
+//! chosen loopback source address, and a wait for `ready` before the socket counts
+//! as connected.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use futures_util::StreamExt;
+use reqwest::Url;
+use serde::Deserialize;
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{client_async_with_config, WebSocketStream};
+
+pub type Socket = WebSocketStream<TcpStream>;
+
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+const WRITE_BUFFER_BYTES: usize = 4 * 1024;
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Sockets are spread over 127.0.0.2 to 127.0.0.9, each with its own range of
+/// ephemeral ports.
+const SOURCE_ADDRESSES: usize = 8;
+
+/// The source address for the `index`th socket.
+pub fn source_address(index: usize) -> IpAddr {
+    let offset = u8::try_from(index % SOURCE_ADDRESSES).unwrap_or(0);
+    IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + offset))
+}
+
+/// Where `/ws` is served.
+#[derive(Clone, Copy, Debug)]
+pub struct Endpoint {
+    server: SocketAddr,
+}
+
+impl Endpoint {
+    /// The WebSocket endpoint of the server at `base` (an `http://IP:PORT` URL).
+    pub fn new(base: &Url) -> Result<Self> {
+        let host = base.host_str().context("the server URL has no host")?;
+        let ip: Ipv4Addr = host
+            .parse()
+            .with_context(|| format!("the bench connects to an IPv4 address, not {host}"))?;
+        let port = base
+            .port_or_known_default()
+            .context("the server URL has no port")?;
+        Ok(Self {
+            server: SocketAddr::new(IpAddr::V4(ip), port),
+        })
+    }
+
+    /// Opens `/ws?token=…` from `source` and waits for `ready`.
+    pub async fn connect(&self, token: &str, source: IpAddr) -> Result<Socket> {
+        let tcp = TcpSocket::new_v4().context("creating a socket")?;
+        tcp.bind(SocketAddr::new(source, 0))
+            .with_context(|| format!("binding to {source}"))?;
+        let stream = tcp
+            .connect(self.server)
+            .await
+            .with_context(|| format!("connecting to {} from {source}", self.server))?;
+        // Frames are small and latency is measured: no Nagle delays.
+        stream.set_nodelay(true).context("setting TCP_NODELAY")?;
+        let url = format!("ws://{}/ws?token={token}", self.server);
+        let config = WebSocketConfig::default()
+            .read_buffer_size(READ_BUFFER_BYTES)
+            .write_buffer_size(WRITE_BUFFER_BYTES);
+        let (mut socket, _) = client_async_with_config(url, stream, Some(config))
+            .await
+            .context("WebSocket handshake")?;
+        timeout(READY_TIMEOUT, wait_for_ready(&mut socket))
+            .await
+            .context("no ready frame within 30 s")??;
+        Ok(socket)
+    }
+}
+
+async fn wait_for_ready(socket: &mut Socket) -> Result<()> {
+    while let Some(message) = socket.next().await {
+        if let Some(ServerFrame::Ready {}) = ServerFrame::parse(&message?) {
+            return Ok(());
+        }
+    }
+    bail!("the socket closed before ready")
+}
+
+/// The server frames the bench looks at; the others are read and ignored.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    Ready {},
+    Ack {
+        client_id: Option<String>,
+        duplicate: bool,
+    },
+    Message {
+        content: String,
+    },
+    Error {
+        code: String,
+        client_id: Option<String>,
+    },
+    #[serde(other)]
+    Other,
+}
+
+impl ServerFrame {
+    pub fn parse(message: &Message) -> Option<Self> {
+        match message {
+            Message::Text(text) => serde_json::from_str(text.as_str()).ok(),
+            _ => None,
+        }
+    }
+}
