@@ -5,6 +5,7 @@
 //! later see a smaller one appear.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use actix_web::web;
 use bytestring::ByteString;
@@ -13,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::db::messages::{Message, Write, Written};
 use crate::db::{self, Db, UserId};
 use crate::error::Error;
-use crate::ws::hub::{ConnectionId, Hub, Outbound};
+use crate::ws::hub::{ConnectionId, Hub, Outbound, Streamed};
 use crate::ws::protocol::ServerFrame;
 use crate::ws::typing::{self, Typing};
 
@@ -122,11 +123,11 @@ fn route(hub: &Hub, typing: &Typing, from: Option<ConnectionId>, written: &Writt
 }
 
 fn stream(row: &Message, delivers: Option<UserId>) -> Outbound {
-    Outbound::Stream {
+    Outbound::Stream(Arc::new(Streamed {
         cursor: row.id,
         delivers,
         frame: ByteString::from(ServerFrame::stream(row).to_json()),
-    }
+    }))
 }
 
 fn fail_all(replies: impl Iterator<Item = Reply>, cause: db::Error) {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytestring::ByteString;
 use tokio::sync::mpsc::{self, error::TrySendError};
@@ -18,20 +18,25 @@ pub const MAILBOX_CAPACITY: usize = 256;
 pub struct ConnectionId(u64);
 
 /// What a socket's task is handed. Frames are serialised once and shared by every
-/// socket they go to.
+/// socket they go to; an `Outbound` is two words, so that a mailbox's slots cost
+/// little on every idle socket.
 #[derive(Debug, Clone)]
 pub enum Outbound {
-    /// A row of the stream at position `cursor`. `delivers` names the recipient
-    /// for whom writing it counts as delivery (for messages).
-    Stream {
-        cursor: MessageId,
-        delivers: Option<UserId>,
-        frame: ByteString,
-    },
+    /// A row of the stream.
+    Stream(Arc<Streamed>),
     /// Anything not in the stream: receipts, typing, presence.
-    Notice(ByteString),
+    Notice(Arc<ByteString>),
     /// The token this socket was opened with was revoked.
     Revoked,
+}
+
+/// A stream row as it goes out: its position, its frame, and the recipient for
+/// whom writing it counts as delivery (for messages).
+#[derive(Debug)]
+pub struct Streamed {
+    pub cursor: MessageId,
+    pub delivers: Option<UserId>,
+    pub frame: ByteString,
 }
 
 struct Connection {
@@ -146,7 +151,7 @@ impl Hub {
 
 impl Outbound {
     pub fn notice(json: String) -> Self {
-        Self::Notice(ByteString::from(json))
+        Self::Notice(Arc::new(ByteString::from(json)))
     }
 }
 
