@@ -506,6 +506,22 @@ fn goals(results: &Results, sizes: &Sizes) -> Vec<Goal> {
         Some(ratio) => Goal::new(goal, format!("{ratio:.2}×"), ratio <= 1.3),
         None => Goal::unmeasured(goal),
     });
+    let goal = "100,000 idle connections held 5 minutes";
+    goals.push(match connections {
+        Some(c) => Goal::new(
+            goal,
+            format!(
+                "{} of {} opened, held {} s",
+                c.parley.sockets.opened,
+                c.requested,
+                c.hold.as_secs()
+            ),
+            c.parley.sockets.opened >= 100_000
+                && c.hold >= Duration::from_secs(300)
+                && c.parley.sockets.drops == 0,
+        ),
+        None => Goal::unmeasured(goal),
+    });
     let goal = "no idle connection drops";
     goals.push(match connections {
         Some(c) => Goal::new(
