@@ -104,9 +104,11 @@ fn route(hub: &Hub, typing: &Typing, from: Option<ConnectionId>, written: &Writt
                 );
             }
             let outbound = stream(message, Some(message.recipient_id));
-            let delivered = hub.route(message.recipient_id, None, &outbound) > 0;
+            // The sender's other devices first: its `delivered` receipt, which a
+            // recipient socket may produce at once on another thread, then always
+            // comes after the copy it is about.
             hub.route(message.sender_id, from, &outbound);
-            delivered
+            hub.route(message.recipient_id, None, &outbound) > 0
         }
         Written::Sent {
             message,

@@ -410,7 +410,22 @@ impl Socket {
     pub async fn send_message(&mut self, to: i64, content: &str) -> Value {
         self.send_json(json!({"type": "message", "recipient_id": to, "content": content}))
             .await;
-        self.next_json().await
+        // The recipient's socket may write the message, and its receipt come back,
+        // before this socket writes the ack: keep such receipts for the reads that
+        // follow, as if they had come after it.
+        let mut receipts = Vec::new();
+        let reply = loop {
+            let frame = self.next_frame().await;
+            match frame["type"].as_str() {
+                Some("delivered") => receipts.push(frame),
+                Some(kind) if NOTICES.contains(&kind) => {}
+                _ => break frame,
+            }
+        };
+        for receipt in receipts.into_iter().rev() {
+            self.pending.push_front(receipt);
+        }
+        reply
     }
 
     /// The next frame that is not a notice (receipt, typing or presence): a stream
@@ -486,6 +501,15 @@ impl Socket {
                 "expected no frame, got {frame}"
             );
         }
+    }
+
+    /// The one frame of type `kind` that comes, however long the server takes to
+    /// send it; fails if a second one follows within `quiet`.
+    pub async fn only_one_of(&mut self, kind: &str, quiet: Duration) -> Value {
+        let frame = self.next_of(kind).await;
+        let more = self.frames_of(kind, quiet).await;
+        assert!(more.is_empty(), "exactly one {kind}: {frame} and {more:?}");
+        frame
     }
 
     /// Every frame of type `kind` that arrives within `wait`, in order; frames of
