@@ -42,6 +42,7 @@ impl Application {
             hub.clone(),
             typing.clone(),
             send_rate,
+            config.room_history_limit,
         ));
         let deliveries = web::Data::new(Deliveries::start(db.clone(), hub.clone()));
         let login_guard = web::Data::new(LoginGuard::default());

@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use clap::Parser;
 
+/// The most messages a room may be set to keep.
+pub const MAX_HISTORY_LIMIT: i64 = 1_000_000;
+
 /// Parley: a self-hosted real-time chat server.
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -57,6 +60,12 @@ pub struct Config {
     /// Messages a user may send at once before SEND_RATE applies.
     #[arg(long, env = "SEND_BURST", default_value_t = 30.0, value_parser = at_least_one)]
     pub send_burst: f64,
+
+    /// Messages (and member events) a room keeps; older ones are pruned. A room's
+    /// owner can set another limit for it.
+    #[arg(long, env = "ROOM_HISTORY_LIMIT", default_value_t = 10_000,
+          value_parser = clap::value_parser!(i64).range(1..=MAX_HISTORY_LIMIT))]
+    pub room_history_limit: i64,
 
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "WORKERS")]

@@ -30,6 +30,18 @@ pub enum Error {
     NotSender,
     #[error("the message was deleted")]
     MessageDeleted,
+    #[error("no room with id {0}")]
+    RoomNotFound(i64),
+    #[error("join the room first")]
+    NotAMember,
+    #[error("only the room's owner can do that")]
+    NotRoomOwner,
+    #[error("a public room with that name already exists")]
+    RoomNameTaken,
+    #[error("people join and leave public rooms themselves")]
+    RoomIsPublic,
+    #[error("user {0} is not a member of the room")]
+    MemberNotFound(i64),
     #[error("too many requests: try again in {} ms", .0.as_millis())]
     RateLimited(std::time::Duration),
     #[error("the server is busy: try again in {} ms", .0.as_millis())]
@@ -100,6 +112,12 @@ impl Error {
             Self::MessageNotFound(_) => "message_not_found",
             Self::NotSender => "forbidden",
             Self::MessageDeleted => "message_deleted",
+            Self::RoomNotFound(_) => "room_not_found",
+            Self::NotAMember => "not_a_member",
+            Self::NotRoomOwner => "not_room_owner",
+            Self::RoomNameTaken => "room_name_taken",
+            Self::RoomIsPublic => "room_is_public",
+            Self::MemberNotFound(_) => "member_not_found",
             Self::RateLimited(_) => "rate_limited",
             Self::Busy(_) => "server_busy",
             Self::RouteNotFound => "not_found",
@@ -127,11 +145,16 @@ impl ResponseError for Error {
             Self::MissingToken | Self::InvalidToken | Self::InvalidCredentials => {
                 StatusCode::UNAUTHORIZED
             }
-            Self::UsernameTaken | Self::MessageDeleted => StatusCode::CONFLICT,
-            Self::UserNotFound(_) | Self::MessageNotFound(_) | Self::RouteNotFound => {
-                StatusCode::NOT_FOUND
-            }
-            Self::NotSender => StatusCode::FORBIDDEN,
+            Self::UsernameTaken
+            | Self::MessageDeleted
+            | Self::RoomNameTaken
+            | Self::RoomIsPublic => StatusCode::CONFLICT,
+            Self::UserNotFound(_)
+            | Self::MessageNotFound(_)
+            | Self::RoomNotFound(_)
+            | Self::MemberNotFound(_)
+            | Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::NotSender | Self::NotAMember | Self::NotRoomOwner => StatusCode::FORBIDDEN,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::auth::AuthUser;
-use crate::db::{self, Db, MessageId};
+use crate::db::{self, messages::Message, Db, MessageId};
 use crate::error::Error;
 use crate::ws::protocol::ServerFrame;
 
@@ -51,17 +51,18 @@ pub async fn events(
     let has_more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let cursor = rows.last().map_or(MessageId(after), |row| row.id);
-    let events = rows
-        .iter()
-        .map(|row| RawValue::from_string(ServerFrame::stream(row).to_json()))
-        .collect::<Result<_, _>>()
-        .map_err(|e| {
-            log::error!("encoding events: {e}");
-            Error::Internal
-        })?;
+    let events = rows.iter().map(stream_item).collect::<Result<_, _>>()?;
     Ok(web::Json(Events {
         events,
         cursor,
         has_more,
     }))
+}
+
+/// A stream row as JSON, the frame a socket would get for it.
+pub fn stream_item(row: &Message) -> Result<Box<RawValue>, Error> {
+    RawValue::from_string(ServerFrame::stream(row).to_json()).map_err(|e| {
+        log::error!("encoding a stream row: {e}");
+        Error::Internal
+    })
 }

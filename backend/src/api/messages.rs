@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::AuthUser;
 use crate::db::messages::{Change, Message};
-use crate::db::{self, Db, MessageId, UserId};
+use crate::db::{self, Chat, Db, MessageId, RoomId, UserId};
 use crate::error::Error;
 use crate::messaging::Messaging;
 use crate::ws::protocol::utc;
@@ -23,11 +23,36 @@ pub struct Page {
     limit: Option<i64>,
 }
 
+impl Page {
+    /// The position to page back from and the page size, checked.
+    pub fn bounds(&self) -> Result<(Option<MessageId>, i64), Error> {
+        let limit = self.limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(Error::validation(
+                "limit",
+                format!("limit must be between 1 and {MAX_PAGE}"),
+            ));
+        }
+        if self.before.is_some_and(|before| before < 1) {
+            return Err(Error::validation(
+                "before",
+                "before must be a positive message id",
+            ));
+        }
+        Ok((self.before.map(MessageId), limit))
+    }
+}
+
+/// A message as REST shows it. Direct messages have a `recipient_id`, room
+/// messages a `room_id`.
 #[derive(Serialize)]
 pub struct MessageView {
     id: MessageId,
     sender_id: UserId,
-    recipient_id: UserId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recipient_id: Option<UserId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    room_id: Option<RoomId>,
     content: String,
     client_id: Option<String>,
     created_at: DateTime<Utc>,
@@ -44,6 +69,7 @@ impl From<Message> for MessageView {
             id: message.id,
             sender_id: message.sender_id,
             recipient_id: message.recipient_id,
+            room_id: message.room_id,
             content: message.content,
             client_id: message.client_id,
             created_at: utc(message.created_at),
@@ -62,26 +88,12 @@ pub async fn conversation(
     peer: web::Path<i64>,
     page: web::Query<Page>,
 ) -> Result<web::Json<Vec<MessageView>>, Error> {
-    let limit = page.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(Error::validation(
-            "limit",
-            format!("limit must be between 1 and {MAX_PAGE}"),
-        ));
-    }
-    if page.before.is_some_and(|before| before < 1) {
-        return Err(Error::validation(
-            "before",
-            "before must be a positive message id",
-        ));
-    }
+    let (before, limit) = page.bounds()?;
     let peer = UserId(peer.into_inner());
     if db::users::find_profile(&db, peer).await?.is_none() {
         return Err(Error::UserNotFound(peer.0));
     }
-    let messages =
-        db::messages::page_conversation(&db, caller.id, peer, page.before.map(MessageId), limit)
-            .await?;
+    let messages = db::messages::page_conversation(&db, caller.id, peer, before, limit).await?;
     Ok(web::Json(
         messages.into_iter().map(MessageView::from).collect(),
     ))
@@ -89,8 +101,8 @@ pub async fn conversation(
 
 #[derive(Deserialize)]
 pub struct NewMessage {
-    content: String,
-    client_id: Option<String>,
+    pub content: String,
+    pub client_id: Option<String>,
 }
 
 /// 201 with the stored message; 200 with the original when `client_id` was used
@@ -104,7 +116,13 @@ pub async fn send(
     let NewMessage { content, client_id } = body.into_inner();
     let recipient = UserId(recipient.into_inner());
     let sent = messaging
-        .send(caller.id, None, recipient, &content, client_id)
+        .send(
+            caller.id,
+            None,
+            Chat::Direct(recipient),
+            &content,
+            client_id,
+        )
         .await?;
     let mut response = if sent.duplicate {
         HttpResponse::Ok()

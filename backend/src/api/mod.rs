@@ -7,6 +7,7 @@ mod logout;
 mod messages;
 mod register;
 mod rejections;
+mod rooms;
 mod users;
 
 use actix_web::{web, HttpResponse};
@@ -35,6 +36,32 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(messages::send))
                 .route(web::patch().to(messages::edit))
                 .route(web::delete().to(messages::delete)),
+        )
+        .service(
+            resource("/rooms")
+                .route(web::get().to(rooms::list_rooms))
+                .route(web::post().to(rooms::create_room)),
+        )
+        .service(
+            resource("/rooms/{id}")
+                .route(web::get().to(rooms::get_room))
+                .route(web::patch().to(rooms::update_room)),
+        )
+        .service(resource("/rooms/{id}/join").route(web::post().to(rooms::members::join)))
+        .service(resource("/rooms/{id}/leave").route(web::post().to(rooms::members::leave)))
+        .service(
+            resource("/rooms/{id}/members")
+                .route(web::get().to(rooms::members::list_members))
+                .route(web::post().to(rooms::members::add_member)),
+        )
+        .service(
+            resource("/rooms/{id}/members/{user_id}")
+                .route(web::delete().to(rooms::members::remove_member)),
+        )
+        .service(
+            resource("/rooms/{id}/messages")
+                .route(web::get().to(rooms::messages::history))
+                .route(web::post().to(rooms::messages::send)),
         )
         .service(resource("/ws").route(web::get().to(crate::ws::connect)));
 }

@@ -52,3 +52,40 @@ id_type!(
     /// A message's id: its position in the server's single, strictly increasing stream.
     MessageId
 );
+id_type!(
+    /// A room's id.
+    RoomId
+);
+
+/// Where a message goes: one user, or every member of a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Chat {
+    Direct(UserId),
+    Room(RoomId),
+}
+
+impl Chat {
+    /// The chat a stored row belongs to. The table's CHECK constraint gives every
+    /// row exactly one of the two.
+    pub fn of(recipient: Option<UserId>, room: Option<RoomId>) -> Option<Self> {
+        match (recipient, room) {
+            (Some(user), None) => Some(Self::Direct(user)),
+            (None, Some(room)) => Some(Self::Room(room)),
+            _ => None,
+        }
+    }
+
+    pub fn recipient(self) -> Option<UserId> {
+        match self {
+            Self::Direct(user) => Some(user),
+            Self::Room(_) => None,
+        }
+    }
+
+    pub fn room(self) -> Option<RoomId> {
+        match self {
+            Self::Direct(_) => None,
+            Self::Room(room) => Some(room),
+        }
+    }
+}

@@ -1,6 +1,6 @@
-//! The `messages` table: one stream of rows ordered by id. A row is a direct
-//! message, or an edit or delete event about an earlier one; a client that saw the
-//! stream up to some id can resume from there.
+//! The `messages` table: one stream of rows ordered by id. A row is a message (to
+//! a user or to a room), an edit or delete event about an earlier one, or a room's
+//! member event; a client that saw the stream up to some id can resume from there.
 
 use std::collections::HashMap;
 
@@ -11,8 +11,9 @@ use diesel::result::QueryResult;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::future::BoxFuture;
 
-use super::schema::messages;
-use super::{db_run, Db, Kind, MessageId, Result, SqliteConn, UserId};
+use super::rooms::{NewRoom, Room};
+use super::schema::{messages, room_members, rooms};
+use super::{db_run, Action, Chat, Db, Kind, MessageId, Result, Role, RoomId, SqliteConn, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = messages)]
@@ -21,7 +22,8 @@ pub struct Message {
     pub kind: Kind,
     pub target_id: Option<MessageId>,
     pub sender_id: UserId,
-    pub recipient_id: UserId,
+    pub recipient_id: Option<UserId>,
+    pub room_id: Option<RoomId>,
     pub content: String,
     pub client_id: Option<String>,
     pub created_at: NaiveDateTime,
@@ -31,23 +33,30 @@ pub struct Message {
     pub deleted_at: Option<NaiveDateTime>,
 }
 
+impl Message {
+    pub fn chat(&self) -> Option<Chat> {
+        Chat::of(self.recipient_id, self.room_id)
+    }
+}
+
 #[derive(Debug, Insertable)]
 #[diesel(table_name = messages, treat_none_as_default_value = false)]
 struct NewRow<'a> {
     kind: Kind,
     target_id: Option<MessageId>,
     sender_id: UserId,
-    recipient_id: UserId,
+    recipient_id: Option<UserId>,
+    room_id: Option<RoomId>,
     content: &'a str,
     client_id: Option<&'a str>,
     created_at: NaiveDateTime,
 }
 
-/// A new direct message, as sent.
+/// A new message, as sent.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
     pub sender: UserId,
-    pub recipient: UserId,
+    pub to: Chat,
     pub content: String,
     pub client_id: Option<String>,
     pub at: NaiveDateTime,
@@ -63,13 +72,26 @@ pub enum Write {
         change: Change,
         at: NaiveDateTime,
     },
+    /// A room's membership changes; its rules were checked by the caller.
+    Member(MemberChange),
+    CreateRoom(NewRoom),
+}
+
+#[derive(Debug, Clone)]
+pub struct MemberChange {
+    pub room: RoomId,
+    pub user: UserId,
+    pub action: Action,
+    pub at: NaiveDateTime,
+    /// Takes the room over (when its owner leaves).
+    pub new_owner: Option<UserId>,
 }
 
 impl Write {
     fn as_send(&self) -> Option<&NewMessage> {
         match self {
             Self::Send(send) => Some(send),
-            Self::Change { .. } => None,
+            _ => None,
         }
     }
 }
@@ -95,6 +117,12 @@ pub enum Written {
     },
     /// Deleting what was already deleted changes nothing.
     Unchanged(Message),
+    /// The member event stored for a [`Write::Member`].
+    Member(Message),
+    RoomCreated {
+        room: Room,
+        event: Message,
+    },
     Refused(Refusal),
 }
 
@@ -106,6 +134,8 @@ pub enum Refusal {
     NotSender,
     /// A deleted message cannot be edited.
     Deleted,
+    /// Another public room has that name.
+    NameTaken,
 }
 
 /// The statement (a macro: its type differs by connection kind).
@@ -159,7 +189,8 @@ impl<'a> NewRow<'a> {
             kind: Kind::Message,
             target_id: None,
             sender_id: send.sender,
-            recipient_id: send.recipient,
+            recipient_id: send.to.recipient(),
+            room_id: send.to.room(),
             content: &send.content,
             client_id: send.client_id.as_deref(),
             created_at: send.at,
@@ -192,13 +223,48 @@ fn pair_inserted(
 
 fn is_row_of(row: &Message, send: &NewMessage) -> bool {
     row.sender_id == send.sender
-        && row.recipient_id == send.recipient
+        && row.chat() == Some(send.to)
         && row.client_id == send.client_id
         && row.content == send.content
 }
 
+/// Inserts one event row and returns it.
+macro_rules! insert_event {
+    ($conn:expr, $row:expr) => {
+        diesel::insert_into(messages::table)
+            .values($row)
+            .returning(Message::as_returning())
+            .get_result($conn)
+            .await?
+    };
+}
+
+/// Records `row` as the newest of its room (for the room list's order), and as its
+/// newest message when it is one.
+macro_rules! touch_room {
+    ($conn:expr, $room:expr, $row:expr) => {{
+        let row: &Message = $row;
+        let room = rooms::table.find($room);
+        if row.kind == Kind::Message {
+            diesel::update(room)
+                .set((
+                    rooms::activity.eq(row.id),
+                    rooms::last_message_id.eq(row.id),
+                ))
+                .execute($conn)
+                .await?;
+        } else {
+            diesel::update(room)
+                .set(rooms::activity.eq(row.id))
+                .execute($conn)
+                .await?;
+        }
+    }};
+}
+
 /// Stores `writes` in one transaction, in order; each row gets a stream position
-/// above every earlier one. Recipients must exist (see `users::existing`).
+/// above every earlier one. Recipients must exist (see `users::existing`), and
+/// member changes must follow the room's rules (see `messaging::rooms`).
 pub async fn write_batch(db: &Db, writes: &[Write]) -> Result<Vec<Written>> {
     Ok(db_run!(db, |conn| {
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
@@ -214,7 +280,17 @@ pub async fn write_batch(db: &Db, writes: &[Write]) -> Result<Vec<Written>> {
                             rest = &rest[sends.len()..];
                             let owned = sends.iter().map(|&send| send.clone()).collect();
                             let inserted = conn.insert_messages(owned).await?;
-                            for (send, row) in sends.iter().zip(pair_inserted(&sends, inserted)?) {
+                            let mut newest: HashMap<RoomId, &Message> = HashMap::new();
+                            let paired = pair_inserted(&sends, inserted)?;
+                            for row in paired.iter().flatten() {
+                                if let Some(room) = row.room_id {
+                                    newest.insert(room, row);
+                                }
+                            }
+                            for (room, row) in newest {
+                                touch_room!(conn, room, row);
+                            }
+                            for (send, row) in sends.iter().zip(paired) {
                                 written.push(match row {
                                     Some(message) => Written::Sent {
                                         message,
@@ -246,6 +322,9 @@ pub async fn write_batch(db: &Db, writes: &[Write]) -> Result<Vec<Written>> {
                                 }
                                 Change::Delete => (Kind::Delete, "", None, Some(*at)),
                             };
+                            let editors_rooms = room_members::table
+                                .filter(room_members::user_id.eq(editor))
+                                .select(room_members::room_id.nullable());
                             // Writing first, not reading, keeps SQLite from having to
                             // upgrade a read lock inside the transaction.
                             let updated = diesel::update(messages::table)
@@ -253,6 +332,12 @@ pub async fn write_batch(db: &Db, writes: &[Write]) -> Result<Vec<Written>> {
                                 .filter(messages::kind.eq(Kind::Message))
                                 .filter(messages::sender_id.eq(editor))
                                 .filter(messages::deleted_at.is_null())
+                                // A room message only while its sender is still a member.
+                                .filter(
+                                    messages::room_id
+                                        .is_null()
+                                        .or(messages::room_id.eq_any(editors_rooms)),
+                                )
                                 .set((
                                     messages::content.eq(content),
                                     messages::edited_at.eq(edited_at),
@@ -278,15 +363,12 @@ pub async fn write_batch(db: &Db, writes: &[Write]) -> Result<Vec<Written>> {
                                         target_id: Some(message.id),
                                         sender_id: message.sender_id,
                                         recipient_id: message.recipient_id,
+                                        room_id: message.room_id,
                                         content,
                                         client_id: None,
                                         created_at: *at,
                                     };
-                                    let event = diesel::insert_into(messages::table)
-                                        .values(&event)
-                                        .returning(Message::as_returning())
-                                        .get_result(conn)
-                                        .await?;
+                                    let event = insert_event!(conn, &event);
                                     Written::Changed { message, event }
                                 }
                                 None => {
@@ -297,9 +379,102 @@ pub async fn write_batch(db: &Db, writes: &[Write]) -> Result<Vec<Written>> {
                                         .first(conn)
                                         .await
                                         .optional()?;
-                                    unchangeable(current, *editor, change)
+                                    let in_room = match current.as_ref().and_then(|m| m.room_id) {
+                                        Some(room) => room_members::table
+                                            .find((room, editor))
+                                            .select(room_members::user_id)
+                                            .first::<UserId>(conn)
+                                            .await
+                                            .optional()?
+                                            .is_some(),
+                                        None => true,
+                                    };
+                                    unchangeable(current.filter(|_| in_room), *editor, change)
                                 }
                             });
+                        }
+                        Write::Member(member) => {
+                            rest = &rest[1..];
+                            let event = NewRow {
+                                kind: Kind::Member(member.action),
+                                target_id: None,
+                                sender_id: member.user,
+                                recipient_id: None,
+                                room_id: Some(member.room),
+                                content: "",
+                                client_id: None,
+                                created_at: member.at,
+                            };
+                            let event = insert_event!(conn, &event);
+                            if member.action.is_entry() {
+                                diesel::insert_into(room_members::table)
+                                    .values((
+                                        room_members::room_id.eq(member.room),
+                                        room_members::user_id.eq(member.user),
+                                        room_members::role.eq(Role::Member),
+                                        room_members::joined_at.eq(member.at),
+                                        // What came before joining is not unread.
+                                        room_members::read_up_to.eq(event.id),
+                                    ))
+                                    .execute(conn)
+                                    .await?;
+                            } else {
+                                diesel::delete(
+                                    room_members::table.find((member.room, member.user)),
+                                )
+                                .execute(conn)
+                                .await?;
+                            }
+                            if let Some(owner) = member.new_owner {
+                                diesel::update(rooms::table.find(member.room))
+                                    .set(rooms::owner_id.eq(owner))
+                                    .execute(conn)
+                                    .await?;
+                                diesel::update(room_members::table.find((member.room, owner)))
+                                    .set(room_members::role.eq(Role::Owner))
+                                    .execute(conn)
+                                    .await?;
+                            }
+                            touch_room!(conn, member.room, &event);
+                            written.push(Written::Member(event));
+                        }
+                        Write::CreateRoom(new) => {
+                            rest = &rest[1..];
+                            let room = diesel::insert_into(rooms::table)
+                                .values(new)
+                                .on_conflict_do_nothing()
+                                .returning(Room::as_returning())
+                                .get_result(conn)
+                                .await
+                                .optional()?;
+                            let Some(room) = room else {
+                                // Only the public name index can conflict.
+                                written.push(Written::Refused(Refusal::NameTaken));
+                                continue;
+                            };
+                            let event = NewRow {
+                                kind: Kind::Member(Action::Joined),
+                                target_id: None,
+                                sender_id: room.owner_id,
+                                recipient_id: None,
+                                room_id: Some(room.id),
+                                content: "",
+                                client_id: None,
+                                created_at: room.created_at,
+                            };
+                            let event = insert_event!(conn, &event);
+                            diesel::insert_into(room_members::table)
+                                .values((
+                                    room_members::room_id.eq(room.id),
+                                    room_members::user_id.eq(room.owner_id),
+                                    room_members::role.eq(Role::Owner),
+                                    room_members::joined_at.eq(room.created_at),
+                                    room_members::read_up_to.eq(event.id),
+                                ))
+                                .execute(conn)
+                                .await?;
+                            touch_room!(conn, room.id, &event);
+                            written.push(Written::RoomCreated { room, event });
                         }
                     }
                 }
@@ -317,7 +492,9 @@ fn unchangeable(current: Option<Message>, editor: UserId, change: &Change) -> Wr
             Change::Delete => Written::Unchanged(message),
             Change::Edit(_) => Written::Refused(Refusal::Deleted),
         },
-        Some(message) if message.recipient_id == editor => Written::Refused(Refusal::NotSender),
+        Some(message) if message.recipient_id == Some(editor) || message.room_id.is_some() => {
+            Written::Refused(Refusal::NotSender)
+        }
         _ => Written::Refused(Refusal::NotFound),
     }
 }
@@ -376,8 +553,17 @@ pub async fn page_conversation(
     Ok(page)
 }
 
-/// The next `limit` rows of `user`'s stream (sent or received, any kind) after
-/// `after`, in order: two index range scans, merged.
+/// The rooms `user` is a member of.
+#[diesel::dsl::auto_type]
+fn rooms_of(user: UserId) -> _ {
+    room_members::table
+        .filter(room_members::user_id.eq(user))
+        .select(room_members::room_id.nullable())
+}
+
+/// The next `limit` rows of `user`'s stream after `after`, in order: what they
+/// received, what they sent or what happened to them (member events are the
+/// sender's), and the rooms they are in. Three index range scans, merged.
 pub async fn stream_for(
     db: &Db,
     user: UserId,
@@ -404,7 +590,19 @@ pub async fn stream_for(
             .load(conn)
             .await
     })?);
+    rows.extend(db_run!(db, |conn| {
+        messages::table
+            .filter(messages::room_id.eq_any(rooms_of(user)))
+            .filter(messages::id.gt(after))
+            .order(messages::id.asc())
+            .limit(limit)
+            .select(Message::as_select())
+            .load(conn)
+            .await
+    })?);
     rows.sort_unstable_by_key(|m| m.id);
+    // The user's own room rows are found by two of the scans.
+    rows.dedup_by_key(|m| m.id);
     rows.truncate(usize::try_from(limit).unwrap_or(0));
     Ok(rows)
 }
@@ -425,7 +623,89 @@ pub async fn latest_position(db: &Db, user: UserId) -> Result<MessageId> {
             .first(conn)
             .await
     })?;
-    Ok(received.max(sent).unwrap_or(MessageId(0)))
+    let rooms: Option<MessageId> = db_run!(db, |conn| {
+        messages::table
+            .filter(messages::room_id.eq_any(rooms_of(user)))
+            .select(max(messages::id))
+            .first(conn)
+            .await
+    })?;
+    Ok(received.max(sent).max(rooms).unwrap_or(MessageId(0)))
+}
+
+/// Up to `limit` messages and member events of `room` older than `before`, oldest
+/// first (one range scan of `messages_room_stream_idx`).
+pub async fn page_room(
+    db: &Db,
+    room: RoomId,
+    before: Option<MessageId>,
+    limit: i64,
+) -> Result<Vec<Message>> {
+    let before = before.unwrap_or(MessageId(i64::MAX));
+    let mut page = db_run!(db, |conn| {
+        messages::table
+            .filter(messages::room_id.eq(room))
+            .filter(messages::kind.eq_any(Kind::HISTORY))
+            .filter(messages::id.lt(before))
+            .order(messages::id.desc())
+            .limit(limit)
+            .select(Message::as_select())
+            .load(conn)
+            .await
+    })?;
+    page.reverse();
+    Ok(page)
+}
+
+/// Deletes up to `batch` of `room`'s oldest rows beyond its newest `keep`
+/// messages and member events, with the edit and delete events about them.
+/// Returns how many rows went; 0 when the room is within its limit.
+pub async fn prune_room(db: &Db, room: RoomId, keep: i64, batch: i64) -> Result<usize> {
+    // The oldest row that stays.
+    let oldest_kept: Option<MessageId> = db_run!(db, |conn| {
+        messages::table
+            .filter(messages::room_id.eq(room))
+            .filter(messages::kind.eq_any(Kind::HISTORY))
+            .order(messages::id.desc())
+            .offset(keep - 1)
+            .select(messages::id)
+            .first(conn)
+            .await
+            .optional()
+    })?;
+    let Some(oldest_kept) = oldest_kept else {
+        return Ok(0);
+    };
+    // This round's bound: the oldest `batch` rows at most.
+    let beyond_batch: Option<MessageId> = db_run!(db, |conn| {
+        messages::table
+            .filter(messages::room_id.eq(room))
+            .filter(messages::id.lt(oldest_kept))
+            .order(messages::id.asc())
+            .offset(batch)
+            .select(messages::id)
+            .first(conn)
+            .await
+            .optional()
+    })?;
+    let bound = beyond_batch.unwrap_or(oldest_kept).min(oldest_kept);
+    Ok(db_run!(db, |conn| {
+        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+            // One statement, so that an event and its target go together.
+            let pruned = diesel::delete(messages::table)
+                .filter(messages::room_id.eq(room))
+                .filter(messages::id.lt(bound).or(messages::target_id.lt(bound)))
+                .execute(conn)
+                .await?;
+            diesel::update(rooms::table.find(room))
+                .filter(rooms::pruned_before.lt(bound))
+                .set(rooms::pruned_before.eq(bound))
+                .execute(conn)
+                .await?;
+            Ok(pruned)
+        })
+        .await
+    })?)
 }
 
 /// The next `limit` messages to `recipient` not yet written to any of their sockets,
@@ -524,27 +804,28 @@ pub async fn mark_read(
 /// Everyone `user` has exchanged messages with, and the newest message with each,
 /// most recent first.
 pub async fn conversation_heads(db: &Db, user: UserId) -> Result<Vec<(UserId, MessageId)>> {
-    let sent: Vec<(UserId, Option<MessageId>)> = db_run!(db, |conn| {
+    let sent: Vec<(Option<UserId>, Option<MessageId>)> = db_run!(db, |conn| {
         messages::table
             .filter(messages::sender_id.eq(user))
             .filter(messages::kind.eq(Kind::Message))
+            .filter(messages::recipient_id.is_not_null())
             .group_by(messages::recipient_id)
             .select((messages::recipient_id, max(messages::id)))
             .load(conn)
             .await
     })?;
-    let received: Vec<(UserId, Option<MessageId>)> = db_run!(db, |conn| {
+    let received: Vec<(Option<UserId>, Option<MessageId>)> = db_run!(db, |conn| {
         messages::table
             .filter(messages::recipient_id.eq(user))
             .filter(messages::kind.eq(Kind::Message))
             .group_by(messages::sender_id)
-            .select((messages::sender_id, max(messages::id)))
+            .select((messages::sender_id.nullable(), max(messages::id)))
             .load(conn)
             .await
     })?;
     let mut heads: HashMap<UserId, MessageId> = HashMap::new();
     for (peer, last) in sent.into_iter().chain(received) {
-        if let Some(last) = last {
+        if let (Some(peer), Some(last)) = (peer, last) {
             let head = heads.entry(peer).or_insert(last);
             *head = (*head).max(last);
         }

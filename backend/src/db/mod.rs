@@ -7,6 +7,7 @@ mod ids;
 mod kind;
 pub mod messages;
 pub mod revoked_tokens;
+pub mod rooms;
 mod schema;
 pub mod secrets;
 pub mod users;
@@ -24,8 +25,8 @@ use diesel_async::{
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use futures_util::FutureExt;
 
-pub use ids::{MessageId, UserId};
-pub use kind::Kind;
+pub use ids::{Chat, MessageId, RoomId, UserId};
+pub use kind::{Action, Kind, Role, RoomKind};
 
 type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 

@@ -15,7 +15,8 @@ diesel::table! {
     messages (id) {
         id -> BigInt,
         sender_id -> BigInt,
-        recipient_id -> BigInt,
+        recipient_id -> Nullable<BigInt>,
+        room_id -> Nullable<BigInt>,
         content -> Text,
         created_at -> Timestamp,
         delivered_at -> Nullable<Timestamp>,
@@ -42,4 +43,28 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(users, messages);
+diesel::table! {
+    rooms (id) {
+        id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        owner_id -> BigInt,
+        created_at -> Timestamp,
+        history_limit -> Nullable<BigInt>,
+        last_message_id -> Nullable<BigInt>,
+        activity -> BigInt,
+        pruned_before -> BigInt,
+    }
+}
+
+diesel::table! {
+    room_members (room_id, user_id) {
+        room_id -> BigInt,
+        user_id -> BigInt,
+        role -> Text,
+        joined_at -> Timestamp,
+        read_up_to -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(users, messages, rooms, room_members);

@@ -134,7 +134,7 @@ pub async fn list_others(db: &Db, viewer: UserId, prefix: Option<&str>) -> Resul
 }
 
 /// Makes `%`, `_` and `\` match themselves in a LIKE pattern.
-fn escape_like(text: &str) -> String {
+pub(super) fn escape_like(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {

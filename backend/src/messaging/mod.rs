@@ -1,8 +1,11 @@
-//! Changing the message stream: sending, editing and deleting. Every change goes
+//! Changing the message stream: sending, editing and deleting, creating rooms and
+//! changing who is in them. Every change goes
 //! through one writer task (see [`writer`]), which stores it before anything else
 //! happens and then routes it to every socket that should see it; that order is
 //! what makes an acknowledgement a promise.
 
+mod pruner;
+pub mod rooms;
 mod writer;
 
 use actix_web::web;
@@ -10,27 +13,32 @@ use chrono::{NaiveDateTime, SubsecRound, Utc};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::messages::{Change, Message, NewMessage, Refusal, Write, Written};
-use crate::db::{Db, MessageId, UserId};
+use crate::db::rooms::{NewRoom, Room};
+use crate::db::{Chat, Db, MessageId, RoomId, RoomKind, UserId};
 use crate::error::Error;
 use crate::limits::{Rate, RateLimiter};
 use crate::ws::hub::{ConnectionId, Hub};
 use crate::ws::typing::Typing;
-use writer::Job;
+use rooms::{Directory, MemberRequest};
+use writer::{Job, Task};
 
 pub const MAX_CONTENT_CHARS: usize = 4000;
 pub const MAX_CLIENT_ID_CHARS: usize = 64;
+pub const MAX_ROOM_NAME_CHARS: usize = 64;
 /// Changes waiting for the writer; beyond this, senders wait.
 const QUEUE: usize = 4096;
 
 pub struct Messaging {
     jobs: mpsc::Sender<Job>,
     sends: RateLimiter<UserId>,
+    rooms: web::Data<Directory>,
+    pruner: pruner::Pruner,
 }
 
 /// A stored message and how its send went.
 pub struct Sent {
     pub message: Message,
-    /// It already reached one of the recipient's sockets.
+    /// It already reached one of the recipient's sockets (never said of rooms).
     pub delivered: bool,
     /// It had been stored before, under the same client_id: nothing new happened.
     pub duplicate: bool,
@@ -42,26 +50,54 @@ pub fn now() -> NaiveDateTime {
 }
 
 impl Messaging {
-    /// Starts the writer task on the current runtime.
-    pub fn start(db: Db, hub: web::Data<Hub>, typing: web::Data<Typing>, send_rate: Rate) -> Self {
+    /// Starts the writer and the history pruner on the current runtime; rooms keep
+    /// `history_limit` messages unless their owner set another limit.
+    pub fn start(
+        db: Db,
+        hub: web::Data<Hub>,
+        typing: web::Data<Typing>,
+        send_rate: Rate,
+        history_limit: i64,
+    ) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(writer::run(db, hub, typing, queue));
+        let rooms = web::Data::new(Directory::default());
+        let pruner = pruner::start(db.clone(), history_limit);
+        let writer = writer::Writer {
+            db,
+            hub,
+            typing,
+            rooms: rooms.clone(),
+            pruner: pruner.clone(),
+        };
+        tokio::spawn(writer.run(queue));
         Self {
             jobs,
             sends: RateLimiter::new(send_rate),
+            rooms,
+            pruner,
         }
     }
 
-    /// Sends a direct message from `sender`'s connection `from` (if any).
+    /// A room's history limit changed: bring it within the new one soon.
+    pub fn history_limit_changed(&self, room: RoomId) {
+        self.pruner.notify(room);
+    }
+
+    /// Who is in which room, as of the last committed change.
+    pub fn rooms(&self) -> &Directory {
+        &self.rooms
+    }
+
+    /// Sends a message from `sender`'s connection `from` (if any).
     pub async fn send(
         &self,
         sender: UserId,
         from: Option<ConnectionId>,
-        recipient: UserId,
+        to: Chat,
         content: &str,
         client_id: Option<String>,
     ) -> Result<Sent, Error> {
-        self.queue_send(sender, from, recipient, content, client_id)
+        self.queue_send(sender, from, to, content, client_id)
             .await?
             .outcome()
             .await
@@ -74,7 +110,7 @@ impl Messaging {
         &self,
         sender: UserId,
         from: Option<ConnectionId>,
-        recipient: UserId,
+        to: Chat,
         content: &str,
         client_id: Option<String>,
     ) -> Result<QueuedSend, Error> {
@@ -88,7 +124,7 @@ impl Messaging {
                 format!("client_id must be 1 to {MAX_CLIENT_ID_CHARS} characters"),
             ));
         }
-        if recipient == sender {
+        if to == Chat::Direct(sender) {
             return Err(Error::validation(
                 "recipient_id",
                 "you cannot send a message to yourself",
@@ -97,12 +133,12 @@ impl Messaging {
         self.sends.take(sender).map_err(Error::RateLimited)?;
         let write = Write::Send(NewMessage {
             sender,
-            recipient,
+            to,
             content: content.to_owned(),
             client_id,
             at: now(),
         });
-        Ok(QueuedSend(self.queue(write, from).await?))
+        Ok(QueuedSend(self.queue(Task::Write(write), from).await?))
     }
 
     /// Edits or deletes `message` on behalf of `editor`; returns it as it now reads.
@@ -122,18 +158,72 @@ impl Messaging {
             change,
             at: now(),
         };
-        match outcome(self.queue(write, None).await?).await?.0 {
-            Written::Changed { message, .. } | Written::Unchanged(message) => Ok(message),
-            Written::Refused(Refusal::NotFound) => Err(Error::MessageNotFound(message.0)),
-            Written::Refused(Refusal::NotSender) => Err(Error::NotSender),
-            Written::Refused(Refusal::Deleted) => Err(Error::MessageDeleted),
+        match outcome(self.queue(Task::Write(write), None).await?)
+            .await?
+            .0
+        {
+            Some(Written::Changed { message, .. } | Written::Unchanged(message)) => Ok(message),
+            Some(Written::Refused(Refusal::NotFound)) => Err(Error::MessageNotFound(message.0)),
+            Some(Written::Refused(Refusal::NotSender)) => Err(Error::NotSender),
+            Some(Written::Refused(Refusal::Deleted)) => Err(Error::MessageDeleted),
             other => unexpected(other),
         }
     }
 
-    async fn queue(&self, write: Write, from: Option<ConnectionId>) -> Result<Outcome, Error> {
+    /// Creates a room owned by `owner`, its first member.
+    pub async fn create_room(
+        &self,
+        owner: UserId,
+        name: &str,
+        kind: RoomKind,
+    ) -> Result<Room, Error> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > MAX_ROOM_NAME_CHARS {
+            return Err(Error::validation(
+                "name",
+                format!("name must be 1 to {MAX_ROOM_NAME_CHARS} characters"),
+            ));
+        }
+        let write = Write::CreateRoom(NewRoom {
+            name: name.to_owned(),
+            kind,
+            owner_id: owner,
+            created_at: now(),
+        });
+        match outcome(self.queue(Task::Write(write), None).await?)
+            .await?
+            .0
+        {
+            Some(Written::RoomCreated { room, .. }) => Ok(room),
+            Some(Written::Refused(Refusal::NameTaken)) => Err(Error::RoomNameTaken),
+            other => unexpected(other),
+        }
+    }
+
+    /// Joins, leaves, adds or removes, as `actor`; the member event stored, or
+    /// `None` when it was already so.
+    pub async fn change_membership(
+        &self,
+        room: RoomId,
+        actor: UserId,
+        request: MemberRequest,
+    ) -> Result<Option<Message>, Error> {
+        let task = Task::Member {
+            room,
+            actor,
+            request,
+            at: now(),
+        };
+        match outcome(self.queue(task, None).await?).await?.0 {
+            Some(Written::Member(event)) => Ok(Some(event)),
+            None => Ok(None),
+            other => unexpected(other),
+        }
+    }
+
+    async fn queue(&self, task: Task, from: Option<ConnectionId>) -> Result<Outcome, Error> {
         let (reply, outcome) = oneshot::channel();
-        let job = Job { write, from, reply };
+        let job = Job { task, from, reply };
         if self.jobs.send(job).await.is_err() {
             log::error!("the message writer has stopped");
             return Err(Error::Internal);
@@ -149,7 +239,7 @@ impl QueuedSend {
     /// Waits until the message is stored (or refused) and routed.
     pub async fn outcome(self) -> Result<Sent, Error> {
         match outcome(self.0).await? {
-            (Written::Sent { message, duplicate }, delivered) => Ok(Sent {
+            (Some(Written::Sent { message, duplicate }), delivered) => Ok(Sent {
                 message,
                 delivered,
                 duplicate,
@@ -159,16 +249,16 @@ impl QueuedSend {
     }
 }
 
-type Outcome = oneshot::Receiver<Result<(Written, bool), Error>>;
+type Outcome = oneshot::Receiver<writer::Answer>;
 
-async fn outcome(outcome: Outcome) -> Result<(Written, bool), Error> {
+async fn outcome(outcome: Outcome) -> writer::Answer {
     outcome.await.map_err(|_| {
         log::error!("the message writer dropped a job");
         Error::Internal
     })?
 }
 
-fn unexpected<T>(written: Written) -> Result<T, Error> {
+fn unexpected<T>(written: Option<Written>) -> Result<T, Error> {
     log::error!("the writer answered with the wrong kind of result: {written:?}");
     Err(Error::Internal)
 }

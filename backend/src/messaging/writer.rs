@@ -1,18 +1,21 @@
 //! The one task that writes the message stream. It takes whatever changes are
-//! queued (up to a batch), stores them in one transaction, and only then answers
-//! and routes them, in stream order. Because there is one writer, rows become
-//! visible in id order: a socket that has read the stream up to some id can never
-//! later see a smaller one appear.
+//! queued (up to a batch), checks them against the room rules, stores them in one
+//! transaction, and only then answers and routes them, in stream order. Because
+//! there is one writer, rows become visible in id order: a socket that has read
+//! the stream up to some id can never later see a smaller one appear.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use actix_web::web;
 use bytestring::ByteString;
+use chrono::NaiveDateTime;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::db::messages::{Message, Write, Written};
-use crate::db::{self, Db, UserId};
+use super::pruner::Pruner;
+use super::rooms::{Directory, MemberRequest, RoomState};
+use crate::db::messages::{MemberChange, Message, Write, Written};
+use crate::db::{self, Chat, Db, RoomId, UserId};
 use crate::error::Error;
 use crate::ws::hub::{ConnectionId, Hub, Outbound, Streamed};
 use crate::ws::protocol::ServerFrame;
@@ -22,105 +25,280 @@ use crate::ws::typing::{self, Typing};
 const BATCH: usize = 256;
 
 pub struct Job {
-    pub write: Write,
+    pub task: Task,
     /// The connection that asked, which gets an ack instead of a copy.
     pub from: Option<ConnectionId>,
     pub reply: Reply,
 }
 
-/// The outcome, and for a new message whether it reached a recipient socket.
-pub type Reply = oneshot::Sender<Result<(Written, bool), Error>>;
-
-pub async fn run(
-    db: Db,
-    hub: web::Data<Hub>,
-    typing: web::Data<Typing>,
-    mut queue: mpsc::Receiver<Job>,
-) {
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut users = HashSet::new();
-    while queue.recv_many(&mut batch, BATCH).await > 0 {
-        write(&db, &hub, &typing, &mut users, std::mem::take(&mut batch)).await;
-    }
+pub enum Task {
+    Write(Write),
+    /// A membership change, decided by the writer against the room as it stands.
+    Member {
+        room: RoomId,
+        actor: UserId,
+        request: MemberRequest,
+        at: NaiveDateTime,
+    },
 }
 
-/// Stores one batch; `users` are the recipients known to exist (users are never
-/// deleted, so each is looked up once).
-async fn write(db: &Db, hub: &Hub, typing: &Typing, users: &mut HashSet<UserId>, jobs: Vec<Job>) {
-    // A missing recipient would abort the whole transaction: refuse it up front.
-    let unchecked: Vec<UserId> = jobs
-        .iter()
-        .filter_map(|job| match &job.write {
-            Write::Send(send) => Some(send.recipient),
-            Write::Change { .. } => None,
-        })
-        .filter(|recipient| !users.contains(recipient))
-        .collect();
-    if !unchecked.is_empty() {
-        match db::users::existing(db, &unchecked).await {
-            Ok(existing) => users.extend(existing),
-            Err(e) => return fail_all(jobs.into_iter().map(|job| job.reply), e),
-        }
-    }
-    let (jobs, unknown): (Vec<Job>, Vec<Job>) =
-        jobs.into_iter().partition(|job| match &job.write {
-            Write::Send(send) => users.contains(&send.recipient),
-            Write::Change { .. } => true,
-        });
-    for job in unknown {
-        if let Write::Send(send) = job.write {
-            let _ = job.reply.send(Err(Error::UserNotFound(send.recipient.0)));
+/// What was stored (`None`: nothing needed to be), and for a new message whether
+/// it reached one of its recipient's sockets.
+pub type Answer = Result<(Option<Written>, bool), Error>;
+pub type Reply = oneshot::Sender<Answer>;
+
+pub struct Writer {
+    pub db: Db,
+    pub hub: web::Data<Hub>,
+    pub typing: web::Data<Typing>,
+    pub rooms: web::Data<Directory>,
+    pub pruner: Pruner,
+}
+
+impl Task {
+    /// The user who must exist for the task to be stored.
+    fn user(&self) -> Option<UserId> {
+        match self {
+            Self::Write(Write::Send(send)) => send.to.recipient(),
+            Self::Member {
+                request: MemberRequest::Add(user),
+                ..
+            } => Some(*user),
+            _ => None,
         }
     }
 
-    let (writes, askers): (Vec<Write>, Vec<_>) = jobs
-        .into_iter()
-        .map(|job| (job.write, (job.from, job.reply)))
-        .unzip();
-    let written = match db::messages::write_batch(db, &writes).await {
-        Ok(written) => written,
-        Err(e) => return fail_all(askers.into_iter().map(|(_, reply)| reply), e),
-    };
-    for ((from, reply), written) in askers.into_iter().zip(written) {
-        let delivered = route(hub, typing, from, &written);
-        // The asker may have gone away; the change is stored all the same.
-        let _ = reply.send(Ok((written, delivered)));
+    /// The room whose members the task is checked against.
+    fn room(&self) -> Option<RoomId> {
+        match self {
+            Self::Write(Write::Send(send)) => send.to.room(),
+            Self::Member { room, .. } => Some(*room),
+            _ => None,
+        }
     }
 }
 
-/// Sends a committed change to every socket that should see it; true when a new
-/// message reached one of its recipient's sockets.
-fn route(hub: &Hub, typing: &Typing, from: Option<ConnectionId>, written: &Written) -> bool {
-    match written {
-        Written::Sent {
-            message,
-            duplicate: false,
-        } => {
-            if typing.stop(message.sender_id, message.recipient_id) {
-                hub.route(
-                    message.recipient_id,
-                    None,
-                    &typing::stopped(message.sender_id),
-                );
+impl Writer {
+    pub async fn run(self, mut queue: mpsc::Receiver<Job>) {
+        let mut batch = Vec::with_capacity(BATCH);
+        // Users known to exist: users are never deleted, so each is looked up once.
+        let mut users = HashSet::new();
+        while queue.recv_many(&mut batch, BATCH).await > 0 {
+            self.write(&mut users, std::mem::take(&mut batch)).await;
+        }
+    }
+
+    async fn write(&self, users: &mut HashSet<UserId>, jobs: Vec<Job>) {
+        let unchecked: Vec<UserId> = jobs
+            .iter()
+            .filter_map(|job| job.task.user())
+            .filter(|user| !users.contains(user))
+            .collect();
+        if !unchecked.is_empty() {
+            match db::users::existing(&self.db, &unchecked).await {
+                Ok(existing) => users.extend(existing),
+                Err(e) => return fail_all(jobs.into_iter().map(|job| job.reply), e),
             }
-            let outbound = stream(message, Some(message.recipient_id));
-            // The sender's other devices first: its `delivered` receipt, which a
-            // recipient socket may produce at once on another thread, then always
-            // comes after the copy it is about.
-            hub.route(message.sender_id, from, &outbound);
-            hub.route(message.recipient_id, None, &outbound) > 0
         }
-        Written::Sent {
-            message,
-            duplicate: true,
-        } => message.delivered_at.is_some(),
-        Written::Changed { event, .. } => {
-            let outbound = stream(event, None);
-            hub.route(event.sender_id, None, &outbound);
-            hub.route(event.recipient_id, None, &outbound);
-            false
+        let rooms: Vec<RoomId> = jobs.iter().filter_map(|job| job.task.room()).collect();
+        if let Err(e) = self.rooms.load(&self.db, &rooms).await {
+            return fail_all(jobs.into_iter().map(|job| job.reply), e);
         }
-        Written::Unchanged(_) | Written::Refused(_) => false,
+
+        // Rules are checked in order against the rooms as this batch leaves them;
+        // what a refused task would have stored never reaches the transaction.
+        let mut changed: HashMap<RoomId, RoomState> = HashMap::new();
+        let mut writes = Vec::with_capacity(jobs.len());
+        let mut askers = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            match self.check(job.task, users, &mut changed) {
+                Ok(Some(write)) => {
+                    writes.push(write);
+                    askers.push((job.from, job.reply));
+                }
+                Ok(None) => {
+                    let _ = job.reply.send(Ok((None, false)));
+                }
+                Err(refusal) => {
+                    let _ = job.reply.send(Err(refusal));
+                }
+            }
+        }
+        if writes.is_empty() {
+            return;
+        }
+        let written = match db::messages::write_batch(&self.db, &writes).await {
+            Ok(written) => written,
+            Err(e) => return fail_all(askers.into_iter().map(|(_, reply)| reply), e),
+        };
+        for (room, state) in changed {
+            self.rooms.set(room, state);
+        }
+        let mut edited_rooms = Vec::new();
+        for written in &written {
+            match written {
+                Written::RoomCreated { room, .. } => {
+                    let state = RoomState {
+                        kind: room.kind,
+                        owner: room.owner_id,
+                        members: vec![room.owner_id],
+                    };
+                    self.rooms.set(room.id, state);
+                }
+                Written::Changed { event, .. } => edited_rooms.extend(event.room_id),
+                _ => {}
+            }
+        }
+        // An edit may be about a room no send has loaded yet.
+        if let Err(e) = self.rooms.load(&self.db, &edited_rooms).await {
+            log::error!("loading rooms to route edits to: {e}");
+        }
+        for ((from, reply), written) in askers.into_iter().zip(written) {
+            let delivered = self.route(from, &written);
+            // The asker may have gone away; the change is stored all the same.
+            let _ = reply.send(Ok((Some(written), delivered)));
+        }
+    }
+
+    /// The write a task makes, if the rules allow it; `None` when it is already so.
+    fn check(
+        &self,
+        task: Task,
+        users: &HashSet<UserId>,
+        changed: &mut HashMap<RoomId, RoomState>,
+    ) -> Result<Option<Write>, Error> {
+        let unknown = task.user().filter(|user| !users.contains(user));
+        match task {
+            Task::Write(write) => {
+                if let Some(user) = unknown {
+                    return Err(Error::UserNotFound(user.0));
+                }
+                if let Write::Send(send) = &write {
+                    if let Chat::Room(room) = send.to {
+                        match changed.get(&room) {
+                            Some(state) => state.check_member(room, send.sender)?,
+                            None => self.state(room)?.check_member(room, send.sender)?,
+                        }
+                    }
+                }
+                Ok(Some(write))
+            }
+            Task::Member {
+                room,
+                actor,
+                request,
+                at,
+            } => {
+                let state = match changed.entry(room) {
+                    std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(entry) => {
+                        entry.insert(RoomState::clone(&*self.state(room)?))
+                    }
+                };
+                let Some(decision) = state.decide(room, actor, request)? else {
+                    return Ok(None);
+                };
+                // Only someone allowed to add learns whether the user exists.
+                if let Some(user) = unknown {
+                    return Err(Error::UserNotFound(user.0));
+                }
+                state.apply(decision);
+                Ok(Some(Write::Member(MemberChange {
+                    room,
+                    user: decision.user,
+                    action: decision.action,
+                    at,
+                    new_owner: decision.new_owner,
+                })))
+            }
+        }
+    }
+
+    fn state(&self, room: RoomId) -> Result<Arc<RoomState>, Error> {
+        self.rooms.get(room).ok_or(Error::RoomNotFound(room.0))
+    }
+
+    fn members(&self, room: RoomId) -> Vec<UserId> {
+        self.rooms
+            .get(room)
+            .map(|state| state.members.clone())
+            .unwrap_or_default()
+    }
+
+    /// Sends a committed change to every socket that should see it; true when a new
+    /// direct message reached one of its recipient's sockets.
+    fn route(&self, from: Option<ConnectionId>, written: &Written) -> bool {
+        let hub = &self.hub;
+        match written {
+            Written::Sent {
+                message,
+                duplicate: false,
+            } => {
+                let Some(chat) = message.chat() else {
+                    return false;
+                };
+                let sender = message.sender_id;
+                match chat {
+                    Chat::Direct(recipient) => {
+                        if self.typing.stop(sender, chat) {
+                            hub.route(recipient, None, &typing::stopped(sender, chat));
+                        }
+                        let outbound = stream(message, Some(recipient));
+                        // The sender's other devices first: its `delivered` receipt,
+                        // which a recipient socket may produce at once on another
+                        // thread, then always comes after the copy it is about.
+                        hub.route(sender, from, &outbound);
+                        hub.route(recipient, None, &outbound) > 0
+                    }
+                    Chat::Room(room) => {
+                        let members = self.members(room);
+                        if self.typing.stop(sender, chat) {
+                            let others = members.iter().copied().filter(|&m| m != sender);
+                            hub.route_all(others, None, &typing::stopped(sender, chat));
+                        }
+                        // No delivery is recorded for rooms: receipts per member
+                        // would grow with the square of the room.
+                        hub.route_all(members, from, &stream(message, None));
+                        self.pruner.notify(room);
+                        false
+                    }
+                }
+            }
+            Written::Sent {
+                message,
+                duplicate: true,
+            } => message.delivered_at.is_some(),
+            Written::Changed { event, .. } => {
+                let outbound = stream(event, None);
+                match event.chat() {
+                    Some(Chat::Direct(recipient)) => {
+                        hub.route(event.sender_id, None, &outbound);
+                        hub.route(recipient, None, &outbound);
+                    }
+                    Some(Chat::Room(room)) => {
+                        hub.route_all(self.members(room), None, &outbound);
+                    }
+                    None => {}
+                }
+                false
+            }
+            Written::Member(event) => {
+                if let Some(room) = event.room_id {
+                    let mut audience = self.members(room);
+                    // Someone who left or was removed hears of it too.
+                    if !audience.contains(&event.sender_id) {
+                        audience.push(event.sender_id);
+                    }
+                    hub.route_all(audience, None, &stream(event, None));
+                }
+                false
+            }
+            Written::RoomCreated { event, .. } => {
+                hub.route(event.sender_id, None, &stream(event, None));
+                false
+            }
+            Written::Unchanged(_) | Written::Refused(_) => false,
+        }
     }
 }
 

@@ -100,34 +100,22 @@ impl Hub {
     /// took it. A socket whose mailbox is full is dropped from the hub: its task
     /// sees its mailbox close and disconnects the client.
     pub fn route(&self, user: UserId, skip: Option<ConnectionId>, outbound: &Outbound) -> usize {
+        deliver(&mut self.lock(), user, skip, outbound)
+    }
+
+    /// Hands `outbound` to every socket of each of `users` (except `skip`), taking
+    /// the lock once; returns how many sockets took it.
+    pub fn route_all(
+        &self,
+        users: impl IntoIterator<Item = UserId>,
+        skip: Option<ConnectionId>,
+        outbound: &Outbound,
+    ) -> usize {
         let mut connections = self.lock();
-        let Some(sockets) = connections.get_mut(&user) else {
-            return 0;
-        };
-        let mut reached = 0;
-        sockets.retain(|socket| {
-            if Some(socket.id) == skip {
-                return true;
-            }
-            match socket.mailbox.try_send(outbound.clone()) {
-                Ok(()) => {
-                    reached += 1;
-                    true
-                }
-                Err(TrySendError::Full(_)) => {
-                    log::warn!(
-                        "user {user}: socket {:?} is too slow, disconnecting it",
-                        socket.id
-                    );
-                    false
-                }
-                Err(TrySendError::Closed(_)) => false,
-            }
-        });
-        if sockets.is_empty() {
-            connections.remove(&user);
-        }
-        reached
+        users
+            .into_iter()
+            .map(|user| deliver(&mut connections, user, skip, outbound))
+            .sum()
     }
 
     /// Tells every socket opened with `token_id` that its token is revoked.
@@ -147,6 +135,42 @@ impl Hub {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// See [`Hub::route`].
+fn deliver(
+    connections: &mut HashMap<UserId, Vec<Connection>>,
+    user: UserId,
+    skip: Option<ConnectionId>,
+    outbound: &Outbound,
+) -> usize {
+    let Some(sockets) = connections.get_mut(&user) else {
+        return 0;
+    };
+    let mut reached = 0;
+    sockets.retain(|socket| {
+        if Some(socket.id) == skip {
+            return true;
+        }
+        match socket.mailbox.try_send(outbound.clone()) {
+            Ok(()) => {
+                reached += 1;
+                true
+            }
+            Err(TrySendError::Full(_)) => {
+                log::warn!(
+                    "user {user}: socket {:?} is too slow, disconnecting it",
+                    socket.id
+                );
+                false
+            }
+            Err(TrySendError::Closed(_)) => false,
+        }
+    });
+    if sockets.is_empty() {
+        connections.remove(&user);
+    }
+    reached
 }
 
 impl Outbound {

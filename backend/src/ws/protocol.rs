@@ -5,24 +5,40 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::db::{messages::Message, Kind, MessageId, UserId};
+use crate::db::{messages::Message, Action, Kind, MessageId, RoomId, UserId};
 use crate::messaging::MAX_CLIENT_ID_CHARS;
 
 /// What a client may send.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientFrame {
-    /// A direct message. `type` may be left out of a message frame.
+    /// A message to a user (`recipient_id`) or a room (`room_id`). `type` may be
+    /// left out of a message frame.
     Message {
-        recipient_id: UserId,
+        #[serde(default)]
+        recipient_id: Option<UserId>,
+        #[serde(default)]
+        room_id: Option<RoomId>,
         content: String,
         #[serde(default)]
         client_id: Option<String>,
     },
-    /// "I have read everything from `peer_id` up to `up_to`."
-    Read { peer_id: UserId, up_to: MessageId },
-    /// "I am typing to `recipient_id`": renew every few seconds while typing.
-    Typing { recipient_id: UserId },
+    /// "I have read everything from `peer_id` (or in `room_id`) up to `up_to`."
+    Read {
+        #[serde(default)]
+        peer_id: Option<UserId>,
+        #[serde(default)]
+        room_id: Option<RoomId>,
+        up_to: MessageId,
+    },
+    /// "I am typing to `recipient_id` (or in `room_id`)": renew every few seconds
+    /// while typing.
+    Typing {
+        #[serde(default)]
+        recipient_id: Option<UserId>,
+        #[serde(default)]
+        room_id: Option<RoomId>,
+    },
 }
 
 /// What the server sends.
@@ -46,7 +62,10 @@ pub enum ServerFrame<'a> {
         cursor: MessageId,
         id: MessageId,
         sender_id: UserId,
-        recipient_id: UserId,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        recipient_id: Option<UserId>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        room_id: Option<RoomId>,
         content: &'a str,
         client_id: Option<&'a str>,
         created_at: DateTime<Utc>,
@@ -57,7 +76,10 @@ pub enum ServerFrame<'a> {
         cursor: MessageId,
         message_id: MessageId,
         sender_id: UserId,
-        recipient_id: UserId,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        recipient_id: Option<UserId>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        room_id: Option<RoomId>,
         content: &'a str,
         edited_at: DateTime<Utc>,
     },
@@ -65,23 +87,41 @@ pub enum ServerFrame<'a> {
         cursor: MessageId,
         message_id: MessageId,
         sender_id: UserId,
-        recipient_id: UserId,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        recipient_id: Option<UserId>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        room_id: Option<RoomId>,
         deleted_at: DateTime<Utc>,
+    },
+    /// `user_id` joined, left, was added to or was removed from `room_id`.
+    Member {
+        cursor: MessageId,
+        id: MessageId,
+        room_id: Option<RoomId>,
+        user_id: UserId,
+        action: Action,
+        created_at: DateTime<Utc>,
     },
     /// These messages of yours reached a socket of their recipient.
     Delivered {
         message_ids: &'a [MessageId],
         at: DateTime<Utc>,
     },
-    /// `reader_id` has read everything `peer_id` sent them up to `up_to`.
+    /// `reader_id` has read everything `peer_id` sent them (or everything in
+    /// `room_id`) up to `up_to`.
     Read {
         reader_id: UserId,
-        peer_id: UserId,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        peer_id: Option<UserId>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        room_id: Option<RoomId>,
         up_to: MessageId,
         at: DateTime<Utc>,
     },
     Typing {
         user_id: UserId,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        room_id: Option<RoomId>,
         typing: bool,
         expires_at: Option<DateTime<Utc>>,
     },
@@ -115,6 +155,7 @@ impl<'a> ServerFrame<'a> {
                 id: row.id,
                 sender_id: row.sender_id,
                 recipient_id: row.recipient_id,
+                room_id: row.room_id,
                 content: &row.content,
                 client_id: row.client_id.as_deref(),
                 created_at: utc(row.created_at),
@@ -126,6 +167,7 @@ impl<'a> ServerFrame<'a> {
                 message_id: target,
                 sender_id: row.sender_id,
                 recipient_id: row.recipient_id,
+                room_id: row.room_id,
                 content: &row.content,
                 edited_at: utc(row.created_at),
             },
@@ -134,7 +176,16 @@ impl<'a> ServerFrame<'a> {
                 message_id: target,
                 sender_id: row.sender_id,
                 recipient_id: row.recipient_id,
+                room_id: row.room_id,
                 deleted_at: utc(row.created_at),
+            },
+            Kind::Member(action) => Self::Member {
+                cursor: row.id,
+                id: row.id,
+                room_id: row.room_id,
+                user_id: row.sender_id,
+                action,
+                created_at: utc(row.created_at),
             },
         }
     }
@@ -204,11 +255,12 @@ mod tests {
             recipient_id,
             content,
             client_id,
+            ..
         } = frame
         else {
             panic!("not a message: {frame:?}");
         };
-        assert_eq!(recipient_id, UserId(2));
+        assert_eq!(recipient_id, Some(UserId(2)));
         assert_eq!(content, "hi");
         assert_eq!(client_id, None);
     }
@@ -218,14 +270,16 @@ mod tests {
         assert!(matches!(
             ClientFrame::parse(r#"{"type": "read", "peer_id": 2, "up_to": 9}"#),
             Ok(ClientFrame::Read {
-                peer_id: UserId(2),
+                peer_id: Some(UserId(2)),
+                room_id: None,
                 up_to: MessageId(9)
             })
         ));
         assert!(matches!(
             ClientFrame::parse(r#"{"type": "typing", "recipient_id": 3}"#),
             Ok(ClientFrame::Typing {
-                recipient_id: UserId(3)
+                recipient_id: Some(UserId(3)),
+                room_id: None
             })
         ));
     }

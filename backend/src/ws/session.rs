@@ -20,7 +20,7 @@ use super::deliveries::Deliveries;
 use super::hub::{ConnectionId, Hub, Outbound};
 use super::protocol::{utc, ClientFrame, FrameError, ServerFrame};
 use super::typing::{self, Typing, LEASE};
-use crate::db::{self, Db, Kind, MessageId, UserId};
+use crate::db::{self, Chat, Db, Kind, MessageId, RoomId, UserId};
 use crate::error::Error;
 use crate::limits::{Rate, TokenBucket};
 use crate::messaging::{self, Messaging};
@@ -194,7 +194,7 @@ impl Session {
                 self.write(ServerFrame::stream(row).to_json().into())
                     .await?;
                 if row.kind == Kind::Message
-                    && row.recipient_id == self.user
+                    && row.recipient_id == Some(self.user)
                     && row.delivered_at.is_none()
                 {
                     delivered.push(row.id);
@@ -325,15 +325,20 @@ impl Session {
         match frame {
             ClientFrame::Message {
                 recipient_id,
+                room_id,
                 content,
                 client_id,
             } => {
+                let to = match chat(recipient_id, room_id, "recipient_id", client_id.as_deref()) {
+                    Ok(to) => to,
+                    Err(error) => return Some(refusal(error)),
+                };
                 let queued = self
                     .messaging
                     .queue_send(
                         self.user,
                         Some(self.connection),
-                        recipient_id,
+                        to,
                         &content,
                         client_id.clone(),
                     )
@@ -355,22 +360,101 @@ impl Session {
                     Err(error) => error_reply(&error, client_id.as_deref()),
                 })
             }
-            ClientFrame::Read { peer_id, up_to } => Box::pin(self.on_read(peer_id, up_to)).await,
-            ClientFrame::Typing { recipient_id } => {
-                if recipient_id == self.user {
-                    let error = Error::validation("recipient_id", "you cannot type to yourself");
-                    return Some(error_reply(&error, None));
-                }
-                if self.typing.start(self.user, recipient_id) {
-                    let frame = ServerFrame::Typing {
-                        user_id: self.user,
-                        typing: true,
-                        expires_at: Some(utc(messaging::now()) + LEASE),
-                    };
-                    self.hub
-                        .route(recipient_id, None, &Outbound::notice(frame.to_json()));
-                }
+            ClientFrame::Read {
+                peer_id,
+                room_id,
+                up_to,
+            } => match chat(peer_id, room_id, "peer_id", None) {
+                Ok(Chat::Direct(peer)) => Box::pin(self.on_read(peer, up_to)).await,
+                Ok(Chat::Room(room)) => Box::pin(self.on_room_read(room, up_to)).await,
+                Err(error) => Some(refusal(error)),
+            },
+            ClientFrame::Typing {
+                recipient_id,
+                room_id,
+            } => {
+                let to = match chat(recipient_id, room_id, "recipient_id", None) {
+                    Ok(to) => to,
+                    Err(error) => return Some(refusal(error)),
+                };
+                Box::pin(self.on_typing(to))
+                    .await
+                    .err()
+                    .map(|error| error_reply(&error, None))
+            }
+        }
+    }
+
+    /// Forwards a typing signal (throttled by its lease) to whoever is in `chat`.
+    async fn on_typing(&mut self, chat: Chat) -> Result<(), Error> {
+        let audience = match chat {
+            Chat::Direct(user) if user == self.user => {
+                return Err(Error::validation(
+                    "recipient_id",
+                    "you cannot type to yourself",
+                ));
+            }
+            Chat::Direct(user) => vec![user],
+            Chat::Room(room) => {
+                let mut members = self.room_members(room).await?;
+                members.retain(|&member| member != self.user);
+                members
+            }
+        };
+        if self.typing.start(self.user, chat) {
+            let frame = ServerFrame::Typing {
+                user_id: self.user,
+                room_id: chat.room(),
+                typing: true,
+                expires_at: Some(utc(messaging::now()) + LEASE),
+            };
+            self.hub
+                .route_all(audience, None, &Outbound::notice(frame.to_json()));
+        }
+        Ok(())
+    }
+
+    /// The members of a room the user is in (an error frame's cause otherwise).
+    async fn room_members(&self, room: RoomId) -> Result<Vec<UserId>, Error> {
+        let state = self
+            .messaging
+            .rooms()
+            .current(&self.db, room)
+            .await?
+            .ok_or(Error::RoomNotFound(room.0))?;
+        state.check_member(room, self.user)?;
+        Ok(state.members.clone())
+    }
+
+    /// Moves the user's read marker in a room and tells every member's sockets.
+    async fn on_room_read(&mut self, room: RoomId, up_to: MessageId) -> Option<Reply> {
+        if up_to.0 < 1 {
+            let error = Error::validation("up_to", "up_to must be a positive message id");
+            return Some(error_reply(&error, None));
+        }
+        let members = match self.room_members(room).await {
+            Ok(members) => members,
+            Err(error) => return Some(error_reply(&error, None)),
+        };
+        let at = messaging::now();
+        match db::rooms::mark_read(&self.db, room, self.user, up_to).await {
+            Ok(Some(Some(up_to))) => {
+                let frame = ServerFrame::Read {
+                    reader_id: self.user,
+                    peer_id: None,
+                    room_id: Some(room),
+                    up_to,
+                    at: utc(at),
+                };
+                self.hub
+                    .route_all(members, None, &Outbound::notice(frame.to_json()));
                 None
+            }
+            // Not moved, or the user left in the meantime.
+            Ok(_) => None,
+            Err(e) => {
+                log::error!("user {}: marking room {room} read: {e}", self.user);
+                Some(error_reply(&Error::Internal, None))
             }
         }
     }
@@ -395,7 +479,8 @@ impl Session {
                 let frame = Outbound::notice(
                     ServerFrame::Read {
                         reader_id: self.user,
-                        peer_id: peer,
+                        peer_id: Some(peer),
+                        room_id: None,
                         up_to,
                         at: utc(at),
                     }
@@ -442,8 +527,13 @@ impl Session {
         if let Err(e) = db::users::set_last_seen(&self.db, self.user, now).await {
             log::error!("user {}: storing last seen: {e}", self.user);
         }
-        for recipient in self.typing.stop_all(self.user) {
-            self.hub.route(recipient, None, &typing::stopped(self.user));
+        for chat in self.typing.stop_all(self.user) {
+            let audience = match chat {
+                Chat::Direct(user) => vec![user],
+                Chat::Room(room) => self.room_members(room).await.unwrap_or_default(),
+            };
+            self.hub
+                .route_all(audience, None, &typing::stopped(self.user, chat));
         }
         self.announce_presence(Some(now)).await;
     }
@@ -458,6 +548,26 @@ impl Session {
             ))),
         }
     }
+}
+
+/// The chat a frame names: a user (in `user_field`) or a room, not both.
+fn chat(
+    user: Option<UserId>,
+    room: Option<RoomId>,
+    user_field: &str,
+    client_id: Option<&str>,
+) -> Result<Chat, FrameError> {
+    let message = match (user, room) {
+        (Some(user), None) => return Ok(Chat::Direct(user)),
+        (None, Some(room)) => return Ok(Chat::Room(room)),
+        (Some(_), Some(_)) => format!("the frame names both {user_field} and room_id: pick one"),
+        (None, None) => format!("the frame needs {user_field} or room_id"),
+    };
+    Err(FrameError {
+        code: "invalid_frame",
+        message,
+        client_id: client_id.map(str::to_owned),
+    })
 }
 
 fn refusal(error: FrameError) -> Reply {

@@ -1,5 +1,6 @@
-//! Typing leases: "X is typing to Y" lasts a few seconds unless renewed, and is
-//! cleared when X sends Y a message or goes offline. Never stored.
+//! Typing leases: "X is typing in chat Y" (to a user or in a room) lasts a few
+//! seconds unless renewed, and is cleared when X sends a message there or goes
+//! offline. Never stored.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -9,7 +10,7 @@ use tokio::time::Instant;
 
 use super::hub::Outbound;
 use super::protocol::ServerFrame;
-use crate::db::UserId;
+use crate::db::{Chat, UserId};
 
 pub const LEASE: Duration = Duration::from_secs(5);
 /// Renewals closer together than this are not forwarded.
@@ -17,36 +18,36 @@ const MIN_RENEWAL: Duration = Duration::from_secs(1);
 
 #[derive(Default)]
 pub struct Typing {
-    /// (typer, recipient) → when the lease was last forwarded.
-    leases: Mutex<HashMap<(UserId, UserId), Instant>>,
+    /// (typer, chat) → when the lease was last forwarded.
+    leases: Mutex<HashMap<(UserId, Chat), Instant>>,
 }
 
 impl Typing {
     /// Records a typing signal; true when it should be forwarded.
-    pub fn start(&self, typer: UserId, recipient: UserId) -> bool {
+    pub fn start(&self, typer: UserId, chat: Chat) -> bool {
         let now = Instant::now();
         let mut leases = self.leases.lock().unwrap_or_else(PoisonError::into_inner);
         // Expired leases are dropped as the map is used, so it stays small.
         leases.retain(|_, forwarded| now.duration_since(*forwarded) < LEASE);
-        match leases.get(&(typer, recipient)) {
+        match leases.get(&(typer, chat)) {
             Some(forwarded) if now.duration_since(*forwarded) < MIN_RENEWAL => false,
             _ => {
-                leases.insert((typer, recipient), now);
+                leases.insert((typer, chat), now);
                 true
             }
         }
     }
 
     /// Ends the lease; true when one was running.
-    pub fn stop(&self, typer: UserId, recipient: UserId) -> bool {
+    pub fn stop(&self, typer: UserId, chat: Chat) -> bool {
         let mut leases = self.leases.lock().unwrap_or_else(PoisonError::into_inner);
         leases
-            .remove(&(typer, recipient))
+            .remove(&(typer, chat))
             .is_some_and(|forwarded| forwarded.elapsed() < LEASE)
     }
 
-    /// Ends every lease of `typer`; returns whom they were typing to.
-    pub fn stop_all(&self, typer: UserId) -> Vec<UserId> {
+    /// Ends every lease of `typer`; returns the chats they were typing in.
+    pub fn stop_all(&self, typer: UserId) -> Vec<Chat> {
         let mut leases = self.leases.lock().unwrap_or_else(PoisonError::into_inner);
         let mut recipients = Vec::new();
         leases.retain(|(from, to), forwarded| {
@@ -63,11 +64,12 @@ impl Typing {
     }
 }
 
-/// The frame that ends `user`'s typing indicator.
-pub fn stopped(user: UserId) -> Outbound {
+/// The frame that ends `user`'s typing indicator in `chat`.
+pub fn stopped(user: UserId, chat: Chat) -> Outbound {
     Outbound::notice(
         ServerFrame::Typing {
             user_id: user,
+            room_id: chat.room(),
             typing: false,
             expires_at: None,
         }
@@ -82,12 +84,13 @@ mod tests {
     #[test]
     fn renewals_are_throttled_and_stop_clears() {
         let typing = Typing::default();
-        assert!(typing.start(UserId(1), UserId(2)));
-        assert!(!typing.start(UserId(1), UserId(2)));
-        assert!(typing.start(UserId(1), UserId(3)));
-        assert!(typing.stop(UserId(1), UserId(2)));
-        assert!(!typing.stop(UserId(1), UserId(2)));
-        assert_eq!(typing.stop_all(UserId(1)), vec![UserId(3)]);
+        let (bob, room) = (Chat::Direct(UserId(2)), Chat::Room(crate::db::RoomId(3)));
+        assert!(typing.start(UserId(1), bob));
+        assert!(!typing.start(UserId(1), bob));
+        assert!(typing.start(UserId(1), room));
+        assert!(typing.stop(UserId(1), bob));
+        assert!(!typing.stop(UserId(1), bob));
+        assert_eq!(typing.stop_all(UserId(1)), vec![room]);
         assert!(typing.stop_all(UserId(1)).is_empty());
     }
 }

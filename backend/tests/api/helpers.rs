@@ -88,6 +88,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         // High enough that only the rate-limit tests meet the limit.
         send_rate: 10_000.0,
         send_burst: 10_000.0,
+        room_history_limit: 10_000,
         frontend_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../frontend"),
         workers: Some(2),
     };
@@ -231,6 +232,61 @@ impl TestApp {
             .into_iter()
             .find(|u| u["id"] == user)
             .unwrap_or_else(|| panic!("user {user} is not listed"))
+    }
+
+    /// `method path` as `user`, with `body` as JSON if any.
+    pub async fn call(
+        &self,
+        user: &TestUser,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self.request(method, path, &user.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// Creates a room (`kind` "public" or "private") owned by `owner`, asserting a
+    /// 201; returns its id.
+    pub async fn create_room(&self, owner: &TestUser, name: &str, kind: &str) -> i64 {
+        let body = json!({"name": name, "kind": kind});
+        let response = self.call(owner, Method::POST, "/rooms", Some(body)).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "create room {name}");
+        let room: Value = response.json().await.expect("json");
+        room["id"].as_i64().expect("room id")
+    }
+
+    /// `user` joins public room `room`, asserting a 200.
+    pub async fn join_room(&self, user: &TestUser, room: i64) {
+        let path = format!("/rooms/{room}/join");
+        let response = self.call(user, Method::POST, &path, None).await;
+        assert_eq!(response.status(), StatusCode::OK, "join room {room}");
+    }
+
+    /// The owner adds `user` to private room `room`, asserting a 201.
+    pub async fn add_member(&self, owner: &TestUser, room: i64, user: &TestUser) {
+        let path = format!("/rooms/{room}/members");
+        let body = json!({ "user_id": user.id });
+        let response = self.call(owner, Method::POST, &path, Some(body)).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "add to room {room}");
+    }
+
+    /// A page of a room's history as JSON, asserting a 200.
+    pub async fn room_history(&self, user: &TestUser, path: &str) -> Value {
+        let response = self.get(path, &user.token).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.expect("json")
+    }
+
+    /// Room `room` as `user` sees it in `GET /rooms`, if listed.
+    pub async fn listed_room(&self, user: &TestUser, room: i64) -> Option<Value> {
+        let response = self.get("/rooms", &user.token).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let rooms: Vec<Value> = response.json().await.expect("json");
+        rooms.into_iter().find(|r| r["id"] == room)
     }
 
     /// Asserts that `method path` (with `body` as JSON, if any) is refused with
@@ -424,6 +480,25 @@ impl Socket {
         };
         for receipt in receipts.into_iter().rev() {
             self.pending.push_front(receipt);
+        }
+        reply
+    }
+
+    /// Sends a message to room `room` and returns the server's answer (ack or
+    /// error); stream frames that come first are kept for the reads that follow.
+    pub async fn send_to_room(&mut self, room: i64, content: &str) -> Value {
+        self.send_json(json!({"type": "message", "room_id": room, "content": content}))
+            .await;
+        let mut earlier = Vec::new();
+        let reply = loop {
+            let frame = self.next_json().await;
+            match frame["type"].as_str() {
+                Some("ack" | "error") => break frame,
+                _ => earlier.push(frame),
+            }
+        };
+        for frame in earlier.into_iter().rev() {
+            self.pending.push_front(frame);
         }
         reply
     }

@@ -20,6 +20,8 @@ mod logout;
 mod presence;
 mod receipts;
 mod rest_send;
+mod room_stream;
+mod rooms;
 mod routing;
 mod stream;
 mod typing;

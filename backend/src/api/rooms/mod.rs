@@ -1,0 +1,200 @@
+//! `/rooms`: public channels and private groups. Listing, creating, reading and
+//! configuring rooms here; membership in [`members`], history and sending in
+//! [`messages`].
+//!
+//! A private room does not exist for those outside it (404); a public room can be
+//! seen by anyone, but only its members read and post (403 otherwise).
+
+pub mod members;
+pub mod messages;
+
+use std::collections::HashMap;
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
+
+use super::events::stream_item;
+use crate::auth::AuthUser;
+use crate::config::MAX_HISTORY_LIMIT;
+use crate::db::rooms::{Member, Room};
+use crate::db::{self, Db, Role, RoomId, RoomKind, UserId};
+use crate::error::Error;
+use crate::messaging::Messaging;
+use crate::ws::protocol::utc;
+
+const DEFAULT_LIST: i64 = 100;
+const MAX_LIST: i64 = 200;
+const MAX_SEARCH_CHARS: usize = 64;
+
+/// A room as its viewer sees it.
+#[derive(Serialize)]
+pub struct RoomView {
+    id: RoomId,
+    name: String,
+    kind: RoomKind,
+    owner_id: UserId,
+    created_at: DateTime<Utc>,
+    member_count: i64,
+    joined: bool,
+    role: Option<Role>,
+    /// Messages from others after the viewer's read marker.
+    unread_count: i64,
+    /// The newest message, as the stream frame a socket gets.
+    last_message: Option<Box<RawValue>>,
+    /// `null`: the server's default.
+    history_limit: Option<i64>,
+}
+
+impl RoomView {
+    /// The views of `rooms` for `viewer`, in the same order, with four queries.
+    async fn build(db: &Db, viewer: UserId, rooms: Vec<Room>) -> Result<Vec<Self>, Error> {
+        let ids: Vec<RoomId> = rooms.iter().map(|room| room.id).collect();
+        let members = db::rooms::member_counts(db, &ids).await?;
+        let roles: HashMap<RoomId, Role> = db::rooms::memberships_of(db, viewer, &ids)
+            .await?
+            .into_iter()
+            .map(|member| (member.room_id, member.role))
+            .collect();
+        let unread = db::rooms::unread_counts(db, viewer, &ids).await?;
+        let last_ids: Vec<_> = rooms
+            .iter()
+            .filter_map(|room| room.last_message_id)
+            .collect();
+        let mut last: HashMap<_, _> = HashMap::new();
+        for message in db::messages::find_many(db, &last_ids).await? {
+            last.insert(message.id, stream_item(&message)?);
+        }
+        Ok(rooms
+            .into_iter()
+            .map(|room| Self {
+                member_count: members.get(&room.id).copied().unwrap_or(0),
+                joined: roles.contains_key(&room.id),
+                role: roles.get(&room.id).copied(),
+                unread_count: unread.get(&room.id).copied().unwrap_or(0),
+                last_message: room.last_message_id.and_then(|id| last.remove(&id)),
+                id: room.id,
+                name: room.name,
+                kind: room.kind,
+                owner_id: room.owner_id,
+                created_at: utc(room.created_at),
+                history_limit: room.history_limit,
+            })
+            .collect())
+    }
+
+    async fn one(db: &Db, viewer: UserId, room: Room) -> Result<Self, Error> {
+        Self::build(db, viewer, vec![room])
+            .await?
+            .pop()
+            .ok_or(Error::Internal)
+    }
+}
+
+/// The room, if `viewer` may see it, and their membership.
+pub async fn visible(db: &Db, id: RoomId, viewer: UserId) -> Result<(Room, Option<Member>), Error> {
+    let room = db::rooms::find(db, id)
+        .await?
+        .ok_or(Error::RoomNotFound(id.0))?;
+    let member = db::rooms::membership(db, id, viewer).await?;
+    if room.kind == RoomKind::Private && member.is_none() {
+        return Err(Error::RoomNotFound(id.0));
+    }
+    Ok((room, member))
+}
+
+#[derive(Deserialize)]
+pub struct Search {
+    /// Only rooms whose name contains this (any letter case).
+    q: Option<String>,
+    limit: Option<i64>,
+}
+
+pub async fn list_rooms(
+    db: web::Data<Db>,
+    caller: AuthUser,
+    search: web::Query<Search>,
+) -> Result<web::Json<Vec<RoomView>>, Error> {
+    let q = search.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    if q.is_some_and(|q| q.chars().count() > MAX_SEARCH_CHARS) {
+        return Err(Error::validation(
+            "q",
+            format!("q must be at most {MAX_SEARCH_CHARS} characters"),
+        ));
+    }
+    let limit = search.limit.unwrap_or(DEFAULT_LIST);
+    if !(1..=MAX_LIST).contains(&limit) {
+        return Err(Error::validation(
+            "limit",
+            format!("limit must be between 1 and {MAX_LIST}"),
+        ));
+    }
+    let rooms = db::rooms::visible_to(&db, caller.id, q, limit).await?;
+    Ok(web::Json(RoomView::build(&db, caller.id, rooms).await?))
+}
+
+#[derive(Deserialize)]
+pub struct NewRoom {
+    name: String,
+    kind: RoomKind,
+}
+
+/// 201 with the room; the creator is its owner and first member.
+pub async fn create_room(
+    db: web::Data<Db>,
+    messaging: web::Data<Messaging>,
+    caller: AuthUser,
+    body: web::Json<NewRoom>,
+) -> Result<HttpResponse, Error> {
+    let room = messaging
+        .create_room(caller.id, &body.name, body.kind)
+        .await?;
+    Ok(HttpResponse::Created().json(RoomView::one(&db, caller.id, room).await?))
+}
+
+pub async fn get_room(
+    db: web::Data<Db>,
+    caller: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<RoomView>, Error> {
+    let (room, _) = visible(&db, RoomId(id.into_inner()), caller.id).await?;
+    Ok(web::Json(RoomView::one(&db, caller.id, room).await?))
+}
+
+#[derive(Deserialize)]
+pub struct Settings {
+    /// Absent: unchanged; `null`: the server's default.
+    #[serde(default, deserialize_with = "present")]
+    history_limit: Option<Option<i64>>,
+}
+
+/// A field that is present, even as `null`.
+fn present<'de, D: Deserializer<'de>>(field: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(field).map(Some)
+}
+
+/// The owner changes the room's settings (its history limit).
+pub async fn update_room(
+    db: web::Data<Db>,
+    messaging: web::Data<Messaging>,
+    caller: AuthUser,
+    id: web::Path<i64>,
+    body: web::Json<Settings>,
+) -> Result<web::Json<RoomView>, Error> {
+    let (mut room, member) = visible(&db, RoomId(id.into_inner()), caller.id).await?;
+    if member.is_none_or(|member| member.role != Role::Owner) {
+        return Err(Error::NotRoomOwner);
+    }
+    if let Some(limit) = body.history_limit {
+        if limit.is_some_and(|limit| !(1..=MAX_HISTORY_LIMIT).contains(&limit)) {
+            return Err(Error::validation(
+                "history_limit",
+                format!("history_limit must be between 1 and {MAX_HISTORY_LIMIT}, or null"),
+            ));
+        }
+        room = db::rooms::set_history_limit(&db, room.id, limit).await?;
+        messaging.history_limit_changed(room.id);
+    }
+    Ok(web::Json(RoomView::one(&db, caller.id, room).await?))
+}

@@ -1,0 +1,222 @@
+//! The `rooms` and `room_members` tables. Membership changes are stream rows too
+//! (member events), so they are written by `messages::write_batch`; this module
+//! reads rooms and moves read markers.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use super::schema::{messages, room_members, rooms, users};
+use super::users::{escape_like, lower};
+use super::{db_run, Db, Kind, MessageId, Result, Role, RoomId, RoomKind, UserId};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = rooms)]
+pub struct Room {
+    pub id: RoomId,
+    pub name: String,
+    pub kind: RoomKind,
+    pub owner_id: UserId,
+    pub created_at: NaiveDateTime,
+    /// `None`: the server's default.
+    pub history_limit: Option<i64>,
+    pub last_message_id: Option<MessageId>,
+    /// Every row of the room below this position was pruned.
+    pub pruned_before: MessageId,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = room_members)]
+pub struct Member {
+    pub room_id: RoomId,
+    pub user_id: UserId,
+    pub role: Role,
+    pub joined_at: NaiveDateTime,
+    pub read_up_to: MessageId,
+}
+
+/// A room as created.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = rooms)]
+pub struct NewRoom {
+    pub name: String,
+    pub kind: RoomKind,
+    pub owner_id: UserId,
+    pub created_at: NaiveDateTime,
+}
+
+pub async fn find(db: &Db, id: RoomId) -> Result<Option<Room>> {
+    Ok(db_run!(db, |conn| {
+        rooms::table
+            .find(id)
+            .select(Room::as_select())
+            .first(conn)
+            .await
+            .optional()
+    })?)
+}
+
+pub async fn find_many(db: &Db, ids: &[RoomId]) -> Result<Vec<Room>> {
+    Ok(db_run!(db, |conn| {
+        rooms::table
+            .filter(rooms::id.eq_any(ids))
+            .select(Room::as_select())
+            .load(conn)
+            .await
+    })?)
+}
+
+/// The members of `rooms`, each room's in the order they joined.
+pub async fn members_in_join_order(db: &Db, ids: &[RoomId]) -> Result<Vec<Member>> {
+    Ok(db_run!(db, |conn| {
+        room_members::table
+            .filter(room_members::room_id.eq_any(ids))
+            .order((
+                room_members::room_id,
+                room_members::joined_at,
+                room_members::user_id,
+            ))
+            .select(Member::as_select())
+            .load(conn)
+            .await
+    })?)
+}
+
+pub async fn membership(db: &Db, room: RoomId, user: UserId) -> Result<Option<Member>> {
+    Ok(db_run!(db, |conn| {
+        room_members::table
+            .find((room, user))
+            .select(Member::as_select())
+            .first(conn)
+            .await
+            .optional()
+    })?)
+}
+
+/// `user`'s memberships among `ids`.
+pub async fn memberships_of(db: &Db, user: UserId, ids: &[RoomId]) -> Result<Vec<Member>> {
+    Ok(db_run!(db, |conn| {
+        room_members::table
+            .filter(room_members::user_id.eq(user))
+            .filter(room_members::room_id.eq_any(ids))
+            .select(Member::as_select())
+            .load(conn)
+            .await
+    })?)
+}
+
+/// A room's members with their usernames, the owner first, then in join order.
+pub async fn members_with_names(db: &Db, room: RoomId) -> Result<Vec<(Member, String)>> {
+    let mut members: Vec<(Member, String)> = db_run!(db, |conn| {
+        room_members::table
+            .inner_join(users::table.on(users::id.eq(room_members::user_id)))
+            .filter(room_members::room_id.eq(room))
+            .order((room_members::joined_at, room_members::user_id))
+            .select((Member::as_select(), users::username))
+            .load(conn)
+            .await
+    })?;
+    members.sort_by_key(|(member, _)| member.role != Role::Owner);
+    Ok(members)
+}
+
+/// Public rooms and the private ones `user` belongs to, whose name contains
+/// `search` (any letter case), most recently active first.
+pub async fn visible_to(
+    db: &Db,
+    user: UserId,
+    search: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Room>> {
+    let pattern = search.map(|q| format!("%{}%", escape_like(&q.to_lowercase())));
+    Ok(db_run!(db, |conn| {
+        let mine = room_members::table
+            .filter(room_members::user_id.eq(user))
+            .select(room_members::room_id);
+        let mut query = rooms::table
+            .filter(rooms::kind.eq(RoomKind::Public).or(rooms::id.eq_any(mine)))
+            .order((rooms::activity.desc(), rooms::id.desc()))
+            .limit(limit)
+            .select(Room::as_select())
+            .into_boxed();
+        if let Some(pattern) = &pattern {
+            query = query.filter(lower(rooms::name).like(pattern).escape('\\'));
+        }
+        query.load(conn).await
+    })?)
+}
+
+pub async fn member_counts(db: &Db, ids: &[RoomId]) -> Result<HashMap<RoomId, i64>> {
+    let counts: Vec<(RoomId, i64)> = db_run!(db, |conn| {
+        room_members::table
+            .filter(room_members::room_id.eq_any(ids))
+            .group_by(room_members::room_id)
+            .select((room_members::room_id, count_star()))
+            .load(conn)
+            .await
+    })?;
+    Ok(counts.into_iter().collect())
+}
+
+/// Messages from others after `user`'s read marker, per room among `ids`: one
+/// range scan of `messages_room_stream_idx` per room, from the marker.
+pub async fn unread_counts(db: &Db, user: UserId, ids: &[RoomId]) -> Result<HashMap<RoomId, i64>> {
+    let counts: Vec<(RoomId, i64)> = db_run!(db, |conn| {
+        room_members::table
+            .inner_join(messages::table.on(messages::room_id.eq(room_members::room_id.nullable())))
+            .filter(room_members::user_id.eq(user))
+            .filter(room_members::room_id.eq_any(ids))
+            .filter(messages::id.gt(room_members::read_up_to))
+            .filter(messages::kind.eq(Kind::Message))
+            .filter(messages::sender_id.ne(user))
+            .filter(messages::deleted_at.is_null())
+            .group_by(room_members::room_id)
+            .select((room_members::room_id, count_star()))
+            .load(conn)
+            .await
+    })?;
+    Ok(counts.into_iter().collect())
+}
+
+pub async fn set_history_limit(db: &Db, room: RoomId, limit: Option<i64>) -> Result<Room> {
+    Ok(db_run!(db, |conn| {
+        diesel::update(rooms::table.find(room))
+            .set(rooms::history_limit.eq(limit))
+            .returning(Room::as_returning())
+            .get_result(conn)
+            .await
+    })?)
+}
+
+/// Moves `user`'s read marker in `room` forward to `up_to`, but never past the
+/// room's newest row. `None` when they are not a member; otherwise the marker as
+/// it now stands, if it moved.
+pub async fn mark_read(
+    db: &Db,
+    room: RoomId,
+    user: UserId,
+    up_to: MessageId,
+) -> Result<Option<Option<MessageId>>> {
+    let newest: Option<MessageId> = db_run!(db, |conn| {
+        messages::table
+            .filter(messages::room_id.eq(room))
+            .select(diesel::dsl::max(messages::id))
+            .first(conn)
+            .await
+    })?;
+    let up_to = up_to.min(newest.unwrap_or(MessageId(0)));
+    let moved = db_run!(db, |conn| {
+        diesel::update(room_members::table.find((room, user)))
+            .filter(room_members::read_up_to.lt(up_to))
+            .set(room_members::read_up_to.eq(up_to))
+            .execute(conn)
+            .await
+    })?;
+    if moved > 0 {
+        return Ok(Some(Some(up_to)));
+    }
+    Ok(membership(db, room, user).await?.map(|_| None))
+}

@@ -1,0 +1,10 @@
+DROP INDEX messages_room_stream_idx;
+DELETE FROM messages WHERE room_id IS NOT NULL AND kind IN ('edit', 'delete');
+DELETE FROM messages WHERE room_id IS NOT NULL;
+ALTER TABLE messages DROP CONSTRAINT messages_kind_check;
+ALTER TABLE messages ADD CONSTRAINT messages_kind_check CHECK (kind IN ('message', 'edit', 'delete'));
+ALTER TABLE messages DROP CONSTRAINT messages_one_audience;
+ALTER TABLE messages DROP COLUMN room_id;
+ALTER TABLE messages ALTER COLUMN recipient_id SET NOT NULL;
+DROP TABLE room_members;
+DROP TABLE rooms;
