@@ -123,21 +123,30 @@ pub async fn members_with_names(db: &Db, room: RoomId) -> Result<Vec<(Member, St
     Ok(members)
 }
 
-/// Public rooms and the private ones `user` belongs to, whose name contains
-/// `search` (any letter case), most recently active first.
+/// Public rooms and the private ones `user` belongs to (only those they belong
+/// to when `joined_only`), whose name contains `search` (any letter case), most
+/// recently active first.
 pub async fn visible_to(
     db: &Db,
     user: UserId,
+    joined_only: bool,
     search: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Room>> {
     let pattern = search.map(|q| format!("%{}%", escape_like(&q.to_lowercase())));
+    // Not a public kind to match when only the user's rooms are wanted.
+    let open_kind = (!joined_only).then_some(RoomKind::Public);
     Ok(db_run!(db, |conn| {
         let mine = room_members::table
             .filter(room_members::user_id.eq(user))
             .select(room_members::room_id);
         let mut query = rooms::table
-            .filter(rooms::kind.eq(RoomKind::Public).or(rooms::id.eq_any(mine)))
+            .filter(
+                rooms::kind
+                    .nullable()
+                    .eq(open_kind)
+                    .or(rooms::id.eq_any(mine)),
+            )
             .order((rooms::activity.desc(), rooms::id.desc()))
             .limit(limit)
             .select(Room::as_select())

@@ -92,6 +92,14 @@ async fn rooms_are_created_and_listed(backend: Backend) {
     assert_eq!(room_ids(&app, &bob, "/rooms?q=fam").await, [family]);
     assert!(room_ids(&app, &bob, "/rooms?q=%25").await.is_empty());
     assert_eq!(room_ids(&app, &bob, "/rooms?limit=1").await, [random]);
+    let joined = room_ids(&app, &bob, "/rooms?joined=true").await;
+    assert_eq!(joined, [random, family, secret]);
+    assert_eq!(
+        room_ids(&app, &alice, "/rooms?joined=true&q=gen")
+            .await
+            .len(),
+        1
+    );
 
     for (body, field) in [
         (json!({"name": " ", "kind": "public"}), "name"),
@@ -125,7 +133,7 @@ async fn rooms_are_created_and_listed(backend: Backend) {
         )
         .await;
     }
-    for query in ["limit=0", "limit=201", "limit=x"] {
+    for query in ["limit=0", "limit=201", "limit=x", "joined=maybe"] {
         let response = app.get(&format!("/rooms?{query}"), &alice.token).await;
         assert!(response.status().is_client_error(), "{query}");
     }

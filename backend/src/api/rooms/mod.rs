@@ -108,6 +108,9 @@ pub async fn visible(db: &Db, id: RoomId, viewer: UserId) -> Result<(Room, Optio
 pub struct Search {
     /// Only rooms whose name contains this (any letter case).
     q: Option<String>,
+    /// Only the rooms the caller is in.
+    #[serde(default)]
+    joined: bool,
     limit: Option<i64>,
 }
 
@@ -130,7 +133,7 @@ pub async fn list_rooms(
             format!("limit must be between 1 and {MAX_LIST}"),
         ));
     }
-    let rooms = db::rooms::visible_to(&db, caller.id, q, limit).await?;
+    let rooms = db::rooms::visible_to(&db, caller.id, search.joined, q, limit).await?;
     Ok(web::Json(RoomView::build(&db, caller.id, rooms).await?))
 }
 
