@@ -592,6 +592,8 @@ pub async fn stream_for(
     })?);
     rows.extend(db_run!(db, |conn| {
         messages::table
+            // Spelled out, so that the partial room index is chosen.
+            .filter(messages::room_id.is_not_null())
             .filter(messages::room_id.eq_any(rooms_of(user)))
             .filter(messages::id.gt(after))
             .order(messages::id.asc())
@@ -625,6 +627,8 @@ pub async fn latest_position(db: &Db, user: UserId) -> Result<MessageId> {
     })?;
     let rooms: Option<MessageId> = db_run!(db, |conn| {
         messages::table
+            // Spelled out, so that the partial room index is chosen.
+            .filter(messages::room_id.is_not_null())
             .filter(messages::room_id.eq_any(rooms_of(user)))
             .select(max(messages::id))
             .first(conn)

@@ -178,6 +178,7 @@ pub async fn unread_counts(db: &Db, user: UserId, ids: &[RoomId]) -> Result<Hash
             .inner_join(messages::table.on(messages::room_id.eq(room_members::room_id.nullable())))
             .filter(room_members::user_id.eq(user))
             .filter(room_members::room_id.eq_any(ids))
+            .filter(messages::room_id.is_not_null())
             .filter(messages::id.gt(room_members::read_up_to))
             .filter(messages::kind.eq(Kind::Message))
             .filter(messages::sender_id.ne(user))
