@@ -1,6 +1,7 @@
 //! Builds the server from a [`Config`]: database, secrets, shared state and routes.
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_files::Files;
 use actix_web::dev::Server;
@@ -20,6 +21,9 @@ use crate::ws::typing::Typing;
 pub struct Application {
     port: u16,
     server: Server,
+    hub: web::Data<Hub>,
+    messaging: web::Data<Messaging>,
+    shutdown_grace: Duration,
 }
 
 impl Application {
@@ -59,6 +63,7 @@ impl Application {
 
         let listener = TcpListener::bind(config.bind)?;
         let port = listener.local_addr()?.port();
+        let (app_hub, app_messaging) = (hub.clone(), messaging.clone());
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(access_log())
@@ -84,6 +89,9 @@ impl Application {
         // algorithm holds an ack behind the previous unacknowledged frame until the
         // client's delayed ACK (tens of milliseconds).
         .tcp_nodelay(true)
+        // `run` handles SIGTERM and SIGINT itself, to close sockets first.
+        .disable_signals()
+        .shutdown_timeout(config.shutdown_grace.as_secs().max(1))
         .listen(listener)?;
         if let Some(workers) = config.workers {
             server = server.workers(workers);
@@ -91,6 +99,9 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
+            hub: app_hub,
+            messaging: app_messaging,
+            shutdown_grace: config.shutdown_grace,
         })
     }
 
@@ -98,10 +109,54 @@ impl Application {
         self.port
     }
 
-    /// Serves until the process is told to stop.
+    /// Serves until SIGTERM or SIGINT, then shuts down within the grace period:
+    /// stops accepting, answers what sockets already sent and asks them to
+    /// reconnect (1012), and waits for every queued write to be stored.
     pub async fn run(self) -> std::io::Result<()> {
-        self.server.await
+        let handle = self.server.handle();
+        let mut server = self.server;
+        tokio::select! {
+            stopped = &mut server => return stopped,
+            () = stop_signal() => {}
+        }
+        let grace = self.shutdown_grace;
+        log::info!("shutting down: closing sockets and finishing writes (at most {grace:?})");
+        let deadline = tokio::time::Instant::now() + grace;
+        self.hub.restart();
+        let stopped = async {
+            handle.stop(true).await;
+            let _ = server.await;
+        };
+        if tokio::time::timeout_at(deadline, stopped).await.is_err() {
+            log::warn!("connections still open after {grace:?}: dropping them");
+        }
+        match tokio::time::timeout_at(deadline, self.messaging.flush()).await {
+            Ok(Ok(())) => log::info!("every queued write is stored; bye"),
+            Ok(Err(_)) => log::error!("the message writer failed while shutting down"),
+            Err(_) => log::error!("queued writes were still waiting after {grace:?}"),
+        }
+        Ok(())
     }
+}
+
+/// Resolves on SIGTERM (what orchestrators send) or SIGINT (Ctrl-C).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => tokio::select! {
+                _ = terminate.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            },
+            Err(e) => {
+                log::warn!("cannot listen for SIGTERM ({e}); stopping on Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// One line per request. The query string is left out: `/ws?token=` carries a

@@ -67,6 +67,11 @@ pub struct Config {
           value_parser = clap::value_parser!(i64).range(1..=MAX_HISTORY_LIMIT))]
     pub room_history_limit: i64,
 
+    /// On SIGTERM or SIGINT: how long to wait for sockets to be answered and
+    /// closed (1012, "reconnect") and for queued writes to be stored.
+    #[arg(long, env = "SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "WORKERS")]
     pub workers: Option<usize>,

@@ -221,6 +221,13 @@ impl Messaging {
         }
     }
 
+    /// Returns once every change queued before the call is stored (or refused).
+    pub async fn flush(&self) -> Result<(), Error> {
+        outcome(self.queue(Task::Flush, None).await?)
+            .await
+            .map(|_| ())
+    }
+
     async fn queue(&self, task: Task, from: Option<ConnectionId>) -> Result<Outcome, Error> {
         let (reply, outcome) = oneshot::channel();
         let job = Job { task, from, reply };

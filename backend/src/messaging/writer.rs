@@ -40,6 +40,8 @@ pub enum Task {
         request: MemberRequest,
         at: NaiveDateTime,
     },
+    /// Stores nothing: answered once everything queued before it is stored.
+    Flush,
 }
 
 /// What was stored (`None`: nothing needed to be), and for a new message whether
@@ -110,26 +112,45 @@ impl Writer {
         let mut changed: HashMap<RoomId, RoomState> = HashMap::new();
         let mut writes = Vec::with_capacity(jobs.len());
         let mut askers = Vec::with_capacity(jobs.len());
+        // Tasks that store nothing are answered after the batch, like the rest.
+        let mut settled = Vec::new();
         for job in jobs {
             match self.check(job.task, users, &mut changed) {
                 Ok(Some(write)) => {
                     writes.push(write);
                     askers.push((job.from, job.reply));
                 }
-                Ok(None) => {
-                    let _ = job.reply.send(Ok((None, false)));
-                }
-                Err(refusal) => {
-                    let _ = job.reply.send(Err(refusal));
-                }
+                Ok(None) => settled.push((job.reply, Ok((None, false)))),
+                Err(refusal) => settled.push((job.reply, Err(refusal))),
             }
         }
+        let stored = self.store(writes, askers, changed).await;
+        for (reply, answer) in settled {
+            let _ = reply.send(answer);
+        }
+        if let Err(e) = stored {
+            log::error!("storing a batch of message changes: {e}");
+        }
+    }
+
+    /// Stores the checked writes, then answers and routes them.
+    async fn store(
+        &self,
+        writes: Vec<Write>,
+        askers: Vec<(Option<ConnectionId>, Reply)>,
+        changed: HashMap<RoomId, RoomState>,
+    ) -> db::Result<()> {
         if writes.is_empty() {
-            return;
+            return Ok(());
         }
         let written = match db::messages::write_batch(&self.db, &writes).await {
             Ok(written) => written,
-            Err(e) => return fail_all(askers.into_iter().map(|(_, reply)| reply), e),
+            Err(e) => {
+                for (_, reply) in askers {
+                    let _ = reply.send(Err(Error::Internal));
+                }
+                return Err(e);
+            }
         };
         for (room, state) in changed {
             self.rooms.set(room, state);
@@ -158,6 +179,7 @@ impl Writer {
             // The asker may have gone away; the change is stored all the same.
             let _ = reply.send(Ok((Some(written), delivered)));
         }
+        Ok(())
     }
 
     /// The write a task makes, if the rules allow it; `None` when it is already so.
@@ -211,6 +233,7 @@ impl Writer {
                     new_owner: decision.new_owner,
                 })))
             }
+            Task::Flush => Ok(None),
         }
     }
 

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytestring::ByteString;
 use tokio::sync::mpsc::{self, error::TrySendError};
+use tokio::sync::watch;
 
 use crate::db::{MessageId, UserId};
 
@@ -45,10 +46,21 @@ struct Connection {
     mailbox: mpsc::Sender<Outbound>,
 }
 
-#[derive(Default)]
 pub struct Hub {
     connections: Mutex<HashMap<UserId, Vec<Connection>>>,
     next_id: AtomicU64,
+    /// Becomes true when the server is shutting down.
+    restart: watch::Sender<bool>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self {
+            connections: Mutex::default(),
+            next_id: AtomicU64::default(),
+            restart: watch::Sender::new(false),
+        }
+    }
 }
 
 /// A newly registered socket.
@@ -57,6 +69,9 @@ pub struct Registration {
     pub inbox: mpsc::Receiver<Outbound>,
     /// It is the user's only socket: they just came online.
     pub came_online: bool,
+    /// Changes when the server shuts down: the socket should ask its client to
+    /// reconnect.
+    pub restart: watch::Receiver<bool>,
 }
 
 impl Hub {
@@ -75,7 +90,14 @@ impl Hub {
             id,
             inbox,
             came_online: sockets.len() == 1,
+            restart: self.restart.subscribe(),
         }
+    }
+
+    /// Tells every socket, open now or opened from now on, that the server is
+    /// shutting down.
+    pub fn restart(&self) {
+        self.restart.send_replace(true);
     }
 
     /// Removes a socket (if `route` has not already dropped it); true when the user

@@ -88,7 +88,7 @@ pub async fn connect(
         signals: TokenBucket::full(SIGNAL_RATE),
         socket,
     };
-    actix_web::rt::spawn(session.run(frames, registration.inbox, since, registration.came_online));
+    actix_web::rt::spawn(session.run(frames, registration, since));
     Ok(response)
 }
 

@@ -13,11 +13,11 @@ use bytestring::ByteString;
 use chrono::NaiveDateTime;
 use futures_util::future::{ready, LocalBoxFuture};
 use futures_util::stream::{FuturesOrdered, StreamExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{interval, sleep_until, timeout, Instant, MissedTickBehavior};
 
 use super::deliveries::Deliveries;
-use super::hub::{ConnectionId, Hub, Outbound};
+use super::hub::{ConnectionId, Hub, Outbound, Registration};
 use super::protocol::{utc, ClientFrame, FrameError, ServerFrame};
 use super::typing::{self, Typing, LEASE};
 use crate::db::{self, Chat, Db, Kind, MessageId, RoomId, UserId};
@@ -36,6 +36,8 @@ const PING_INTERVAL: Duration = Duration::from_secs(20);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// A client that does not take a frame within this time is considered gone.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// When the server shuts down, replies still pending get this long to be written.
+const RESTART_DRAIN: Duration = Duration::from_secs(5);
 /// Catch-up reads the stream in pages of this many rows.
 const CATCH_UP_PAGE: i64 = 500;
 /// Client frames whose replies may be pending at once; sends among them are
@@ -94,15 +96,15 @@ impl Session {
     pub async fn run(
         mut self,
         frames: AggregatedMessageStream,
-        inbox: mpsc::Receiver<Outbound>,
+        registration: Registration,
         since: Option<MessageId>,
-        came_online: bool,
     ) {
         log::info!("user {} connected ({:?})", self.user, self.connection);
-        if came_online {
+        if registration.came_online {
             Box::pin(self.announce_presence(None)).await;
         }
-        let Err(stop) = self.serve(frames, inbox, since).await;
+        let Registration { inbox, restart, .. } = registration;
+        let Err(stop) = self.serve(frames, inbox, restart, since).await;
         if self.hub.unregister(self.user, self.connection) {
             Box::pin(self.went_offline()).await;
         }
@@ -126,6 +128,7 @@ impl Session {
         &mut self,
         mut frames: AggregatedMessageStream,
         mut inbox: mpsc::Receiver<Outbound>,
+        mut restart: watch::Receiver<bool>,
         since: Option<MessageId>,
     ) -> Result<Infallible, Stop> {
         let (mut seen, cursor) = match since {
@@ -176,6 +179,21 @@ impl Session {
                 }
                 () = &mut expiry => {
                     return Err(Some(close(CloseCode::Other(TOKEN_ENDED), "token expired")));
+                }
+                // Also when the hub is gone: either way the server is stopping.
+                _ = restart.wait_for(|&restarting| restarting) => {
+                    // Frames already taken get their answers; the rest wait in
+                    // the client, which sends them again after reconnecting.
+                    let drain = async {
+                        while let Some(reply) = replies.next().await {
+                            self.write(reply.into()).await?;
+                        }
+                        Ok(())
+                    };
+                    if let Ok(Err(stop)) = timeout(RESTART_DRAIN, drain).await {
+                        return Err(stop);
+                    }
+                    return Err(Some(close(CloseCode::Restart, "server restarting: reconnect")));
                 }
             }
         }

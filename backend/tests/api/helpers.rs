@@ -89,6 +89,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         send_rate: 10_000.0,
         send_burst: 10_000.0,
         room_history_limit: 10_000,
+        shutdown_grace: Duration::from_secs(10),
         frontend_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../frontend"),
         workers: Some(2),
     };

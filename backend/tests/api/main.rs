@@ -23,6 +23,7 @@ mod rest_send;
 mod room_stream;
 mod rooms;
 mod routing;
+mod shutdown;
 mod stream;
 mod typing;
 mod users;
