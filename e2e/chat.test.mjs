@@ -79,7 +79,7 @@ describe('Parley in the browser', { timeout: 10 * 60_000 }, () => {
     alice = await newPage();
     await alice.open();
     await alice.register('alice', PASSWORD);
-    await alice.page.locator('.chat-empty', { hasText: 'Pick someone to chat with' }).waitFor();
+    await alice.page.locator('.chat-empty', { hasText: 'Pick a chat' }).waitFor();
     assert.equal(await alice.composer.isDisabled(), true, 'no peer chosen yet');
     await alice.screenshot(shot('03-empty-state'));
 

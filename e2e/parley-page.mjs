@@ -95,6 +95,101 @@ export class ParleyPage {
     return this.userButton(username).locator('.unread-badge');
   }
 
+  // ---- rooms ----
+
+  /** The sidebar row of a room. */
+  roomButton(name) {
+    return this.page.locator('.user[data-kind="room"]', { has: this.page.locator('.user-name', { hasText: new RegExp(`^${escapeRegExp(name)}$`) }) });
+  }
+
+  roomUnreadBadge(name) {
+    return this.roomButton(name).locator('.unread-badge');
+  }
+
+  async createRoom(name, kind = 'public') {
+    await this.page.locator('.new-room-button').click();
+    const dialog = this.page.locator('.new-room-dialog');
+    await dialog.locator('input[name="name"]').fill(name);
+    await dialog.locator(`input[name="kind"][value="${kind}"]`).check();
+    await dialog.locator('.dialog-submit').click();
+    await dialog.waitFor({ state: 'hidden' });
+    await this.waitForOpenRoom(name);
+  }
+
+  /** Opens "Public rooms", searches for `name` and joins (or opens) it. */
+  async joinRoom(name) {
+    await this.page.locator('.browse-rooms-button').click();
+    const dialog = this.page.locator('.room-browser');
+    await dialog.locator('.room-browser-input').fill(name);
+    const row = dialog.locator('.room-row', { has: this.page.locator('.room-row-name', { hasText: new RegExp(`^${escapeRegExp(name)}$`) }) });
+    await row.locator('.room-row-button').click();
+    await dialog.waitFor({ state: 'hidden' });
+    await this.waitForOpenRoom(name);
+  }
+
+  /** The names of the public rooms the browser lists for `query`. */
+  async browseRooms(query) {
+    await this.page.locator('.browse-rooms-button').click();
+    const dialog = this.page.locator('.room-browser');
+    await dialog.locator('.room-browser-input').fill(query);
+    // The list is filled once the "Loading" note is gone.
+    await this.page.waitForFunction(() => {
+      const note = document.querySelector('.room-browser-empty');
+      return note && (note.hidden || !note.textContent.startsWith('Loading'));
+    });
+    await this.page.waitForTimeout(400);
+    const names = await dialog.locator('.room-row-name').allTextContents();
+    await dialog.locator('.dialog-cancel').click();
+    return names;
+  }
+
+  async openRoom(name) {
+    await this.roomButton(name).click();
+    await this.waitForOpenRoom(name);
+  }
+
+  async waitForOpenRoom(name) {
+    await this.page.locator('.peer-name', { hasText: name }).waitFor();
+    await this.page.waitForFunction(() => {
+      const note = document.querySelector('.messages-older');
+      return note && (note.hidden || note.dataset.kind !== 'loading');
+    });
+  }
+
+  async openMembers() {
+    const panel = this.page.locator('.member-panel');
+    if (!(await panel.isVisible())) await this.page.locator('.members-button').click();
+    await panel.waitFor();
+    await panel.locator('.member').first().waitFor();
+  }
+
+  member(username) {
+    return this.page.locator('.member-list .member', { has: this.page.locator('.member-name', { hasText: new RegExp(`^${escapeRegExp(username)}( \\(you\\))?$`) }) });
+  }
+
+  async addMember(username) {
+    await this.openMembers();
+    await this.page.locator('.member-add-input').fill(username);
+    await this.page.locator('.member-add-button', { hasText: 'Add' }).and(this.page.locator(`[aria-label="Add ${username}"]`)).click();
+    await this.member(username).waitFor();
+  }
+
+  async removeMember(username) {
+    await this.openMembers();
+    await this.member(username).locator('.member-remove').click();
+    await this.member(username).waitFor({ state: 'detached' });
+  }
+
+  /** A member line ("Bob joined", "Carol was removed") in the open room. */
+  memberEvent(text) {
+    return this.page.locator('.member-event', { hasText: new RegExp(`^${escapeRegExp(text)}$`) });
+  }
+
+  /** The sender name shown above a room message. */
+  async senderOf(text) {
+    return this.messages(text, 'theirs').first().locator('.message-sender').textContent();
+  }
+
   // ---- messages ----
 
   get composer() {

@@ -146,3 +146,58 @@ export function fetchMessages(userId, { before, limit } = {}) {
   const search = params.toString() ? `?${params}` : '';
   return request('GET', `/messages/${encodeURIComponent(userId)}${search}`);
 }
+
+// ---- rooms ----
+
+/**
+ * Public rooms and the private ones I am in, most recent activity first; `q` filters by name,
+ * `joined` keeps only the rooms I am in.
+ */
+export function listRooms({ q = '', joined = false, limit } = {}) {
+  const params = new URLSearchParams();
+  if (q) params.set('q', q);
+  if (joined) params.set('joined', 'true');
+  if (limit !== undefined) params.set('limit', String(limit));
+  const search = params.toString() ? `?${params}` : '';
+  return request('GET', `/rooms${search}`);
+}
+
+/** `kind`: 'public' | 'private'. Answers the room view; I am its owner. */
+export function createRoom(name, kind) {
+  return request('POST', '/rooms', { body: { name, kind } });
+}
+
+export function fetchRoom(roomId) {
+  return request('GET', `/rooms/${encodeURIComponent(roomId)}`);
+}
+
+export function joinRoom(roomId) {
+  return request('POST', `/rooms/${encodeURIComponent(roomId)}/join`);
+}
+
+export function leaveRoom(roomId) {
+  return request('POST', `/rooms/${encodeURIComponent(roomId)}/leave`);
+}
+
+/** `[{user_id, username, role, joined_at, online}]`, owner first. */
+export function fetchRoomMembers(roomId) {
+  return request('GET', `/rooms/${encodeURIComponent(roomId)}/members`);
+}
+
+/** The owner adds someone to a private group. */
+export function addRoomMember(roomId, userId) {
+  return request('POST', `/rooms/${encodeURIComponent(roomId)}/members`, { body: { user_id: userId } });
+}
+
+export function removeRoomMember(roomId, userId) {
+  return request('DELETE', `/rooms/${encodeURIComponent(roomId)}/members/${encodeURIComponent(userId)}`);
+}
+
+/** `{items (oldest first), end_of_history, history_pruned}`; `before` is a stream id. */
+export function fetchRoomMessages(roomId, { before, limit } = {}) {
+  const params = new URLSearchParams();
+  if (before !== undefined && before !== null) params.set('before', String(before));
+  if (limit !== undefined) params.set('limit', String(limit));
+  const search = params.toString() ? `?${params}` : '';
+  return request('GET', `/rooms/${encodeURIComponent(roomId)}/messages${search}`);
+}

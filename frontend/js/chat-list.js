@@ -1,29 +1,43 @@
-// The people I have a conversation with: the sidebar's list, most recent first.
+// The conversations shown in the sidebar (direct ones and joined rooms), most recent first.
+
+import { isRoomKey, parseKey } from './conversation-key.js';
 
 export class ChatList {
   /** GET /conversations has answered at least once. */
   loaded = false;
-  #peers = new Set();
+  #keys = new Set();
 
-  add(peerId) {
-    this.#peers.add(peerId);
+  add(key) {
+    this.#keys.add(key);
   }
 
-  /** Whether someone on the list is not among `people` yet (their name is needed). */
+  has(key) {
+    return this.#keys.has(key);
+  }
+
+  remove(key) {
+    this.#keys.delete(key);
+  }
+
+  /** Whether a direct conversation on the list is with someone not among `people` yet. */
   hasStrangers(people) {
-    return [...this.#peers].some((peerId) => !people.has(peerId));
+    return [...this.#keys].some((key) => !isRoomKey(key) && !people.has(parseKey(key).id));
   }
 
   /**
-   * The users to show, newest last message first; a message still on its way counts as newest.
-   * @param {Map<number, import('./conversation.js').Conversation>} conversations
-   * @param {import('./people.js').People} people
+   * The keys to show, newest activity first; a message still on its way counts as newest.
+   * @param {Map<string, import('./conversation.js').Conversation>} conversations
+   * @param {(key: string) => boolean} shown  whether the key can be shown (its name is known…)
+   * @param {(key: string) => number} since  a time for a conversation without activity (a new room)
    */
-  byRecency(conversations, people) {
-    const recency = (peerId) => conversations.get(peerId).last.id ?? Number.MAX_SAFE_INTEGER;
-    return [...this.#peers]
-      .filter((peerId) => people.has(peerId) && conversations.get(peerId)?.last)
-      .sort((a, b) => recency(b) - recency(a))
-      .map((peerId) => people.get(peerId));
+  byRecency(conversations, shown, since) {
+    const recency = (key) => {
+      const conversation = conversations.get(key);
+      if (conversation?.last && conversation.last.id === null) return Number.MAX_SAFE_INTEGER;
+      return conversation?.lastActivityAt?.getTime() ?? since(key);
+    };
+    return [...this.#keys]
+      .filter(shown)
+      .sort((a, b) => recency(b) - recency(a));
   }
 }

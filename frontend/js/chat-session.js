@@ -1,12 +1,18 @@
 // A signed-in session: wires the REST API, the shared socket and the views together and holds
-// the state they share (conversations, unread counts, who is typing, the open conversation).
+// the state they share (conversations with people and rooms, unread counts, who is typing, the
+// open conversation). Conversations are named by key, "user:ID" or "room:ID" (conversation-key.js).
 
 import * as api from './api.js';
 import { ChatList } from './chat-list.js';
 import { Conversation } from './conversation.js';
+import { isRoomKey, keyOfFrame, keyOfOutgoing, parseKey, roomKey, userKey } from './conversation-key.js';
 import { loadLatest, loadOlder } from './history.js';
 import { Outbox } from './outbox.js';
 import { People } from './people.js';
+import { ReadMarkers } from './read-markers.js';
+import { RoomMembers } from './room-members.js';
+import { RoomSync } from './room-sync.js';
+import { Rooms } from './rooms.js';
 import { asSentence } from './sentence.js';
 import { SharedConnection } from './shared-connection.js';
 import { chatSocketUrl } from './socket.js';
@@ -17,9 +23,13 @@ import { ChatPane } from './ui/chat-pane.js';
 import { ConnectionIndicator } from './ui/connection-indicator.js';
 import { fromTemplate } from './ui/element.js';
 import { MessageMenu } from './ui/message-menu.js';
+import { NewRoomDialog } from './ui/new-room-dialog.js';
+import { presenceText } from './ui/presence-text.js';
+import { RoomBrowser } from './ui/room-browser.js';
+import { roomSummary, typingText } from './ui/room-text.js';
 import { watchSearch } from './ui/search-box.js';
+import { SidebarList } from './ui/sidebar-list.js';
 import { Toaster } from './ui/toast.js';
-import { UserList } from './ui/user-list.js';
 
 // "last seen 5 minutes ago" and the list's times are redrawn this often.
 const CLOCK_TICK_MS = 30_000;
@@ -33,23 +43,27 @@ export class ChatSession {
   #connection;
   #outbox;
   #people = new People();
+  #rooms = new Rooms();
+  #members;
+  #roomSync;
   #unread = new UnreadCounts();
   #typingPeers;
   #typingNotifier;
-  #userList;
+  #sidebar;
   #listHeading;
   #chat;
   #menu;
   #indicator;
   #toaster;
+  #newRoomDialog;
+  #roomBrowser;
   #stopSearch;
 
   #conversations = new Map();
-  // Peers with a conversation, from GET /conversations and from messages since.
+  // Direct conversations (from GET /conversations and messages since) and joined rooms.
   #chats = new ChatList();
-  #openPeerId = null;
-  // The read marker last sent per peer, so each is sent once.
-  #readSent = new Map();
+  #openKey = null;
+  #readMarkers;
   #socketState = 'connecting';
   #openedBefore = false;
   // The socket came back after a drop: once the server is ready, refetch what frames don't replay.
@@ -76,8 +90,8 @@ export class ChatSession {
     this.#indicator = new ConnectionIndicator(view.querySelector('.connection'), view.querySelector('.connection-banner'));
     this.#toaster = new Toaster(view);
     this.#listHeading = view.querySelector('.list-heading');
-    this.#userList = new UserList(view.querySelector('.user-list'), view.querySelector('.user-list-empty'), {
-      onSelect: (userId) => this.#openConversation(userId),
+    this.#sidebar = new SidebarList(view.querySelector('.user-list'), view.querySelector('.user-list-empty'), {
+      onSelect: (key) => this.#openConversation(key),
     });
     this.#stopSearch = watchSearch(view.querySelector('.search-input'), (query) => {
       this.#people.query = query;
@@ -92,12 +106,51 @@ export class ChatSession {
       onNearTop: () => this.#loadOlder(),
       onRetry: (clientId) => this.#outbox.retry(clientId),
       onMenu: (id, anchor, point) => this.#menu.open(id, anchor, point),
+      onMembers: () => {
+        if (isRoomKey(this.#openKey)) this.#members.toggle(parseKey(this.#openKey).id);
+      },
+    });
+    this.#members = new RoomMembers({
+      node: view.querySelector('.member-panel'),
+      rooms: this.#rooms,
+      people: this.#people,
+      myId: this.#me.id,
+      toaster: this.#toaster,
+      onLeave: (roomId) => this.#leaveRoom(roomId),
+      onOpenChange: (open) => {
+        this.#chat.membersButton.setAttribute('aria-expanded', String(open));
+        this.#view.dataset.members = String(open);
+      },
+    });
+    this.#roomSync = new RoomSync({
+      rooms: this.#rooms,
+      members: this.#members,
+      myId: this.#me.id,
+      toaster: this.#toaster,
+      conversation: (key) => this.#conversation(key),
+      isStopped: () => this.#stopped,
+      on: {
+        joined: (view) => this.#roomJoined(view),
+        gone: (roomId, how) => this.#roomGone(roomId, how),
+        entered: (view) => this.#enterRoom(view),
+        changed: (roomId) => this.#roomChanged(roomId),
+        synced: () => this.#roomsSynced(),
+      },
     });
     this.#menu = new MessageMenu(view, {
       onEdit: (id) => this.#startEdit(id),
       onDelete: (id) => this.#delete(id),
     });
-    this.#typingPeers = new TypingPeers((userId) => this.#typingChanged(userId));
+    this.#newRoomDialog = new NewRoomDialog(view.querySelector('.new-room-dialog'), {
+      onCreate: (name, kind) => this.#roomSync.create(name, kind),
+    });
+    this.#roomBrowser = new RoomBrowser(view.querySelector('.room-browser'), {
+      search: (query) => api.listRooms({ q: query }),
+      onChoose: (room) => this.#roomSync.join(room),
+    });
+    view.querySelector('.new-room-button').addEventListener('click', () => this.#newRoomDialog.open());
+    view.querySelector('.browse-rooms-button').addEventListener('click', () => this.#roomBrowser.open());
+    this.#typingPeers = new TypingPeers((key) => this.#typingChanged(key));
 
     this.#connection = new SharedConnection({
       name: `parley.socket.${this.#me.id}`,
@@ -108,9 +161,10 @@ export class ChatSession {
       onOutgoing: (frame) => this.#handleOutgoing(frame),
     });
     this.#typingNotifier = new TypingNotifier((frame) => this.#connection.send(frame));
+    this.#readMarkers = new ReadMarkers((frame) => this.#connection.send(frame));
     this.#outbox = new Outbox({
       connection: this.#connection,
-      conversationFor: (peerId) => this.#conversation(peerId),
+      conversationFor: (key) => this.#conversation(key),
       conversations: () => this.#conversations.values(),
       onChange: (conversation) => {
         this.#renderIfOpen(conversation);
@@ -125,6 +179,7 @@ export class ChatSession {
     window.addEventListener('focus', this.#handleAttention);
     this.#renderList();
     this.#refreshChats();
+    this.#roomSync.refresh();
     this.#clockTimer = setInterval(() => this.#tick(), CLOCK_TICK_MS);
     this.#connection.start();
     // On a phone, focusing would pop up the keyboard over the list.
@@ -160,14 +215,38 @@ export class ChatSession {
     }
     if (this.#stopped) return;
     for (const { peer, last_message: last, unread_count: unread } of rows) {
+      const key = userKey(peer.id);
       this.#people.remember(peer);
-      this.#chats.add(peer.id);
-      if (last) this.#conversation(peer.id).addStored(last, this.#me.id);
-      this.#unread.setFromServer(peer.id, unread ?? 0, last?.id ?? 0);
+      this.#chats.add(key);
+      if (last) this.#conversation(key).addStored(last, this.#me.id);
+      this.#unread.setFromServer(key, unread ?? 0, last?.id ?? 0);
     }
     this.#chats.loaded = true;
-    this.#showOpenPeer();
+    this.#showOpenHeader();
     this.#markRead();
+    this.#renderList();
+  }
+
+  /** A room I am in, from the server: on the list, with its unread count and last message. */
+  #roomJoined(view) {
+    const key = roomKey(view.id);
+    this.#chats.add(key);
+    if (view.last_message) this.#conversation(key).addStored(view.last_message, this.#me.id);
+    this.#unread.setFromServer(key, view.unread_count ?? 0, view.last_message?.id ?? 0);
+  }
+
+  #roomsSynced() {
+    if (isRoomKey(this.#openKey)) this.#syncOpenRoom();
+    this.#markRead();
+    this.#renderList();
+  }
+
+  /** A room's view (member count, my role) or history changed. */
+  #roomChanged(roomId) {
+    if (this.#openKey === roomKey(roomId)) {
+      this.#showOpenHeader();
+      this.#renderConversation();
+    }
     this.#renderList();
   }
 
@@ -175,80 +254,148 @@ export class ChatSession {
   async #refreshPeople() {
     if (!this.#people.query) return;
     if (!(await this.#people.refresh()) || this.#stopped) return;
-    this.#showOpenPeer();
+    this.#showOpenHeader();
     this.#renderList();
   }
 
   #renderList() {
     const searching = this.#people.query !== '';
-    const users = searching ? this.#people.list : this.#chats.byRecency(this.#conversations, this.#people);
+    const keys = searching
+      ? this.#people.list.map((user) => userKey(user.id))
+      : this.#chats.byRecency(this.#conversations, (key) => this.#shownInList(key), (key) => this.#createdAt(key));
     const loaded = searching ? this.#people.loaded : this.#chats.loaded;
     let emptyText = '';
     if (loaded && searching) emptyText = `No one’s name starts with “${this.#people.query}”.`;
-    else if (loaded) emptyText = 'No chats yet. Search for someone by name to start one.';
+    else if (loaded) emptyText = 'No chats yet. Search for someone by name, or create or join a room.';
 
     this.#listHeading.textContent = searching ? 'People' : 'Chats';
-    this.#userList.render({
-      rows: users.map((user) => this.#row(user)),
+    this.#sidebar.render({
+      rows: keys.map((key) => this.#row(key)),
       myId: this.#me.id,
-      selectedId: this.#openPeerId,
+      selectedKey: this.#openKey,
       emptyText,
     });
     const total = this.#unread.total;
     document.title = total > 0 ? `(${total}) Parley` : 'Parley';
   }
 
+  #shownInList(key) {
+    const { kind, id } = parseKey(key);
+    if (kind === 'room') return this.#rooms.isJoined(id);
+    return this.#people.has(id) && Boolean(this.#conversations.get(key)?.last);
+  }
+
+  /** When a room without any loaded activity was made (a new room sorts by it). */
+  #createdAt(key) {
+    const room = this.#rooms.get(parseKey(key).id);
+    return room ? Date.parse(room.created_at) || 0 : 0;
+  }
+
   /** One line of the sidebar. */
-  #row(user) {
+  #row(key) {
+    const { kind, id } = parseKey(key);
+    const last = this.#conversations.get(key)?.last ?? null;
+    const base = { key, last, unread: this.#unread.count(key), typing: this.#typingLine(key) };
+    if (kind === 'room') {
+      const room = this.#rooms.get(id);
+      let lastSender = null;
+      if (last) lastSender = last.senderId === this.#me.id ? 'You' : this.#nameOf(last.senderId);
+      return {
+        ...base,
+        name: room?.name ?? 'Room',
+        isRoom: true,
+        isPrivate: room?.kind === 'private',
+        status: room ? roomSummary(room) : '',
+        lastSender,
+        receipts: false,
+      };
+    }
+    const user = this.#people.get(id);
     return {
-      user,
-      last: this.#conversations.get(user.id)?.last ?? null,
-      unread: this.#unread.count(user.id),
-      typing: this.#typingPeers.isTyping(user.id),
+      ...base,
+      name: user?.username ?? '',
+      isRoom: false,
+      online: user?.online,
+      status: user ? presenceText(user) : '',
+      lastSender: null,
+      receipts: true,
     };
+  }
+
+  /** "typing…" for a person, "Bob is typing…" for a room, '' when no one is. */
+  #typingLine(key) {
+    const typers = this.#typingPeers.typers(key);
+    if (typers.length === 0) return '';
+    if (!isRoomKey(key)) return 'typing…';
+    return typingText(typers.map((userId) => this.#nameOf(userId) ?? 'Someone'));
   }
 
   #tick() {
     this.#renderList();
-    this.#showOpenPeer();
+    this.#showOpenHeader();
   }
 
   // ---- the open conversation ----
 
-  #conversation(peerId) {
-    let conversation = this.#conversations.get(peerId);
+  #conversation(key) {
+    let conversation = this.#conversations.get(key);
     if (!conversation) {
-      conversation = new Conversation(peerId);
-      this.#conversations.set(peerId, conversation);
+      conversation = new Conversation(key, this.#me.id);
+      this.#conversations.set(key, conversation);
     }
     return conversation;
   }
 
-  #openConversation(peerId) {
-    const peer = this.#people.get(peerId);
-    if (!peer) return;
-    const alreadyOpen = this.#openPeerId === peerId;
-    this.#openPeerId = peerId;
+  /** The header for a conversation, or null if its person or room is not known. */
+  #headerFor(key) {
+    const { kind, id } = parseKey(key);
+    const typing = this.#typingLine(key);
+    if (kind === 'room') {
+      const room = this.#rooms.get(id);
+      if (!room) return null;
+      return {
+        key, name: room.name, isRoom: true, online: false, typing: Boolean(typing),
+        status: typing || (room.joined ? roomSummary(room) : 'You are not a member'),
+        canShowMembers: room.joined,
+      };
+    }
+    const peer = this.#people.get(id);
+    if (!peer) return null;
+    return {
+      key, name: peer.username, isRoom: false, online: peer.online, typing: Boolean(typing),
+      status: typing || presenceText(peer), canShowMembers: false,
+    };
+  }
+
+  #openConversation(key) {
+    const header = this.#headerFor(key);
+    if (!header) return;
+    const alreadyOpen = this.#openKey === key;
+    if (!alreadyOpen) this.#members.close();
+    this.#openKey = key;
     this.#menu.close();
-    this.#chat.open(peer, { typing: this.#typingPeers.isTyping(peerId) });
+    this.#chat.open(header);
     // On a phone the chat replaces the list: the system back button should bring it back.
     if (this.#view.dataset.view !== 'chat' && NARROW_SCREEN.matches) {
-      history.pushState({ parleyChat: peerId }, '');
+      history.pushState({ parleyChat: key }, '');
     }
     this.#view.dataset.view = 'chat';
+    if (isRoomKey(key)) this.#syncOpenRoom();
     this.#markRead();
     this.#renderList();
     if (!NARROW_SCREEN.matches) this.#chat.composer.focus();
     if (alreadyOpen) return;
 
-    const conversation = this.#conversation(peerId);
+    const conversation = this.#conversation(key);
     this.#renderConversation('reset');
+    if (isRoomKey(key) && !this.#rooms.isJoined(parseKey(key).id)) return;
     this.#loadLatest(conversation, { catchUp: conversation.loadedLatest });
   }
 
   #closeConversation() {
-    this.#openPeerId = null;
+    this.#openKey = null;
     this.#menu.close();
+    this.#members.close();
     this.#chat.close();
     this.#view.dataset.view = 'list';
     this.#renderList();
@@ -260,26 +407,56 @@ export class ChatSession {
   }
 
   #handlePopState = () => {
-    if (this.#openPeerId !== null && history.state?.parleyChat === undefined) this.#closeConversation();
+    if (this.#openKey !== null && history.state?.parleyChat === undefined) this.#closeConversation();
   };
 
-  #showOpenPeer() {
-    const peer = this.#people.get(this.#openPeerId);
-    if (peer) this.#chat.showPeer(peer, { typing: this.#typingPeers.isTyping(peer.id) });
+  #showOpenHeader() {
+    if (this.#openKey === null) return;
+    const header = this.#headerFor(this.#openKey);
+    if (header) this.#chat.showHeader(header);
   }
 
+  /** The open room's header and whether it can be written to follow the room's state. */
+  #syncOpenRoom() {
+    const { id } = parseKey(this.#openKey);
+    const room = this.#rooms.get(id);
+    this.#showOpenHeader();
+    if (room?.joined) {
+      this.#chat.setReadOnly(null);
+    } else {
+      this.#chat.setReadOnly(room?.kind === 'private' || !room
+        ? 'You are no longer a member of this group.'
+        : 'You left this room. Join it again to write here.');
+      this.#members.close();
+    }
+  }
+
+  /** A person's name, or null while they are unknown here (then everyone is fetched, once). */
+  #nameOf = (userId) => {
+    const name = this.#people.get(userId)?.username;
+    if (name !== undefined) return name;
+    this.#people.lookUp(userId)?.then((found) => {
+      if (!found || this.#stopped) return;
+      this.#showOpenHeader();
+      this.#renderConversation();
+      this.#renderList();
+    });
+    return null;
+  };
+
   #renderConversation(mode = 'update', { ownMessage = false } = {}) {
-    if (this.#openPeerId === null) return;
-    this.#chat.messages.render(this.#conversation(this.#openPeerId), {
+    if (this.#openKey === null) return;
+    this.#chat.messages.render(this.#conversation(this.#openKey), {
       myId: this.#me.id,
-      peerName: this.#chat.peer?.username ?? '',
+      title: this.#chat.header?.name ?? '',
+      nameOf: this.#nameOf,
       mode,
       ownMessage,
     });
   }
 
   #renderIfOpen(conversation, mode = 'update') {
-    if (conversation.peerId === this.#openPeerId) this.#renderConversation(mode);
+    if (conversation.key === this.#openKey) this.#renderConversation(mode);
   }
 
   /** Fetches the newest page; with `catchUp`, also what was missed during an outage. */
@@ -287,18 +464,22 @@ export class ChatSession {
     try {
       await loadLatest(conversation, this.#me.id, { catchUp });
     } catch (error) {
+      if (error.status === 404 || error.status === 403) {
+        if (conversation.isRoom) this.#roomSync.refresh();
+        return;
+      }
       if (error.status !== 401 && !this.#stopped) this.#toaster.show(`Could not load messages: ${error.message}`);
       return;
     }
     if (this.#stopped) return;
     this.#renderIfOpen(conversation);
-    if (conversation.peerId === this.#openPeerId) this.#markRead();
+    if (conversation.key === this.#openKey) this.#markRead();
     this.#renderList();
   }
 
   async #loadOlder() {
-    if (this.#openPeerId === null) return;
-    const conversation = this.#conversation(this.#openPeerId);
+    if (this.#openKey === null) return;
+    const conversation = this.#conversation(this.#openKey);
     if (!conversation.loadedLatest || !conversation.hasOlder || conversation.loadingOlder) return;
     if (conversation.oldestId === null) {
       conversation.hasOlder = false;
@@ -320,22 +501,23 @@ export class ChatSession {
   // ---- what I do ----
 
   #send(content) {
-    const peerId = this.#openPeerId;
-    if (peerId === null) return false;
-    this.#chats.add(peerId);
-    this.#outbox.send(this.#conversation(peerId), { senderId: this.#me.id, content });
-    this.#typingNotifier.sent(peerId);
+    const key = this.#openKey;
+    if (key === null) return false;
+    if (isRoomKey(key) && !this.#rooms.isJoined(parseKey(key).id)) return false;
+    this.#chats.add(key);
+    this.#outbox.send(this.#conversation(key), { senderId: this.#me.id, content });
+    this.#typingNotifier.sent(key);
     this.#renderConversation('update', { ownMessage: true });
     this.#renderList();
     return true;
   }
 
   #typed() {
-    if (this.#openPeerId !== null) this.#typingNotifier.typed(this.#openPeerId);
+    if (this.#openKey !== null) this.#typingNotifier.typed(this.#openKey);
   }
 
   #startEdit(id) {
-    const message = this.#openPeerId === null ? null : this.#conversation(this.#openPeerId).findStored(id);
+    const message = this.#openKey === null ? null : this.#conversation(this.#openKey).findStored(id);
     if (message && !message.deletedAt) this.#chat.composer.startEdit({ id, content: message.content });
   }
 
@@ -359,25 +541,54 @@ export class ChatSession {
   /** A message JSON from the REST API (after an edit or delete). */
   #applyStored(raw) {
     if (!raw || this.#stopped) return;
-    const peerId = raw.sender_id === this.#me.id ? raw.recipient_id : raw.sender_id;
-    const conversation = this.#conversation(peerId);
+    const conversation = this.#conversation(keyOfFrame(raw, this.#me.id));
     conversation.addStored(raw, this.#me.id);
     this.#renderIfOpen(conversation);
     this.#renderList();
   }
 
+  /** I created or joined a room here: open it. */
+  #enterRoom(view) {
+    const key = roomKey(view.id);
+    // Rejoining: what was loaded before may have a gap, so the newest page is loaded afresh
+    // (also when the room is open, read-only, right now).
+    this.#conversation(key).loadedLatest = false;
+    if (this.#openKey === key) this.#openKey = null;
+    this.#renderList();
+    this.#openConversation(key);
+  }
+
+  async #leaveRoom(roomId) {
+    if ((await this.#roomSync.leave(roomId)) && this.#openKey === roomKey(roomId)) this.#goBack();
+  }
+
+  /**
+   * I left or was removed (`how`: 'left', 'removed', or null when the list just no longer has
+   * it): the room leaves the list; if it is open, it turns read-only.
+   */
+  #roomGone(roomId, how) {
+    const key = roomKey(roomId);
+    this.#rooms.markLeft(roomId);
+    this.#chats.remove(key);
+    this.#unread.forget(key);
+    this.#readMarkers.forget(key);
+    this.#typingPeers.stopAll(key);
+    if (this.#members.openRoomId === roomId) this.#members.close();
+    if (this.#openKey === key) {
+      this.#syncOpenRoom();
+      if (how === 'removed') this.#chat.setReadOnly('You were removed from this group.');
+    }
+    this.#renderList();
+  }
+
   /** Sends a read marker for the open conversation if someone is looking at it. */
   #markRead() {
-    const peerId = this.#openPeerId;
-    if (peerId === null || document.visibilityState !== 'visible' || !document.hasFocus()) return;
-    const upTo = this.#conversation(peerId).newestIncomingId;
-    let changed = this.#unread.markRead(peerId, upTo ?? Infinity);
-    if (upTo !== null && upTo > (this.#readSent.get(peerId) ?? 0)
-      && this.#connection.send({ type: 'read', peer_id: peerId, up_to: upTo })) {
-      this.#readSent.set(peerId, upTo);
-      changed = true;
-    }
-    if (changed) this.#renderList();
+    const key = this.#openKey;
+    if (key === null || document.visibilityState !== 'visible' || !document.hasFocus()) return;
+    if (isRoomKey(key) && !this.#rooms.isJoined(parseKey(key).id)) return;
+    const conversation = this.#conversation(key);
+    this.#readMarkers.send(conversation);
+    if (this.#unread.markRead(key, conversation.newestIncomingId ?? Infinity)) this.#renderList();
   }
 
   #handleAttention = () => {
@@ -408,15 +619,15 @@ export class ChatSession {
 
   #handleReady() {
     this.#outbox.flush();
-    // Read markers go again on a new socket; they only move forward on the server.
-    this.#readSent.clear();
+    this.#readMarkers.reset();
     this.#markRead();
     // Unread counts, presence and read receipts are not in the replay: fetch them again.
     const catchUp = this.#catchUpOnReady;
     this.#catchUpOnReady = false;
     if (catchUp || !this.#chats.loaded) this.#refreshChats();
-    if (catchUp && this.#openPeerId !== null) {
-      this.#loadLatest(this.#conversation(this.#openPeerId), { catchUp: true });
+    if (catchUp || !this.#rooms.loaded) this.#roomSync.refresh();
+    if (catchUp && this.#openKey !== null) {
+      this.#loadLatest(this.#conversation(this.#openKey), { catchUp: true });
     }
     this.#renderList();
   }
@@ -435,6 +646,7 @@ export class ChatSession {
     if (this.#stopped) return;
     switch (frame?.type) {
       case 'message': this.#receiveMessage(frame); break;
+      case 'member': this.#roomSync.receiveMember(frame); break;
       case 'ack':
         // A message from another tab may be the first with someone this tab has not seen.
         if (this.#outbox.acknowledge(frame)) this.#learnNewPeers();
@@ -445,7 +657,7 @@ export class ChatSession {
       case 'read': this.#receiveRead(frame); break;
       case 'edited':
       case 'deleted': this.#receiveChange(frame); break;
-      case 'typing': this.#typingPeers.receive(frame); break;
+      case 'typing': this.#typingPeers.receive(frame.room_id == null ? userKey(frame.user_id) : roomKey(frame.room_id), frame); break;
       case 'presence': this.#receivePresence(frame); break;
       default: console.warn('Ignoring an unknown frame', frame);
     }
@@ -454,29 +666,32 @@ export class ChatSession {
   /** Another tab of this browser sent a frame through the shared socket. */
   #handleOutgoing(frame) {
     if (this.#stopped) return;
+    const key = keyOfOutgoing(frame);
     if (frame.type === 'message') {
-      this.#chats.add(frame.recipient_id);
+      this.#chats.add(key);
       this.#outbox.observe(frame, this.#me.id);
     } else if (frame.type === 'read') {
-      this.#readSent.set(frame.peer_id, Math.max(frame.up_to, this.#readSent.get(frame.peer_id) ?? 0));
-      if (this.#unread.markRead(frame.peer_id, frame.up_to)) this.#renderList();
+      this.#readMarkers.observe(key, frame.up_to);
+      if (this.#unread.markRead(key, frame.up_to)) this.#renderList();
     }
   }
 
   #receiveMessage(frame) {
-    // A message I sent from another device arrives here too: file it under its recipient.
+    // A message I sent from another device arrives here too: file it under its conversation.
     const mine = frame.sender_id === this.#me.id;
-    const peerId = mine ? frame.recipient_id : frame.sender_id;
-    if (!mine) this.#typingPeers.stop(peerId);
-    const conversation = this.#conversation(peerId);
+    const key = keyOfFrame(frame, this.#me.id);
+    const room = isRoomKey(key);
+    if (room) this.#roomSync.sawMessage(frame);
+    if (!mine) this.#typingPeers.stop(key, frame.sender_id);
+    const conversation = this.#conversation(key);
     const added = conversation.addStored(frame, this.#me.id);
     // A replayed copy of a message of ours whose ack was lost: it is stored, go on to the next.
     if (mine && !added) this.#outbox.settled();
-    this.#chats.add(peerId);
+    if (!room) this.#chats.add(key);
 
-    if (peerId === this.#openPeerId) this.#renderConversation();
-    if (!mine && added && !frame.deleted_at) this.#unread.add(peerId, frame.id);
-    if (!mine && peerId === this.#openPeerId) this.#markRead();
+    if (key === this.#openKey) this.#renderConversation();
+    if (!mine && added && !frame.deleted_at) this.#unread.add(key, frame.id);
+    if (!mine && key === this.#openKey) this.#markRead();
     this.#learnNewPeers();
     this.#renderList();
   }
@@ -488,9 +703,11 @@ export class ChatSession {
 
   #receiveError(frame) {
     const text = asSentence(frame.message || 'The server refused the request.');
+    const roomGone = this.#roomSync.refused(frame.code);
     if (frame.client_id && this.#outbox.reject(frame, text)) return;
-    // Typing and read frames are best effort: being told to slow down needs no notice.
-    if (frame.code === 'rate_limited') return;
+    // Typing and read frames are best effort: being told to slow down, or that a room is
+    // gone (the refreshed list shows it), needs no notice.
+    if (frame.code === 'rate_limited' || roomGone) return;
     this.#toaster.show(text);
   }
 
@@ -502,14 +719,18 @@ export class ChatSession {
     this.#renderList();
   }
 
-  #receiveRead({ reader_id: readerId, peer_id: peerId, up_to: upTo }) {
+  #receiveRead({ reader_id: readerId, peer_id: peerId, room_id: roomId, up_to: upTo }) {
+    const room = roomId !== undefined && roomId !== null;
     if (readerId === this.#me.id) {
       // I read this conversation on another device.
-      this.#readSent.set(peerId, Math.max(upTo, this.#readSent.get(peerId) ?? 0));
-      if (this.#unread.markRead(peerId, upTo)) this.#renderList();
+      const key = room ? roomKey(roomId) : userKey(peerId);
+      this.#readMarkers.observe(key, upTo);
+      if (this.#unread.markRead(key, upTo)) this.#renderList();
       return;
     }
-    const conversation = this.#conversation(readerId);
+    // Rooms show no read receipts.
+    if (room) return;
+    const conversation = this.#conversation(userKey(readerId));
     if (conversation.markReadByPeer(upTo, this.#me.id)) {
       this.#renderIfOpen(conversation);
       this.#renderList();
@@ -517,8 +738,7 @@ export class ChatSession {
   }
 
   #receiveChange(frame) {
-    const peerId = frame.sender_id === this.#me.id ? frame.recipient_id : frame.sender_id;
-    const conversation = this.#conversations.get(peerId);
+    const conversation = this.#conversations.get(keyOfFrame(frame, this.#me.id));
     if (!conversation) return;
     const changed = frame.type === 'edited' ? conversation.applyEdit(frame) : conversation.applyDelete(frame);
     if (!changed) return;
@@ -529,13 +749,14 @@ export class ChatSession {
 
   #receivePresence(frame) {
     if (!this.#people.setPresence(frame)) return;
-    this.#showOpenPeer();
+    this.#showOpenHeader();
+    if (this.#members.openRoomId !== null) this.#members.roomChanged(this.#members.openRoomId);
     this.#renderList();
   }
 
-  #typingChanged(userId) {
+  #typingChanged(key) {
     if (this.#stopped) return;
-    if (userId === this.#openPeerId) this.#showOpenPeer();
+    if (key === this.#openKey) this.#showOpenHeader();
     this.#renderList();
   }
 }

@@ -1,15 +1,18 @@
-// The messages of one conversation: server messages deduplicated by id, own unconfirmed
-// messages keyed by their client_id until the server's ack (or the message itself, replayed
-// with its client_id) gives them an id.
+// The messages of one conversation (direct or room): server messages deduplicated by id, own
+// unconfirmed messages keyed by their client_id until the server's ack (or the message itself,
+// replayed with its client_id) gives them an id. Rooms also hold member events ("Bob joined"),
+// which share the stream's ids and so sort among the messages.
 
 export const PAGE_SIZE = 50;
 
 let localSequence = 0;
 
 /**
- * Message fields: key, id (null until acked), clientId, senderId, recipientId, content,
+ * Message fields: key, kind ('message' | 'member'), id (null until acked), clientId, senderId, content,
  * createdAt (Date), editedAt (Date|null), deletedAt (Date|null), delivered, read (by the peer),
  * status ('received' | 'sent' | 'queued' | 'sending' | 'failed'), error (text for 'failed').
+ * Member events: key, kind 'member', id, userId, action ('joined' | 'left' | 'added' | 'removed'),
+ * createdAt, senderId null.
  */
 export class Conversation {
   #byKey = new Map();
@@ -17,9 +20,14 @@ export class Conversation {
   // loaded later too.
   #peerReadUpTo = 0;
 
-  constructor(peerId) {
-    this.peerId = peerId;
+  /** @param {string} key "user:ID" or "room:ID" (see conversation-key.js) */
+  constructor(key, myId) {
+    this.key = key;
+    this.myId = myId;
+    this.isRoom = key.startsWith('room:');
     this.hasOlder = true;
+    // The room's history limit removed older items (rooms only; known once the start is reached).
+    this.historyPruned = false;
     this.loadedLatest = false;
     this.loadingOlder = false;
   }
@@ -29,9 +37,17 @@ export class Conversation {
     return [...this.#byKey.values()].sort(compareMessages);
   }
 
+  /** The newest message (member events are not a "last message"). */
   get last() {
     const all = this.messages;
-    return all[all.length - 1] ?? null;
+    for (let index = all.length - 1; index >= 0; index -= 1) if (all[index].kind === 'message') return all[index];
+    return null;
+  }
+
+  /** When something last happened here (a message or member event), or null. */
+  get lastActivityAt() {
+    const all = this.messages;
+    return all[all.length - 1]?.createdAt ?? null;
   }
 
   get oldestId() {
@@ -51,11 +67,12 @@ export class Conversation {
     return newest;
   }
 
-  /** The newest id of a message the peer sent me, or null: what a read marker points at. */
+  /** The newest id of a message someone else sent, or null: what a read marker points at. */
   get newestIncomingId() {
     let newest = null;
     for (const message of this.#byKey.values()) {
-      if (message.id !== null && message.senderId === this.peerId && (newest === null || message.id > newest)) {
+      if (message.id !== null && message.kind === 'message' && message.senderId !== this.myId
+        && (newest === null || message.id > newest)) {
         newest = message.id;
       }
     }
@@ -64,6 +81,7 @@ export class Conversation {
 
   /** Adds (or updates) a message from history or a frame; true if it was not here before. */
   addStored(raw, myId) {
+    if (raw.type === 'member') return this.#addEvent(raw);
     const key = storedKey(raw.id);
     const existing = this.#byKey.get(key);
     if (existing) {
@@ -74,9 +92,9 @@ export class Conversation {
     if (pending) this.#byKey.delete(pending.key);
 
     const message = pending ?? {
+      kind: 'message',
       clientId: null,
       senderId: raw.sender_id,
-      recipientId: raw.recipient_id,
       delivered: false,
       read: false,
       error: null,
@@ -98,11 +116,14 @@ export class Conversation {
     return !pending;
   }
 
-  /** Merges one page from the history endpoint (oldest first). */
-  mergePage(rows, myId, { older }) {
+  /** Merges one page from history.js: `{ rows (oldest first), end, pruned }`. */
+  mergePage({ rows, end, pruned }, myId, { older }) {
     let added = 0;
     for (const row of rows) if (this.addStored(row, myId)) added += 1;
-    if (older || !this.loadedLatest) this.hasOlder = rows.length >= PAGE_SIZE;
+    if (older || !this.loadedLatest) {
+      this.hasOlder = !end;
+      this.historyPruned = end && pruned;
+    }
     if (!older) this.loadedLatest = true;
     return added;
   }
@@ -115,13 +136,14 @@ export class Conversation {
     this.hasOlder = true;
   }
 
-  addOutgoing({ clientId, senderId, recipientId, content, status = 'queued' }) {
+  addOutgoing({ clientId, senderId, content, status = 'queued' }) {
     const message = {
       key: pendingKey(clientId),
+      kind: 'message',
       id: null,
       clientId,
       senderId,
-      recipientId,
+      conversationKey: this.key,
       content,
       createdAt: new Date(),
       editedAt: null,
@@ -226,6 +248,25 @@ export class Conversation {
     return this.#byKey.get(storedKey(id)) ?? null;
   }
 
+  #addEvent(raw) {
+    const key = storedKey(raw.id);
+    if (this.#byKey.has(key)) return false;
+    this.#byKey.set(key, {
+      key,
+      kind: 'member',
+      id: raw.id,
+      senderId: null,
+      clientId: null,
+      userId: raw.user_id,
+      action: raw.action,
+      createdAt: new Date(raw.created_at),
+      editedAt: null,
+      deletedAt: null,
+      status: 'received',
+    });
+    return true;
+  }
+
   // The parts of a stored message that change after it is stored.
   #applyState(message, raw) {
     if (typeof raw.content === 'string' && !message.deletedAt) message.content = raw.content;
@@ -236,7 +277,7 @@ export class Conversation {
     }
     if (raw.delivered === true || raw.delivered_at) message.delivered = true;
     if (raw.read_at || (message.id !== null && message.id <= this.#peerReadUpTo)) {
-      if (message.senderId !== this.peerId) {
+      if (message.senderId === this.myId) {
         message.read = true;
         message.delivered = true;
       }

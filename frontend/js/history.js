@@ -1,10 +1,23 @@
-// Fills a conversation from the history endpoint (GET /messages/{user_id}).
+// Fills a conversation from its history endpoint: GET /messages/{user_id} for a direct
+// conversation, GET /rooms/{id}/messages for a room. Both give pages here as
+// `{ rows (oldest first), end (nothing older), pruned (a room's history limit removed older) }`.
 
 import * as api from './api.js';
 import { PAGE_SIZE } from './conversation.js';
+import { parseKey } from './conversation-key.js';
 
 // After an outage, how many older pages to fetch to close a gap before giving up on it.
 const CATCH_UP_PAGES = 4;
+
+async function fetchPage(key, { before } = {}) {
+  const { kind, id } = parseKey(key);
+  if (kind === 'room') {
+    const page = await api.fetchRoomMessages(id, { before, limit: PAGE_SIZE });
+    return { rows: page?.items ?? [], end: Boolean(page?.end_of_history), pruned: Boolean(page?.history_pruned) };
+  }
+  const rows = await api.fetchMessages(id, { before, limit: PAGE_SIZE });
+  return { rows, end: rows.length < PAGE_SIZE, pruned: false };
+}
 
 /**
  * Fetches the newest page and merges it; with `catchUp`, also closes a gap left by an outage.
@@ -12,30 +25,31 @@ const CATCH_UP_PAGES = 4;
  */
 export async function loadLatest(conversation, myId, { catchUp = false } = {}) {
   const newestKnown = conversation.newestId;
-  let rows = await api.fetchMessages(conversation.peerId, { limit: PAGE_SIZE });
-  if (catchUp && newestKnown !== null) rows = await fetchBackTo(conversation.peerId, rows, newestKnown);
+  let page = await fetchPage(conversation.key);
+  if (catchUp && newestKnown !== null) page = await fetchBackTo(conversation.key, page, newestKnown);
+  const { rows } = page;
   if (catchUp && newestKnown !== null && rows.length > 0 && !rows.some((row) => row.id <= newestKnown)) {
     // Still a gap after several pages: drop what is below it; scrolling up refetches it.
     conversation.forgetOlderThan(rows[0].id);
   }
-  conversation.mergePage(rows, myId, { older: false });
+  conversation.mergePage(page, myId, { older: false });
 }
 
 /** Fetches the page before the oldest loaded message. Throws the ApiError of a failed request. */
 export async function loadOlder(conversation, myId) {
-  const rows = await api.fetchMessages(conversation.peerId, { before: conversation.oldestId, limit: PAGE_SIZE });
-  conversation.mergePage(rows, myId, { older: true });
+  const page = await fetchPage(conversation.key, { before: conversation.oldestId });
+  conversation.mergePage(page, myId, { older: true });
 }
 
-/** Prepends older pages to `rows` until they reach `newestKnown` (or a page limit). */
-async function fetchBackTo(peerId, rows, newestKnown) {
-  let all = rows;
-  let lastPage = rows;
-  for (let page = 0; page < CATCH_UP_PAGES; page += 1) {
-    const oldest = all[0];
-    if (!oldest || oldest.id <= newestKnown || lastPage.length < PAGE_SIZE) break;
-    lastPage = await api.fetchMessages(peerId, { before: oldest.id, limit: PAGE_SIZE });
-    all = [...lastPage, ...all];
+/** Prepends older pages to `page` until they reach `newestKnown` (or a page limit). */
+async function fetchBackTo(key, page, newestKnown) {
+  let { rows } = page;
+  let last = page;
+  for (let count = 0; count < CATCH_UP_PAGES; count += 1) {
+    const oldest = rows[0];
+    if (!oldest || oldest.id <= newestKnown || last.end) break;
+    last = await fetchPage(key, { before: oldest.id });
+    rows = [...last.rows, ...rows];
   }
-  return all;
+  return { rows, end: last.end, pruned: last.pruned };
 }

@@ -6,6 +6,7 @@
 // reconnect or `rate_limited`, and watches for an ack that never comes.
 
 import { newClientId } from './client-id.js';
+import { keyOfOutgoing, targetOf } from './conversation-key.js';
 
 const ACK_TIMEOUT_MS = 20_000;
 
@@ -25,7 +26,7 @@ export class Outbox {
   /**
    * @param {object} options
    * @param {import('./shared-connection.js').SharedConnection} options.connection
-   * @param {(peerId: number) => import('./conversation.js').Conversation} options.conversationFor
+   * @param {(key: string) => import('./conversation.js').Conversation} options.conversationFor  by conversation key
    * @param {() => Iterable<import('./conversation.js').Conversation>} options.conversations
    * @param {(conversation) => void} options.onChange  a message of this conversation changed state
    * @param {() => void} options.onStalled  the socket took a message and never answered
@@ -43,7 +44,6 @@ export class Outbox {
     const message = conversation.addOutgoing({
       clientId: newClientId(),
       senderId,
-      recipientId: conversation.peerId,
       content,
       status: this.#connection.isOpen ? 'sending' : 'queued',
     });
@@ -55,14 +55,13 @@ export class Outbox {
   /** Another tab of this browser wrote (or retried) a message: keep it here too. */
   observe(frame, senderId) {
     if (!frame.client_id) return;
-    const conversation = this.#conversationFor(frame.recipient_id);
+    const conversation = this.#conversationFor(keyOfOutgoing(frame));
     let message = conversation.findOutgoing(frame.client_id);
     if (!message && conversation.hasStoredClientId(frame.client_id)) return;
     if (!message) {
       message = conversation.addOutgoing({
         clientId: frame.client_id,
         senderId,
-        recipientId: frame.recipient_id,
         content: frame.content,
       });
     }
@@ -207,7 +206,7 @@ export class Outbox {
 function frameOf(message) {
   return {
     type: 'message',
-    recipient_id: message.recipientId,
+    ...targetOf(message.conversationKey),
     content: message.content,
     client_id: message.clientId,
   };

@@ -1,7 +1,10 @@
 // The people list as last fetched for the current search, and everyone seen so far by id,
 // with their presence (online, last_seen) as last reported by a list or a `presence` frame.
+// Someone named only by id (a room message's sender, a member event) is looked up in the
+// whole directory: GET /users without a search lists every user.
 
 import * as api from './api.js';
+import { oneAtATime } from './one-at-a-time.js';
 
 export class People {
   /** The users matching the current query, sorted by the server. */
@@ -10,6 +13,9 @@ export class People {
   query = '';
   #known = new Map();
   #request = 0;
+  // Ids asked for by lookUp: each is looked up once.
+  #lookedUp = new Set();
+  #fetchEveryone = oneAtATime(() => this.#loadDirectory());
 
   get(id) {
     return this.#known.get(id) ?? null;
@@ -35,6 +41,24 @@ export class People {
     user.online = online;
     user.last_seen = lastSeen ?? (online ? null : new Date().toISOString());
     return true;
+  }
+
+  /**
+   * Someone not known here: fetches everyone, once per id (null when this id was asked for
+   * before). Resolves true if they are known afterwards.
+   */
+  lookUp(id) {
+    if (this.#known.has(id) || this.#lookedUp.has(id)) return null;
+    this.#lookedUp.add(id);
+    return this.#fetchEveryone().then(() => this.#known.has(id));
+  }
+
+  async #loadDirectory() {
+    try {
+      for (const user of await api.listUsers()) this.remember(user);
+    } catch (error) {
+      if (error.status !== 401) console.warn('Could not load people', error);
+    }
   }
 
   /** Fetches the list for the current query; false if the answer was dropped as stale or failed. */

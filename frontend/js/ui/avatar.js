@@ -1,8 +1,9 @@
-// A round avatar with the user's initial on a colour picked from their name.
+// A round avatar with the user's (or room's) initial on a colour picked from their name; the
+// same colour names a sender in a room.
 
 const HUES = [174, 200, 222, 262, 290, 330, 8, 28, 45, 140];
 
-function hueFor(name) {
+export function hueFor(name) {
   let hash = 0;
   for (const char of name.toLowerCase()) hash = (hash * 31 + char.codePointAt(0)) >>> 0;
   return HUES[hash % HUES.length];

@@ -1,69 +1,89 @@
-// The right-hand pane: the empty state, or the open conversation's header (with "typing…",
-// online or last seen), history and composer.
+// The right-hand pane: the empty state, or the open conversation's header (a person with
+// "typing…", online or last seen; a room with who is typing or its summary, and the members
+// button), history and composer. A room I am no longer in stays readable but cannot be written to.
 
 import { paintAvatar } from './avatar.js';
 import { Composer } from './composer.js';
 import { MessageList } from './message-list.js';
-import { presenceText } from './presence-text.js';
 
 export class ChatPane {
   #empty;
   #open;
-  #peerAvatar;
-  #peerName;
-  #peerStatus;
-  #peer = null;
+  #avatar;
+  #name;
+  #status;
+  #membersButton;
+  #header = null;
+  #readOnly = false;
   composer;
   messages;
 
   /**
    * @param {HTMLElement} node the .chat element
    * @param {object} handlers onSend(content), onEdit(id, content), onTyping(), onBack(),
-   *   onNearTop(), onRetry(clientId), onMenu(messageId, anchor, point)
+   *   onNearTop(), onRetry(clientId), onMenu(messageId, anchor, point), onMembers()
    */
-  constructor(node, { onSend, onEdit, onTyping, onBack, onNearTop, onRetry, onMenu }) {
+  constructor(node, { onSend, onEdit, onTyping, onBack, onNearTop, onRetry, onMenu, onMembers }) {
     this.#empty = node.querySelector('.chat-empty');
     this.#open = node.querySelector('.chat-open');
-    this.#peerAvatar = node.querySelector('.peer-avatar');
-    this.#peerName = node.querySelector('.peer-name');
-    this.#peerStatus = node.querySelector('.peer-status');
+    this.#avatar = node.querySelector('.peer-avatar');
+    this.#name = node.querySelector('.peer-name');
+    this.#status = node.querySelector('.peer-status');
+    this.#membersButton = node.querySelector('.members-button');
     node.querySelector('.back-button').addEventListener('click', onBack);
+    this.#membersButton.addEventListener('click', onMembers);
     this.composer = new Composer(node.querySelector('.composer'), { onSend, onEdit, onTyping });
     this.messages = new MessageList(node.querySelector('.messages'), { onNearTop, onRetry, onMenu });
   }
 
-  get peer() {
-    return this.#peer;
+  /** The header shown: { key, name, isRoom, status, online, typing, canShowMembers }. */
+  get header() {
+    return this.#header;
   }
 
-  open(peer, { typing = false } = {}) {
-    const changed = this.#peer?.id !== peer.id;
-    this.#peer = peer;
+  get membersButton() {
+    return this.#membersButton;
+  }
+
+  open(header) {
+    const changed = this.#header?.key !== header.key;
     this.#empty.hidden = true;
     this.#open.hidden = false;
-    this.showPeer(peer, { typing });
+    this.showHeader(header);
     if (changed) {
       this.messages.clear();
       this.composer.reset();
+      this.setReadOnly(null);
     }
-    this.composer.setEnabled(true);
+    this.composer.setEnabled(!this.#readOnly);
   }
 
   close() {
-    this.#peer = null;
+    this.#header = null;
     this.#open.hidden = true;
     this.#empty.hidden = false;
     this.composer.setEnabled(false);
     this.composer.reset();
     this.messages.clear();
+    this.setReadOnly(null);
   }
 
-  showPeer(peer, { typing = false } = {}) {
-    this.#peer = peer;
-    paintAvatar(this.#peerAvatar, peer.username);
-    this.#peerName.textContent = peer.username;
-    this.#peerStatus.textContent = typing ? 'typing…' : presenceText(peer);
-    this.#peerStatus.dataset.online = String(Boolean(peer.online));
-    this.#peerStatus.dataset.typing = String(typing);
+  showHeader(header) {
+    this.#header = header;
+    paintAvatar(this.#avatar, header.name);
+    this.#avatar.classList.toggle('avatar-room', header.isRoom);
+    this.#name.textContent = header.name;
+    this.#status.textContent = header.status;
+    this.#status.dataset.online = String(Boolean(header.online));
+    this.#status.dataset.typing = String(Boolean(header.typing));
+    this.#membersButton.hidden = !header.canShowMembers;
+  }
+
+  /** `reason` (text) turns the composer off, e.g. after I was removed from the room; null turns it on. */
+  setReadOnly(reason) {
+    this.#readOnly = reason !== null;
+    this.#open.dataset.readOnly = String(this.#readOnly);
+    this.composer.setPlaceholder(reason ?? 'Type a message');
+    if (this.#header) this.composer.setEnabled(!this.#readOnly);
   }
 }

@@ -68,6 +68,10 @@ export class Composer {
     this.#refresh();
   }
 
+  setPlaceholder(text) {
+    this.#input.placeholder = text;
+  }
+
   /** Starts over for another conversation. */
   reset() {
     this.cancelEdit();

@@ -1,11 +1,14 @@
-// The scrolling message history: day separators, grouped bubbles, receipts, edited and
-// deleted messages, the menu button on my own, and the scroll rules (stick to the bottom,
-// keep the position when older messages are prepended).
+// The scrolling message history: day separators, grouped bubbles, receipts (direct
+// conversations only), sender names in rooms, member events ("Bob joined"), edited and deleted
+// messages, the menu button on my own, and the scroll rules (stick to the bottom, keep the
+// position when older messages are prepended).
 
 import { dayKey, formatDay, formatFull, formatTime } from '../format-time.js';
+import { hueFor } from './avatar.js';
 import { element } from './element.js';
 import { fillMessageText } from './message-text.js';
 import { receiptIcon, receiptOf } from './receipt.js';
+import { memberEventText } from './room-text.js';
 
 const NEAR_BOTTOM_PX = 80;
 const NEAR_TOP_PX = 150;
@@ -76,8 +79,9 @@ export class MessageList {
    * mode: 'reset' (a conversation was opened: go to the bottom), 'prepend' (older messages came in
    * above: keep what is on screen still), 'update' (new or changed messages: follow the bottom if
    * the reader was there, or if `ownMessage` was just sent).
+   * `title` is the peer's or room's name; `nameOf(userId)` a room member's name (or null).
    */
-  render(conversation, { myId, peerName, mode = 'update', ownMessage = false }) {
+  render(conversation, { myId, title, nameOf = () => null, mode = 'update', ownMessage = false }) {
     const scroller = this.#scroller;
     const wasNearBottom = this.#isNearBottom();
     const previousHeight = scroller.scrollHeight;
@@ -85,10 +89,12 @@ export class MessageList {
 
     const messages = conversation.messages;
     if (mode === 'reset') this.#seenKeys = new Set(messages.map((message) => message.key));
-    const unseenIncoming = messages.some((message) => !this.#wasSeen(message) && message.senderId !== myId);
+    const unseenIncoming = messages.some((message) => !this.#wasSeen(message) && message.kind === 'message'
+      && message.senderId !== myId);
 
-    this.#list.replaceChildren(...this.#items(messages, myId, { animateNew: mode !== 'prepend' }));
-    this.#renderOlderNote(conversation, peerName, messages.length);
+    const context = { myId, room: conversation.isRoom, nameOf, animateNew: mode !== 'prepend' };
+    this.#list.replaceChildren(...this.#items(messages, context));
+    this.#renderOlderNote(conversation, title, messages.length);
 
     if (mode === 'reset') {
       this.scrollToBottom();
@@ -132,25 +138,29 @@ export class MessageList {
     return scrollHeight - scrollTop - clientHeight < NEAR_BOTTOM_PX;
   }
 
-  #renderOlderNote(conversation, peerName, count) {
+  #renderOlderNote(conversation, title, count) {
     const note = this.#older;
     note.hidden = false;
+    const room = conversation.isRoom;
     if (!conversation.loadedLatest || conversation.loadingOlder) {
       note.textContent = 'Loading messages…';
       note.dataset.kind = 'loading';
     } else if (conversation.hasOlder) {
       note.textContent = '';
       note.hidden = true;
+    } else if (conversation.historyPruned) {
+      note.textContent = 'Older messages were removed by the room’s history limit.';
+      note.dataset.kind = 'pruned';
     } else if (count === 0) {
-      note.textContent = `No messages yet. Say hello to ${peerName}!`;
+      note.textContent = room ? `No messages in ${title} yet. Say hello!` : `No messages yet. Say hello to ${title}!`;
       note.dataset.kind = 'empty';
     } else {
-      note.textContent = `This is the beginning of your conversation with ${peerName}.`;
+      note.textContent = room ? `This is the beginning of ${title}.` : `This is the beginning of your conversation with ${title}.`;
       note.dataset.kind = 'start';
     }
   }
 
-  #items(messages, myId, { animateNew }) {
+  #items(messages, { myId, room, nameOf, animateNew }) {
     const items = [];
     let previous = null;
     for (const message of messages) {
@@ -161,9 +171,12 @@ export class MessageList {
         ]));
       }
       const startsGroup = newDay
+        || previous.kind !== 'message'
         || previous.senderId !== message.senderId
         || message.createdAt - previous.createdAt > GROUP_GAP_MS;
-      const item = this.#item(message, myId, startsGroup);
+      const item = message.kind === 'member'
+        ? memberEvent(message, myId, nameOf)
+        : this.#item(message, { myId, room, nameOf, startsGroup });
       if (animateNew && !this.#wasSeen(message)) item.classList.add('is-new');
       items.push(item);
       previous = message;
@@ -171,7 +184,7 @@ export class MessageList {
     return items;
   }
 
-  #item(message, myId, startsGroup) {
+  #item(message, { myId, room, nameOf, startsGroup }) {
     const mine = message.senderId === myId;
     const deleted = message.deletedAt !== null;
     const text = element('span', { className: 'message-text' });
@@ -193,11 +206,14 @@ export class MessageList {
         attrs: { datetime: message.createdAt.toISOString(), title: formatFull(message.createdAt) },
       }),
     ]);
+    // Rooms have no delivery receipts: only "on its way" and "not sent" show there.
     const receipt = mine ? receiptOf(message) : null;
-    if (mine && !deleted) meta.append(receiptIcon(receipt, { queued: message.status === 'queued' }));
+    const showReceipt = mine && !deleted && (!room || receipt === 'pending' || receipt === 'failed');
+    if (showReceipt) meta.append(receiptIcon(receipt, { queued: message.status === 'queued' }));
 
     const editable = mine && !deleted && message.id !== null;
     const bubble = element('div', { className: 'bubble' }, [
+      room && !mine && startsGroup ? senderName(message.senderId, nameOf) : null,
       element('p', { className: 'message-body' }, [text, meta]),
       editable ? element('button', {
         className: 'message-menu-button',
@@ -209,7 +225,8 @@ export class MessageList {
       className: `message ${mine ? 'message-mine' : 'message-theirs'}${startsGroup ? ' group-start' : ''}`,
       dataset: { status: message.status, deleted: String(deleted), editable: String(editable) },
     }, [bubble]);
-    if (receipt) item.dataset.receipt = receipt;
+    if (receipt && !room) item.dataset.receipt = receipt;
+    if (room) item.dataset.senderId = String(message.senderId);
     if (message.id !== null) item.dataset.messageId = String(message.id);
     if (message.clientId) item.dataset.clientId = message.clientId;
 
@@ -227,6 +244,25 @@ export class MessageList {
     }
     return item;
   }
+}
+
+function senderName(userId, nameOf) {
+  const name = nameOf(userId) ?? 'Someone';
+  const node = element('span', { className: 'message-sender', text: name });
+  node.style.setProperty('--sender-hue', String(hueFor(name)));
+  return node;
+}
+
+/** "Carol was added": a line across the history, not a bubble. */
+function memberEvent(event, myId, nameOf) {
+  const name = event.userId === myId ? null : (nameOf(event.userId) ?? 'Someone');
+  return element('li', {
+    className: 'member-event',
+    dataset: { action: event.action, userId: String(event.userId), messageId: String(event.id) },
+  }, [element('span', {
+    text: memberEventText(event.action, name),
+    attrs: { title: formatFull(event.createdAt) },
+  })]);
 }
 
 function svgIcon(className, paths) {
