@@ -5,13 +5,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 
 /// The most messages a room may be set to keep.
 pub const MAX_HISTORY_LIMIT: i64 = 1_000_000;
 
 /// Parley: a self-hosted real-time chat server.
-#[derive(Debug, Clone, Parser)]
+#[derive(Debug, Parser)]
 #[command(
     name = "parley",
     version,
@@ -20,6 +20,23 @@ pub const MAX_HISTORY_LIMIT: i64 = 1_000_000;
     after_help = "Every option can also be set in the environment or in a .env file.\n\
                   Logging is controlled by RUST_LOG (default: info; e.g. RUST_LOG=parley=debug)."
 )]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum Command {
+    /// Serve the API, the WebSocket and the web app (what `parley` alone does).
+    Serve,
+    /// Apply pending database migrations, then exit.
+    Migrate,
+}
+
+/// The server's settings.
+#[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Database: `postgres://user:pass@host/db` for PostgreSQL; a file path or
     /// `sqlite://path` for SQLite (its directory is created).

@@ -1,15 +1,25 @@
 use clap::Parser;
-use parley::{Application, Config};
+use parley::config::{Cli, Command};
+use parley::db::Db;
+use parley::Application;
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     dotenvy::dotenv().ok();
-    let config = Config::parse();
+    let Cli { command, config } = Cli::parse();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
 
-    let bind = config.bind;
-    let app = Application::build(config).await?;
-    println!("Parley listening on http://{}:{}", bind.ip(), app.port());
-    app.run().await?;
+    match command.unwrap_or(Command::Serve) {
+        Command::Migrate => {
+            let db = Db::connect(&config.database_url).await?;
+            println!("{}: every migration is applied", db.backend_name());
+        }
+        Command::Serve => {
+            let bind = config.bind;
+            let app = Application::build(config).await?;
+            println!("Parley listening on http://{}:{}", bind.ip(), app.port());
+            app.run().await?;
+        }
+    }
     Ok(())
 }

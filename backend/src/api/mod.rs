@@ -2,6 +2,7 @@
 
 mod conversations;
 mod events;
+mod health;
 mod login;
 mod logout;
 mod messages;
@@ -21,6 +22,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(rejections::json_config())
         .app_data(rejections::query_config())
         .app_data(rejections::path_config())
+        .service(resource("/healthz").route(web::get().to(health::healthz)))
+        .service(resource("/readyz").route(web::get().to(health::readyz)))
         .service(resource("/register").route(web::post().to(register::register)))
         .service(resource("/login").route(web::post().to(login::login)))
         .service(resource("/logout").route(web::post().to(logout::logout)))

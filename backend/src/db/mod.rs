@@ -131,6 +131,14 @@ impl Db {
             Self::Sqlite(pool) => run_migrations(pool.get().await?, SQLITE_MIGRATIONS).await,
         }
     }
+
+    /// Whether the database answers and has every migration this build knows.
+    pub async fn is_ready(&self) -> Result<bool> {
+        match self {
+            Self::Postgres(pool) => is_migrated(pool.get().await?, POSTGRES_MIGRATIONS).await,
+            Self::Sqlite(pool) => is_migrated(pool.get().await?, SQLITE_MIGRATIONS).await,
+        }
+    }
 }
 
 fn build_pool<C>(manager: AsyncDieselConnectionManager<C>, size: usize) -> Result<Pool<C>>
@@ -161,6 +169,23 @@ fn create_parent_dir(path: &Path) -> Result<()> {
             .map_err(|e| Error::Setup(format!("cannot create {}: {e}", dir.display()))),
         _ => Ok(()),
     }
+}
+
+/// Asks the migration table, on a blocking thread like the migrations themselves.
+async fn is_migrated<C, B>(conn: C, migrations: EmbeddedMigrations) -> Result<bool>
+where
+    C: AsyncConnection<Backend = B> + Send + 'static,
+    AsyncMigrationHarness<C>: MigrationHarness<B>,
+    B: diesel::backend::Backend,
+{
+    tokio::task::spawn_blocking(move || {
+        AsyncMigrationHarness::new(conn)
+            .has_pending_migration(migrations)
+            .map(|pending| !pending)
+            .map_err(|e| Error::Migration(e.to_string()))
+    })
+    .await
+    .map_err(|e| Error::Migration(e.to_string()))?
 }
 
 /// Migrations use diesel's synchronous harness, so they run on a blocking thread.

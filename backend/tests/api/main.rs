@@ -17,6 +17,7 @@ mod failures;
 mod history;
 mod limits;
 mod logout;
+mod operations;
 mod presence;
 mod receipts;
 mod rest_send;
