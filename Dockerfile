@@ -6,10 +6,14 @@ WORKDIR /src
 
 # Dependencies first: this layer is rebuilt only when the manifests or the lock
 # file change, not on every source edit.
+# The benchmark tool is a workspace member too: its manifest and a stub are
+# enough for cargo to load the workspace.
 COPY Cargo.toml Cargo.lock ./
 COPY backend/Cargo.toml backend/
-RUN mkdir -p backend/src \
+COPY bench/Cargo.toml bench/
+RUN mkdir -p backend/src bench/src \
     && echo 'fn main() {}' > backend/src/main.rs \
+    && echo 'fn main() {}' > bench/src/main.rs \
     && touch backend/src/lib.rs \
     && cargo build --release --locked -p parley \
     && rm -rf backend/src
@@ -50,10 +54,10 @@ VOLUME ["/data"]
 USER 10001:10001
 EXPOSE 8080
 
-# There is no /healthz yet: the web app's index page answers once the server is up.
+# Liveness: the process answers. (GET /readyz also checks the database.)
 # This checks port 8080; change it here if you change BIND.
 # hadolint ignore=DL3025
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD curl -fsS -o /dev/null http://127.0.0.1:8080/ || exit 1
+    CMD curl -fsS -o /dev/null http://127.0.0.1:8080/healthz || exit 1
 
 CMD ["parley"]
