@@ -38,6 +38,17 @@ pub struct Profile {
     pub id: i64,
 }
 
+#[derive(Serialize)]
+struct NewRoom<'a> {
+    name: &'a str,
+    kind: &'a str,
+}
+
+#[derive(Deserialize)]
+struct RoomView {
+    id: i64,
+}
+
 /// How one login attempt ended.
 pub enum Login {
     LoggedIn,
@@ -102,6 +113,41 @@ impl Api {
         // Reading the body to its end lets the connection go back to the pool.
         response.bytes().await.context("reading a login answer")?;
         Ok(outcome)
+    }
+
+    /// `POST /rooms` for a public room; returns its id.
+    pub async fn create_public_room(&self, token: &str, name: &str) -> Result<i64> {
+        let room = NewRoom {
+            name,
+            kind: "public",
+        };
+        let response = self
+            .http
+            .post(self.url("rooms")?)
+            .bearer_auth(token)
+            .json(&room)
+            .send()
+            .await
+            .context("POST /rooms")?;
+        let view: RoomView = expect_json(response, StatusCode::CREATED)
+            .await
+            .with_context(|| format!("creating the room {name}"))?;
+        Ok(view.id)
+    }
+
+    /// `POST /rooms/{id}/join`.
+    pub async fn join_room(&self, token: &str, room: i64) -> Result<()> {
+        let response = self
+            .http
+            .post(self.url(&format!("rooms/{room}/join"))?)
+            .bearer_auth(token)
+            .send()
+            .await
+            .context("POST /rooms/{id}/join")?;
+        let _: IgnoredAny = expect_json(response, StatusCode::OK)
+            .await
+            .with_context(|| format!("joining room {room}"))?;
+        Ok(())
     }
 
     /// `GET /messages/{peer}?limit=…[&before=…]`; returns how many messages the page

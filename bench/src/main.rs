@@ -27,7 +27,7 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use references::{bcrypt, db};
 use report::Section;
-use scenarios::{connections, dm, history, login_storm};
+use scenarios::{connections, dm, history, login_storm, rooms};
 
 #[derive(Parser, Debug)]
 #[command(name = "parley-bench", version, about)]
@@ -45,6 +45,10 @@ enum Command {
     Connections(connections::Args),
     /// Direct messages between pairs: throughput, latency, losses, duplicates.
     Dm(dm::Args),
+    /// One sender, a room of M members: fan-out messages/s and frames/s delivered,
+    /// latency, losses, duplicates and order; and the same against the echo
+    /// reference in broadcast mode.
+    Rooms(rooms::Args),
     /// History pages at the newest, middle and oldest end of a long conversation.
     History(history::Args),
     /// Chat latency while logins hammer the server, and logins/s against the bcrypt
@@ -103,6 +107,7 @@ async fn run(command: &Command) -> Result<Vec<String>> {
         Command::EchoServer(_) => return Ok(Vec::new()),
         Command::Connections(args) => connections::run(args).await?,
         Command::Dm(args) => dm::run(args).await?,
+        Command::Rooms(args) => rooms::run(args).await?,
         Command::History(args) => history::run(args).await?,
         Command::LoginStorm(args) => login_storm::run(args).await?,
         Command::BcryptCeiling(args) => bcrypt::run(args).await?,

@@ -32,6 +32,43 @@ pub fn cpu_time(pid: u32) -> Result<Duration> {
     Ok(Duration::from_micros(total * 1_000_000 / TICKS_PER_SECOND))
 }
 
+/// The CPU time the server (when its pid is known) and the bench use over a
+/// stretch of a run.
+pub struct CpuMeter {
+    server_pid: Option<u32>,
+    server_start: Option<Duration>,
+    bench_start: Duration,
+}
+
+/// What a [`CpuMeter`] measured.
+pub struct CpuUsed {
+    pub server: Option<Duration>,
+    pub bench: Duration,
+}
+
+impl CpuMeter {
+    pub fn start(server_pid: Option<u32>) -> Result<Self> {
+        Ok(Self {
+            server_pid,
+            server_start: server_pid.map(cpu_time).transpose()?,
+            bench_start: cpu_time(std::process::id())?,
+        })
+    }
+
+    /// The CPU time used since the start.
+    pub fn used(&self) -> Result<CpuUsed> {
+        let server = match (
+            self.server_start,
+            self.server_pid.map(cpu_time).transpose()?,
+        ) {
+            (Some(before), Some(after)) => Some(after.saturating_sub(before)),
+            _ => None,
+        };
+        let bench = cpu_time(std::process::id())?.saturating_sub(self.bench_start);
+        Ok(CpuUsed { server, bench })
+    }
+}
+
 /// Resident set size in bytes (the `Rss:` line of smaps_rollup).
 pub fn rss_bytes(pid: u32) -> Result<u64> {
     let rollup = read(pid, "smaps_rollup")?;

@@ -50,6 +50,16 @@ impl Figures {
     }
 }
 
+/// The counts of things that should not happen that did: "{count} {what}" for
+/// each that is not zero, in order.
+pub fn nonzero_counts(counts: &[(u64, &str)]) -> Vec<String> {
+    counts
+        .iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, what)| format!("{count} {what}"))
+        .collect()
+}
+
 /// A section for a measurement that could not be made.
 pub fn failed(title: &str, error: &anyhow::Error) -> Section {
     let problem = format!("{title} failed: {error:#}");

@@ -6,14 +6,17 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use reqwest::Url;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::watch;
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{client_async_with_config, WebSocketStream};
+
+use crate::stamp::Stamp;
 
 pub type Socket = WebSocketStream<TcpStream>;
 
@@ -85,6 +88,56 @@ async fn wait_for_ready(socket: &mut Socket) -> Result<()> {
     bail!("the socket closed before ready")
 }
 
+/// Hands each frame to `on_frame` until `stop` changes, then closes the socket.
+/// True when the socket closed or failed first.
+pub async fn read_until_stopped(
+    mut socket: Socket,
+    mut stop: watch::Receiver<bool>,
+    mut on_frame: impl FnMut(&Message),
+) -> bool {
+    let dropped = loop {
+        tokio::select! {
+            _ = stop.changed() => break false,
+            frame = socket.next() => match frame {
+                Some(Ok(message)) => on_frame(&message),
+                _ => break true,
+            },
+        }
+    };
+    let _ = socket.send(Message::Close(None)).await;
+    dropped
+}
+
+/// Whom a `message` frame is for.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub enum Recipient {
+    #[serde(rename = "recipient_id")]
+    User(i64),
+    #[serde(rename = "room_id")]
+    Room(i64),
+}
+
+#[derive(Serialize)]
+struct MessageFrame<'a> {
+    r#type: &'static str,
+    #[serde(flatten)]
+    to: Recipient,
+    content: &'a str,
+    client_id: &'a str,
+}
+
+/// A `message` frame that carries `stamp` in its client id and its content.
+pub fn message_frame(to: Recipient, stamp: &Stamp) -> Result<Message> {
+    let frame = serde_json::to_string(&MessageFrame {
+        r#type: "message",
+        to,
+        content: &stamp.content(),
+        client_id: &stamp.client_id(),
+    })
+    .context("encoding a message frame")?;
+    Ok(Message::text(frame))
+}
+
 /// The server frames the bench looks at; the others are read and ignored.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -96,6 +149,8 @@ pub enum ServerFrame {
     },
     Message {
         content: String,
+        /// Set on room messages.
+        room_id: Option<i64>,
     },
     Error {
         code: String,
@@ -111,5 +166,32 @@ impl ServerFrame {
             Message::Text(text) => serde_json::from_str(text.as_str()).ok(),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_frames_name_their_recipient() {
+        let stamp = Stamp {
+            pair: 1,
+            seq: 2,
+            sent_nanos: 3,
+        };
+        let text = |to| match message_frame(to, &stamp).unwrap() {
+            Message::Text(text) => text.as_str().to_owned(),
+            other => panic!("not a text frame: {other:?}"),
+        };
+        let tail = format!(r#""content":"{}","client_id":"1-2-3"}}"#, stamp.content());
+        assert_eq!(
+            text(Recipient::User(5)),
+            format!(r#"{{"type":"message","recipient_id":5,{tail}"#)
+        );
+        assert_eq!(
+            text(Recipient::Room(7)),
+            format!(r#"{{"type":"message","room_id":7,{tail}"#)
+        );
     }
 }

@@ -1,12 +1,9 @@
 //! The Parley server under test: its REST API, its WebSocket endpoint and, when
 //! known, its process.
 
-use std::time::Duration;
-
 use anyhow::Result;
 
 use crate::api::Api;
-use crate::process;
 use crate::socket::Endpoint;
 
 /// Flags that point a scenario at a server that is already running.
@@ -37,9 +34,5 @@ impl Server {
         let api = Api::new(url)?;
         let endpoint = Endpoint::new(api.base())?;
         Ok(Self { api, endpoint, pid })
-    }
-
-    pub fn cpu_time(&self) -> Result<Option<Duration>> {
-        self.pid.map(process::cpu_time).transpose()
     }
 }

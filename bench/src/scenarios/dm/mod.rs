@@ -5,7 +5,6 @@
 mod receiver;
 mod sender;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -19,14 +18,15 @@ use tokio_postgres::Client;
 
 use self::receiver::Received;
 use self::sender::Sent;
+use super::answers::AnswerTotals;
 use super::connections::{clamp_sockets, IdleFigures, IdleSockets};
 use crate::accounts::{self, Account};
 use crate::api::Api;
 use crate::clock::Clock;
 use crate::database;
 use crate::latency::{merged, Latency};
-use crate::process;
-use crate::report::{or_na, Figures, Section};
+use crate::process::CpuMeter;
+use crate::report::{nonzero_counts, or_na, Figures, Section};
 use crate::socket::{source_address, Endpoint, Socket};
 use crate::target::{Server, Target};
 use crate::tasks::joined;
@@ -192,7 +192,8 @@ async fn open_idle(server: &Server, idle: Idle, pair_sockets: usize) -> Result<I
     Ok(sockets)
 }
 
-async fn connect_all<'a>(
+/// Connects one socket per token, from consecutive source addresses.
+pub async fn connect_all<'a>(
     endpoint: &Endpoint,
     tokens: impl Iterator<Item = &'a str>,
     first_source: usize,
@@ -242,8 +243,7 @@ async fn exchange(server: &Server, pairs: &[Pair], load: Load) -> Result<DmRepor
         })
         .collect();
 
-    let server_cpu = server.cpu_time()?;
-    let bench_cpu = process::cpu_time(std::process::id())?;
+    let cpu = CpuMeter::start(server.pid)?;
     let start = Instant::now() + START_DELAY;
     let deadline = start + load.duration;
     let sending: Vec<_> = senders
@@ -264,34 +264,31 @@ async fn exchange(server: &Server, pairs: &[Pair], load: Load) -> Result<DmRepor
         .collect();
     let sent = joined(sending).await?;
 
-    let acked: u64 = sent.iter().map(|s| s.acked.len() as u64).sum();
+    let acked: u64 = sent.iter().map(|s| s.answers.acked.len() as u64).sum();
     let drained_by = Instant::now() + DRAIN_TIMEOUT;
     while progress.load(Ordering::Relaxed) < acked && Instant::now() < drained_by {
         sleep(Duration::from_millis(10)).await;
     }
-    let server_cpu = match (server_cpu, server.cpu_time()?) {
-        (Some(before), Some(after)) => Some(after.saturating_sub(before)),
-        _ => None,
-    };
-    let bench_cpu = process::cpu_time(std::process::id())?.saturating_sub(bench_cpu);
+    let cpu = cpu.used()?;
     sleep(DUPLICATE_GRACE).await;
     let _ = stop.send(true);
     let received = joined(receiving).await?;
 
     let messages = Messages::count(&sent, &received);
-    if messages.completed == 0 && messages.sent > 0 {
+    let answers = &messages.answers;
+    if messages.completed == 0 && answers.sent > 0 {
         bail!(
             "no message was both acked and delivered (sent {}, acked {}, delivered {}, errors {:?})",
-            messages.sent,
-            messages.acked,
+            answers.sent,
+            answers.acked,
             messages.delivered,
-            messages.errors
+            answers.errors
         );
     }
     let start = clock.nanos_at(start.into_std());
     let last_event = sent
         .iter()
-        .map(|s| s.last_ack)
+        .map(|s| s.answers.last_ack)
         .chain(received.iter().map(|r| r.last_delivery))
         .fold(start, u64::max);
     Ok(DmReport {
@@ -300,9 +297,9 @@ async fn exchange(server: &Server, pairs: &[Pair], load: Load) -> Result<DmRepor
         messages,
         elapsed: Duration::from_nanos(last_event - start),
         delivery: merged(received.iter().map(|r| &r.latency))?.summary(),
-        ack: merged(sent.iter().map(|s| &s.latency))?.summary(),
-        server_cpu,
-        bench_cpu,
+        ack: merged(sent.iter().map(|s| &s.answers.latency))?.summary(),
+        server_cpu: cpu.server,
+        bench_cpu: cpu.bench,
         stored: None,
         idle: None,
     })
@@ -311,10 +308,7 @@ async fn exchange(server: &Server, pairs: &[Pair], load: Load) -> Result<DmRepor
 /// What became of the messages, across all pairs.
 #[derive(Default)]
 pub struct Messages {
-    pub sent: u64,
-    /// Acked as new (not duplicates).
-    pub acked: u64,
-    pub duplicate_acks: u64,
+    pub answers: AnswerTotals,
     /// Distinct messages that reached their receiver.
     pub delivered: u64,
     /// Acked and delivered.
@@ -323,27 +317,18 @@ pub struct Messages {
     pub lost: u64,
     /// Delivered more than once.
     pub duplicated: u64,
-    pub unanswered: u64,
     pub strays: u64,
     pub dropped_sockets: u64,
-    /// `error` frames by code.
-    pub errors: BTreeMap<String, u64>,
 }
 
 impl Messages {
     fn count(sent: &[Sent], received: &[Received]) -> Self {
         let mut messages = Self::default();
         for (sent, received) in sent.iter().zip(received) {
-            messages.sent += sent.count;
-            messages.acked += sent.acked.len() as u64;
-            messages.duplicate_acks += sent.duplicate_acks;
-            messages.unanswered += sent.unanswered;
+            messages.answers.add(&sent.answers);
             messages.strays += received.strays;
             messages.dropped_sockets += u64::from(sent.dropped) + u64::from(received.dropped);
-            for (code, count) in &sent.errors {
-                *messages.errors.entry(code.clone()).or_default() += count;
-            }
-            for &seq in &sent.acked {
+            for &seq in &sent.answers.acked {
                 let arrivals = usize::try_from(seq)
                     .ok()
                     .and_then(|seq| received.deliveries.get(seq))
@@ -363,20 +348,15 @@ impl Messages {
     }
 
     fn problems(&self) -> Vec<String> {
-        let mut problems = Vec::new();
-        let mut count = |n: u64, what: &str| {
-            if n > 0 {
-                problems.push(format!("{n} {what}"));
-            }
-        };
-        count(self.lost, "messages acked but never delivered");
-        count(self.duplicated, "messages delivered more than once");
-        count(self.duplicate_acks, "sends acked as duplicates");
-        count(self.unanswered, "messages never answered");
-        count(self.strays, "messages delivered to the wrong receiver");
-        count(self.dropped_sockets, "pair sockets dropped");
-        count(self.errors.values().sum(), "error frames");
-        problems
+        nonzero_counts(&[
+            (self.lost, "messages acked but never delivered"),
+            (self.duplicated, "messages delivered more than once"),
+            (self.answers.duplicate_acks, "sends acked as duplicates"),
+            (self.answers.unanswered, "messages never answered"),
+            (self.strays, "messages delivered to the wrong receiver"),
+            (self.dropped_sockets, "pair sockets dropped"),
+            (self.answers.error_frames(), "error frames"),
+        ])
     }
 }
 
@@ -411,10 +391,10 @@ impl DmReport {
     pub fn problems(&self) -> Vec<String> {
         let mut problems = self.messages.problems();
         if let Some(stored) = self.stored {
-            if stored != self.messages.acked as i64 {
+            if stored != self.messages.answers.acked as i64 {
                 problems.push(format!(
                     "{stored} rows stored for {} acks",
-                    self.messages.acked
+                    self.messages.answers.acked
                 ));
             }
         }
@@ -426,23 +406,19 @@ impl DmReport {
 
     pub fn section(&self, title: &str) -> Section {
         let messages = &self.messages;
-        let errors = if messages.errors.is_empty() {
-            "0".to_owned()
-        } else {
-            format!("{:?}", messages.errors)
-        };
+        let answers = &messages.answers;
         let mut figures = Figures::new(title)
             .row("pairs", self.pairs)
             .row("pace", self.load.pace)
             .row("sending time (s)", self.load.duration.as_secs())
-            .row("sent", messages.sent)
-            .row("acked", messages.acked)
+            .row("sent", answers.sent)
+            .row("acked", answers.acked)
             .row("delivered", messages.delivered)
             .row("acked and delivered", messages.completed)
             .row("lost (acked, never delivered)", messages.lost)
             .row("duplicated (delivered more than once)", messages.duplicated)
-            .row("unanswered", messages.unanswered)
-            .row("error frames", errors)
+            .row("unanswered", answers.unanswered)
+            .row("error frames", answers.errors_figure())
             .row(
                 "elapsed to last ack or delivery (s)",
                 format!("{:.2}", self.elapsed.as_secs_f64()),
@@ -474,7 +450,7 @@ impl DmReport {
                 "rows stored for the senders (SQL) / acked",
                 or_na(
                     self.stored
-                        .map(|stored| format!("{stored} / {}", messages.acked)),
+                        .map(|stored| format!("{stored} / {}", answers.acked)),
                 ),
             );
         if let Some(idle) = &self.idle {

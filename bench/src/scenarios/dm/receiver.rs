@@ -5,13 +5,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use anyhow::Result;
-use futures_util::{SinkExt, StreamExt};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::clock::Clock;
 use crate::latency::Recorder;
-use crate::socket::{ServerFrame, Socket};
+use crate::socket::{read_until_stopped, ServerFrame, Socket};
 use crate::stamp::Stamp;
 
 pub struct Received {
@@ -29,7 +28,7 @@ pub struct Received {
 
 impl Received {
     fn on_frame(&mut self, message: &Message, pair: u32, clock: &Clock, progress: &AtomicU64) {
-        let Some(ServerFrame::Message { content }) = ServerFrame::parse(message) else {
+        let Some(ServerFrame::Message { content, .. }) = ServerFrame::parse(message) else {
             return;
         };
         let Some(stamp) = Stamp::parse(&content).filter(|stamp| stamp.pair == pair) else {
@@ -54,11 +53,11 @@ impl Received {
 
 /// Reads until told to stop. `progress` counts first arrivals across receivers.
 pub async fn run(
-    mut socket: Socket,
+    socket: Socket,
     pair: u32,
     clock: Clock,
     progress: Arc<AtomicU64>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> Result<Received> {
     let mut received = Received {
         deliveries: Vec::new(),
@@ -67,18 +66,9 @@ pub async fn run(
         strays: 0,
         dropped: false,
     };
-    loop {
-        tokio::select! {
-            _ = stop.changed() => break,
-            frame = socket.next() => match frame {
-                Some(Ok(message)) => received.on_frame(&message, pair, &clock, &progress),
-                _ => {
-                    received.dropped = true;
-                    break;
-                }
-            },
-        }
-    }
-    let _ = socket.send(Message::Close(None)).await;
+    received.dropped = read_until_stopped(socket, stop, |message| {
+        received.on_frame(message, pair, &clock, &progress);
+    })
+    .await;
     Ok(received)
 }

@@ -1,19 +1,17 @@
 //! One sender: sends to its receiver at the planned pace and tallies the answers
 //! (an `ack` or an `error` for each message).
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use futures_util::{SinkExt, StreamExt};
-use serde::Serialize;
 use tokio::time::{sleep, sleep_until, Instant};
 use tokio_tungstenite::tungstenite::Message;
 
 use super::Pace;
 use crate::clock::Clock;
-use crate::latency::Recorder;
-use crate::socket::{ServerFrame, Socket};
+use crate::scenarios::answers::Answers;
+use crate::socket::{message_frame, Recipient, ServerFrame, Socket};
 use crate::stamp::Stamp;
 
 /// A sender with nothing left to send gives up on the answers it still waits for
@@ -50,60 +48,21 @@ impl Plan {
     }
 }
 
-#[derive(Serialize)]
-struct MessageFrame<'a> {
-    r#type: &'static str,
-    recipient_id: i64,
-    content: &'a str,
-    client_id: &'a str,
-}
-
 pub struct Sent {
-    pub count: u64,
-    /// Sequence numbers of the messages acked as new.
-    pub acked: Vec<u64>,
-    pub duplicate_acks: u64,
-    /// `error` frames by code.
-    pub errors: BTreeMap<String, u64>,
-    /// Sent messages that got neither an ack nor an error.
-    pub unanswered: u64,
-    /// From the (intended) send to the ack, µs.
-    pub latency: Recorder,
-    /// Clock reading of the last ack.
-    pub last_ack: u64,
+    pub answers: Answers,
     /// The socket closed or failed under the sender.
     pub dropped: bool,
-    answered: u64,
 }
 
 impl Sent {
-    fn in_flight(&self) -> u64 {
-        self.count - self.answered
-    }
-
     fn on_frame(&mut self, message: &Message, clock: &Clock) {
         match ServerFrame::parse(message) {
             Some(ServerFrame::Ack {
                 client_id,
                 duplicate,
-            }) => {
-                let Some(stamp) = client_id.as_deref().and_then(Stamp::parse) else {
-                    return;
-                };
-                self.answered += 1;
-                if duplicate {
-                    self.duplicate_acks += 1;
-                } else {
-                    self.acked.push(stamp.seq);
-                }
-                self.latency.record(clock.micros_since(stamp.sent_nanos));
-                self.last_ack = clock.nanos();
-            }
+            }) => self.answers.on_ack(client_id.as_deref(), duplicate, clock),
             Some(ServerFrame::Error { code, client_id }) => {
-                *self.errors.entry(code).or_default() += 1;
-                if client_id.as_deref().and_then(Stamp::parse).is_some() {
-                    self.answered += 1;
-                }
+                self.answers.on_error(code, client_id.as_deref());
             }
             _ => {}
         }
@@ -113,20 +72,15 @@ impl Sent {
 pub async fn run(socket: Socket, plan: Plan, clock: Clock) -> Result<Sent> {
     let (mut sink, mut frames) = socket.split();
     let mut sent = Sent {
-        count: 0,
-        acked: Vec::new(),
-        duplicate_acks: 0,
-        errors: BTreeMap::new(),
-        unanswered: 0,
-        latency: Recorder::new()?,
-        last_ack: 0,
+        answers: Answers::new()?,
         dropped: false,
-        answered: 0,
     };
     sleep_until(plan.start).await;
     loop {
-        let due = plan.due(sent.count, sent.in_flight());
-        if due.is_none() && sent.in_flight() == 0 {
+        // Every message not yet answered is in flight.
+        let in_flight = sent.answers.unanswered();
+        let due = plan.due(sent.answers.sent, in_flight);
+        if due.is_none() && in_flight == 0 {
             break;
         }
         let send_at = due.unwrap_or(plan.deadline);
@@ -142,27 +96,19 @@ pub async fn run(socket: Socket, plan: Plan, clock: Clock) -> Result<Sent> {
             () = sleep_until(send_at), if due.is_some() => {
                 let stamp = Stamp {
                     pair: plan.pair,
-                    seq: sent.count,
+                    seq: sent.answers.sent,
                     sent_nanos: clock.nanos_at(send_at.into_std()),
                 };
-                let content = stamp.content();
-                let frame = serde_json::to_string(&MessageFrame {
-                    r#type: "message",
-                    recipient_id: plan.recipient,
-                    content: &content,
-                    client_id: &stamp.client_id(),
-                })
-                .context("encoding a message frame")?;
-                if sink.send(Message::text(frame)).await.is_err() {
+                let frame = message_frame(Recipient::User(plan.recipient), &stamp)?;
+                if sink.send(frame).await.is_err() {
                     sent.dropped = true;
                     break;
                 }
-                sent.count += 1;
+                sent.answers.sent += 1;
             }
             () = sleep(ANSWER_TIMEOUT), if due.is_none() => break,
         }
     }
-    sent.unanswered = sent.in_flight();
     let _ = sink.send(Message::Close(None)).await;
     Ok(sent)
 }
