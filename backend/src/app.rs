@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use actix_files::Files;
 use actix_web::dev::Server;
-use actix_web::{middleware::Logger, web, App, HttpServer};
+use actix_web::middleware::{from_fn, Logger};
+use actix_web::{web, App, HttpServer};
 
 use crate::auth::{random_hex, Passwords, Revocations, Tokens};
 use crate::config::Config;
@@ -13,6 +14,7 @@ use crate::db::{self, Db};
 use crate::error::Error;
 use crate::limits::{LoginGuard, Rate};
 use crate::messaging::Messaging;
+use crate::metrics::{Metrics, ScrapeToken};
 use crate::ws::deliveries::Deliveries;
 use crate::ws::hub::Hub;
 use crate::ws::typing::Typing;
@@ -37,6 +39,11 @@ impl Application {
         let revocations = web::Data::new(Revocations::load(&db).await?);
         let hub = web::Data::new(Hub::default());
         let typing = web::Data::new(Typing::default());
+        let metrics = web::Data::new(Metrics::default());
+        let scrape_token = web::Data::new(ScrapeToken::new(config.metrics_token));
+        if !scrape_token.is_required() {
+            log::info!("METRICS_TOKEN is not set: /metrics is open to anyone who reaches it");
+        }
         let send_rate = Rate {
             per_second: config.send_rate,
             burst: config.send_burst,
@@ -47,9 +54,11 @@ impl Application {
             typing.clone(),
             send_rate,
             config.room_history_limit,
+            metrics.clone(),
         ));
-        let deliveries = web::Data::new(Deliveries::start(db.clone(), hub.clone()));
-        let login_guard = web::Data::new(LoginGuard::default());
+        let deliveries =
+            web::Data::new(Deliveries::start(db.clone(), hub.clone(), metrics.clone()));
+        let login_guard = web::Data::new(LoginGuard::new(metrics.clone()));
         let db = web::Data::new(db);
         let tokens = web::Data::new(Tokens::new(secret.as_bytes(), database_id, config.jwt_ttl));
         let passwords = web::Data::new(Passwords::start(config.bcrypt_cost)?);
@@ -67,6 +76,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(access_log())
+                .wrap(from_fn(crate::metrics::http::track))
                 .app_data(db.clone())
                 .app_data(hub.clone())
                 .app_data(tokens.clone())
@@ -76,6 +86,8 @@ impl Application {
                 .app_data(messaging.clone())
                 .app_data(deliveries.clone())
                 .app_data(login_guard.clone())
+                .app_data(metrics.clone())
+                .app_data(scrape_token.clone())
                 .configure(crate::api::routes)
                 .service(
                     Files::new("/", &frontend)

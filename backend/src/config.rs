@@ -92,6 +92,12 @@ pub struct Config {
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "WORKERS")]
     pub workers: Option<usize>,
+
+    /// Bearer token that `GET /metrics` requires. When unset (or empty), the
+    /// metrics are open to anyone who reaches the server: then do not expose
+    /// `/metrics` publicly.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 fn positive(text: &str) -> Result<f64, String> {

@@ -18,6 +18,8 @@ pub enum Error {
     MissingToken,
     #[error("the access token is invalid or expired; log in again")]
     InvalidToken,
+    #[error("the bearer token is not the metrics token (METRICS_TOKEN)")]
+    InvalidMetricsToken,
     #[error("invalid username or password")]
     InvalidCredentials,
     #[error("that username is already taken")]
@@ -105,7 +107,7 @@ impl Error {
             },
             Self::Validation { .. } => "validation_failed",
             Self::MissingToken => "missing_token",
-            Self::InvalidToken => "invalid_token",
+            Self::InvalidToken | Self::InvalidMetricsToken => "invalid_token",
             Self::InvalidCredentials => "invalid_credentials",
             Self::UsernameTaken => "username_taken",
             Self::UserNotFound(_) => "user_not_found",
@@ -127,12 +129,21 @@ impl Error {
     }
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// Every API error: a stable machine code and a human message.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorBody)]
+pub struct Body<'a> {
+    /// The stable, snake_case code to match on, e.g. `validation_failed`.
+    #[schema(example = "validation_failed")]
     error: &'a str,
+    /// For people; may change.
+    #[schema(example = "username must be 3 to 32 characters long")]
     message: String,
+    /// The request field that failed validation (`validation_failed` only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "username")]
     field: Option<&'a str>,
+    /// How long to wait before trying again (`rate_limited`, `server_busy`).
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after_ms: Option<u64>,
 }
@@ -142,9 +153,10 @@ impl ResponseError for Error {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::MissingToken | Self::InvalidToken | Self::InvalidCredentials => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::MissingToken
+            | Self::InvalidToken
+            | Self::InvalidMetricsToken
+            | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::UsernameTaken
             | Self::MessageDeleted
             | Self::RoomNameTaken
@@ -164,7 +176,10 @@ impl ResponseError for Error {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, Self::MissingToken | Self::InvalidToken) {
+        if matches!(
+            self,
+            Self::MissingToken | Self::InvalidToken | Self::InvalidMetricsToken
+        ) {
             response.insert_header(("WWW-Authenticate", "Bearer"));
         }
         if let Some(wait) = self.retry_after() {

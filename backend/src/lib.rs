@@ -8,6 +8,7 @@ pub mod db;
 pub mod error;
 pub mod limits;
 pub mod messaging;
+pub mod metrics;
 pub mod ws;
 
 pub use app::Application;

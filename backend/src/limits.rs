@@ -6,7 +6,10 @@ use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use actix_web::web;
 use tokio::time::Instant;
+
+use crate::metrics::{Limiter, Metrics};
 
 /// `burst` actions at once, refilled at `per_second`.
 #[derive(Debug, Clone, Copy)]
@@ -111,10 +114,11 @@ impl<K: Eq + Hash> RateLimiter<K> {
 pub struct LoginGuard {
     by_username: RateLimiter<String>,
     by_address: RateLimiter<IpAddr>,
+    metrics: web::Data<Metrics>,
 }
 
-impl Default for LoginGuard {
-    fn default() -> Self {
+impl LoginGuard {
+    pub fn new(metrics: web::Data<Metrics>) -> Self {
         Self {
             // 5 tries, then one every 30 s.
             by_username: RateLimiter::new(Rate {
@@ -126,15 +130,20 @@ impl Default for LoginGuard {
                 per_second: 1.0 / 3.0,
                 burst: 20.0,
             }),
+            metrics,
         }
     }
-}
 
-impl LoginGuard {
     /// How long this attempt must wait, if it must.
     pub fn blocked(&self, username: &str, address: Option<IpAddr>) -> Option<Duration> {
         let by_name = self.by_username.exhausted(username.to_lowercase());
         let by_address = address.and_then(|address| self.by_address.exhausted(address));
+        if by_name.is_some() {
+            self.metrics.rate_limited(Limiter::LoginUsername);
+        }
+        if by_address.is_some() {
+            self.metrics.rate_limited(Limiter::LoginAddress);
+        }
         by_name.max(by_address)
     }
 

@@ -7,19 +7,35 @@ use actix_web::web;
 use serde::Serialize;
 
 use super::messages::MessageView;
+use super::openapi::{Internal, Unauthorized};
 use super::users::Contact;
 use crate::auth::AuthUser;
 use crate::db::{self, Db, MessageId};
 use crate::error::Error;
 use crate::ws::hub::Hub;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Conversation {
     peer: Contact,
+    /// The newest message either way; a tombstone if it was deleted.
     last_message: Option<MessageView>,
+    /// Messages from the peer the caller has not marked read, deleted ones not counted.
     unread_count: i64,
 }
 
+/// Everyone the caller has exchanged a message with, most recent first. Not paged.
+#[utoipa::path(
+    get,
+    path = "/conversations",
+    tag = "messages",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's conversations", body = Vec<Conversation>,
+            example = json!([{"peer": {"id": 2, "username": "bob", "online": false, "last_seen": "2026-11-21T13:14:57.033Z"}, "last_message": {"id": 4, "sender_id": 1, "recipient_id": 2, "content": "How are you?", "client_id": "a-2", "created_at": "2026-11-21T13:14:56.031Z", "delivered": true, "delivered_at": "2026-11-21T13:14:56.033Z", "read_at": null, "edited_at": null, "deleted_at": null}, "unread_count": 0}])),
+        Unauthorized,
+        Internal,
+    ),
+)]
 pub async fn list_conversations(
     db: web::Data<Db>,
     hub: web::Data<Hub>,

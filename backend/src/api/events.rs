@@ -5,6 +5,7 @@ use actix_web::web;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use super::openapi::{ErrorBody, Internal, StreamItem, Unauthorized, Unreadable};
 use crate::auth::AuthUser;
 use crate::db::{self, messages::Message, Db, MessageId};
 use crate::error::Error;
@@ -13,20 +14,44 @@ use crate::ws::protocol::ServerFrame;
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 500;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct After {
+    /// The last stream position you have (default 0).
+    #[param(minimum = 0)]
     after: Option<i64>,
+    /// 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Events {
+    #[schema(value_type = Vec<StreamItem>)]
     events: Vec<Box<RawValue>>,
     /// Pass as `after` to continue.
     cursor: MessageId,
     has_more: bool,
 }
 
+/// The caller's stream after a cursor, the frames a socket replays, for clients
+/// without a socket. Reading events does not mark messages delivered.
+#[utoipa::path(
+    get,
+    path = "/events",
+    tag = "messages",
+    params(After),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of the stream; pass `cursor` as the next `after`", body = Events,
+            example = json!({"events": [{"type": "message", "cursor": 5, "id": 5, "sender_id": 1, "recipient_id": 2, "content": "Lunch at one?", "client_id": "a-3", "created_at": "2026-11-21T13:15:18.212Z", "edited_at": "2026-11-21T13:15:18.242Z", "deleted_at": null}, {"type": "edited", "cursor": 7, "message_id": 5, "sender_id": 1, "recipient_id": 2, "content": "Lunch at one?", "edited_at": "2026-11-21T13:15:18.242Z"}, {"type": "deleted", "cursor": 8, "message_id": 4, "sender_id": 1, "recipient_id": 2, "deleted_at": "2026-11-21T13:15:18.256Z"}], "cursor": 8, "has_more": false})),
+        Unreadable,
+        Unauthorized,
+        (status = 422, description = "`validation_failed`: `after` is negative or `limit` is out of range", body = ErrorBody,
+            example = json!({"error": "validation_failed", "message": "limit must be between 1 and 500", "field": "limit"})),
+        Internal,
+    ),
+)]
 pub async fn events(
     db: web::Data<Db>,
     caller: AuthUser,

@@ -3,27 +3,51 @@
 use actix_web::{web, HttpRequest};
 use serde::{Deserialize, Serialize};
 
+use super::openapi::{ErrorBody, Internal, Unreadable};
 use super::users::UserView;
 use crate::auth::{Passwords, Tokens};
 use crate::db::{self, users::Profile, Db};
 use crate::error::Error;
 use crate::limits::LoginGuard;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"username": "alice", "password": "correct horse"}))]
 pub struct Credentials {
+    /// Any letter case.
     username: String,
     password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Session {
+    /// Send as `Authorization: Bearer <access_token>`, or as `/ws?token=`.
     access_token: String,
+    #[schema(example = "bearer")]
     token_type: &'static str,
     /// Seconds until the token expires.
     expires_in: u64,
     user: UserView,
 }
 
+/// Exchanges a username and password for an access token. Failed logins are
+/// limited per username and per client address.
+#[utoipa::path(
+    post,
+    path = "/login",
+    tag = "auth",
+    responses(
+        (status = 200, description = "A new token with its own id", body = Session,
+            example = json!({"access_token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIiwiYXVkIjoiYWY2ZWYwMDYyM2NiZDkwYTk5MzVhZjE4MjhmMWM5YTlmMmYzMjc3ZjZkNTcyNjU4N2FhZjU1YjM4NjNjZGNhZiIsImp0aSI6IjRkNjAyYjk1M2EyMGM0MjE0ZDkzNmU2N2MyODM4NDE2IiwiaWF0IjoxNzk1MjY2ODg0LCJleHAiOjE3OTUzNTMyODR9.QuynIcvxy1Pp4aYNQzw6WP0lN-2YfNG9SrUslE1ilPw", "token_type": "bearer", "expires_in": 86400, "user": {"id": 1, "username": "alice"}})),
+        Unreadable,
+        (status = 401, description = "`invalid_credentials`", body = ErrorBody,
+            example = json!({"error": "invalid_credentials", "message": "invalid username or password"})),
+        (status = 429, description = "`rate_limited`: too many failed logins for this username or address; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
+            example = json!({"error": "rate_limited", "message": "too many requests: try again in 29000 ms", "retry_after_ms": 29000})),
+        Internal,
+        (status = 503, description = "`server_busy`: too many passwords are being checked; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
+            example = json!({"error": "server_busy", "message": "the server is busy: try again in 250 ms", "retry_after_ms": 250})),
+    ),
+)]
 pub async fn login(
     req: HttpRequest,
     db: web::Data<Db>,

@@ -2,11 +2,21 @@
 
 use actix_web::{web, HttpResponse};
 
+use super::openapi::{Internal, Unauthorized};
 use crate::auth::{AuthUser, Revocations};
 use crate::db::Db;
 use crate::error::Error;
 use crate::ws::hub::Hub;
 
+/// Revokes the token it is called with and closes that token's sockets (code
+/// 4401). Other tokens of the same user keep working.
+#[utoipa::path(
+    post,
+    path = "/logout",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 204, description = "Revoked"), Unauthorized, Internal),
+)]
 pub async fn logout(
     db: web::Data<Db>,
     hub: web::Data<Hub>,

@@ -6,6 +6,7 @@ use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::openapi::{BadPage, ErrorBody, Internal, Unauthorized, Unreadable};
 use crate::auth::AuthUser;
 use crate::db::messages::{Change, Message};
 use crate::db::{self, Chat, Db, MessageId, RoomId, UserId};
@@ -16,10 +17,14 @@ use crate::ws::protocol::utc;
 const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 200;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
     /// Only messages older than this id.
+    #[param(minimum = 1)]
     before: Option<i64>,
+    /// 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 
@@ -45,7 +50,7 @@ impl Page {
 
 /// A message as REST shows it. Direct messages have a `recipient_id`, room
 /// messages a `room_id`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct MessageView {
     id: MessageId,
     sender_id: UserId,
@@ -82,6 +87,25 @@ impl From<Message> for MessageView {
     }
 }
 
+/// One page of the conversation with user `id`, oldest first, deleted messages
+/// as tombstones: the newest `limit` messages below `before`.
+#[utoipa::path(
+    get,
+    path = "/messages/{id}",
+    tag = "messages",
+    params(("id" = i64, Path, description = "The other user's id"), Page),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of messages, oldest first", body = Vec<MessageView>,
+            example = json!([{"id": 2, "sender_id": 2, "recipient_id": 1, "content": "Hi Alice, I was away.", "client_id": "b-1", "created_at": "2026-11-21T13:14:54.024Z", "delivered": true, "delivered_at": "2026-11-21T13:14:54.030Z", "read_at": "2026-11-21T13:14:55.530Z", "edited_at": null, "deleted_at": null}])),
+        Unreadable,
+        Unauthorized,
+        (status = 404, description = "`user_not_found`", body = ErrorBody,
+            example = json!({"error": "user_not_found", "message": "no user with id 99"})),
+        BadPage,
+        Internal,
+    ),
+)]
 pub async fn conversation(
     db: web::Data<Db>,
     caller: AuthUser,
@@ -99,14 +123,38 @@ pub async fn conversation(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"content": "Lunch at noon?", "client_id": "a-3"}))]
 pub struct NewMessage {
+    /// Trimmed; 1–4000 characters.
     pub content: String,
+    /// 1–64 characters, unique among your messages: makes the request safe to retry.
     pub client_id: Option<String>,
 }
 
 /// 201 with the stored message; 200 with the original when `client_id` was used
 /// before (nothing new is stored or sent).
+#[utoipa::path(
+    post,
+    path = "/messages/{id}",
+    tag = "messages",
+    operation_id = "send_message",
+    params(("id" = i64, Path, description = "The recipient's user id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Stored and sent to the recipient's and your sockets", body = MessageView, example = json!({"id": 5, "sender_id": 1, "recipient_id": 2, "content": "Lunch at noon?", "client_id": "a-3", "created_at": "2026-11-21T13:15:18.212Z", "delivered": false, "delivered_at": null, "read_at": null, "edited_at": null, "deleted_at": null})),
+        (status = 200, description = "A message of yours with this `client_id` was already stored: the original; nothing new is stored or sent", body = MessageView, example = json!({"id": 5, "sender_id": 1, "recipient_id": 2, "content": "Lunch at noon?", "client_id": "a-3", "created_at": "2026-11-21T13:15:18.212Z", "delivered": false, "delivered_at": null, "read_at": null, "edited_at": null, "deleted_at": null})),
+        Unreadable,
+        Unauthorized,
+        (status = 404, description = "`user_not_found`", body = ErrorBody,
+            example = json!({"error": "user_not_found", "message": "no user with id 99"})),
+        (status = 422, description = "`validation_failed`: `content` or `client_id` breaks the rules", body = ErrorBody,
+            example = json!({"error": "validation_failed", "message": "content must be 1 to 4000 characters", "field": "content"})),
+        (status = 429, description = "`rate_limited`: over the `SEND_RATE`/`SEND_BURST` limit, shared with the WebSocket; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
+            example = json!({"error": "rate_limited", "message": "too many requests: try again in 200 ms", "retry_after_ms": 200})),
+        Internal,
+    ),
+)]
 pub async fn send(
     messaging: web::Data<Messaging>,
     caller: AuthUser,
@@ -135,11 +183,37 @@ pub async fn send(
     Ok(response.json(view))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"content": "Lunch at one?"}))]
 pub struct Edit {
+    /// The new text, under the same rules as a send.
     content: String,
 }
 
+/// Edits one of your messages (`id` is a message id here); both sides get an
+/// `edited` frame.
+#[utoipa::path(
+    patch,
+    path = "/messages/{id}",
+    tag = "messages",
+    operation_id = "edit_message",
+    params(("id" = i64, Path, description = "The message's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The message as it reads now", body = MessageView,
+            example = json!({"id": 5, "sender_id": 1, "recipient_id": 2, "content": "Lunch at one?", "client_id": "a-3", "created_at": "2026-11-21T13:15:18.212Z", "delivered": false, "delivered_at": null, "read_at": null, "edited_at": "2026-11-21T13:15:18.242Z", "deleted_at": null})),
+        Unreadable,
+        Unauthorized,
+        (status = 403, description = "`forbidden`: only the sender may edit", body = ErrorBody,
+            example = json!({"error": "forbidden", "message": "only the sender can change a message"})),
+        (status = 404, description = "`message_not_found`: not a message in your conversations or rooms", body = ErrorBody,
+            example = json!({"error": "message_not_found", "message": "no message with id 99"})),
+        (status = 409, description = "`message_deleted`", body = ErrorBody,
+            example = json!({"error": "message_deleted", "message": "the message was deleted"})),
+        (status = 422, description = "`validation_failed`: `content` breaks the rules", body = ErrorBody),
+        Internal,
+    ),
+)]
 pub async fn edit(
     messaging: web::Data<Messaging>,
     caller: AuthUser,
@@ -153,7 +227,27 @@ pub async fn edit(
     Ok(web::Json(message.into()))
 }
 
-/// Leaves a tombstone: the row stays, its content is cleared.
+/// Leaves a tombstone: the row stays, its content is cleared. Deleting again
+/// returns the same tombstone and changes nothing.
+#[utoipa::path(
+    delete,
+    path = "/messages/{id}",
+    tag = "messages",
+    operation_id = "delete_message",
+    params(("id" = i64, Path, description = "The message's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The tombstone", body = MessageView,
+            example = json!({"id": 4, "sender_id": 1, "recipient_id": 2, "content": "", "client_id": "a-2", "created_at": "2026-11-21T13:14:56.031Z", "delivered": true, "delivered_at": "2026-11-21T13:14:56.033Z", "read_at": null, "edited_at": null, "deleted_at": "2026-11-21T13:15:18.256Z"})),
+        Unreadable,
+        Unauthorized,
+        (status = 403, description = "`forbidden`: only the sender may delete", body = ErrorBody,
+            example = json!({"error": "forbidden", "message": "only the sender can change a message"})),
+        (status = 404, description = "`message_not_found`", body = ErrorBody,
+            example = json!({"error": "message_not_found", "message": "no message with id 99"})),
+        Internal,
+    ),
+)]
 pub async fn delete(
     messaging: web::Data<Messaging>,
     caller: AuthUser,

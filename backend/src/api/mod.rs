@@ -6,6 +6,8 @@ mod health;
 mod login;
 mod logout;
 mod messages;
+mod metrics;
+pub mod openapi;
 mod register;
 mod rejections;
 mod rooms;
@@ -21,52 +23,63 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(rejections::json_config())
         .app_data(rejections::query_config())
-        .app_data(rejections::path_config())
-        .service(resource("/healthz").route(web::get().to(health::healthz)))
-        .service(resource("/readyz").route(web::get().to(health::readyz)))
-        .service(resource("/register").route(web::post().to(register::register)))
-        .service(resource("/login").route(web::post().to(login::login)))
-        .service(resource("/logout").route(web::post().to(logout::logout)))
-        .service(resource("/me").route(web::get().to(users::me)))
-        .service(resource("/users").route(web::get().to(users::list_users)))
-        .service(resource("/conversations").route(web::get().to(conversations::list_conversations)))
-        .service(resource("/events").route(web::get().to(events::events)))
-        // `{id}` is a user for GET and POST (the conversation), a message for
-        // PATCH and DELETE.
-        .service(
-            resource("/messages/{id}")
-                .route(web::get().to(messages::conversation))
-                .route(web::post().to(messages::send))
-                .route(web::patch().to(messages::edit))
-                .route(web::delete().to(messages::delete)),
-        )
-        .service(
-            resource("/rooms")
-                .route(web::get().to(rooms::list_rooms))
-                .route(web::post().to(rooms::create_room)),
-        )
-        .service(
-            resource("/rooms/{id}")
-                .route(web::get().to(rooms::get_room))
-                .route(web::patch().to(rooms::update_room)),
-        )
-        .service(resource("/rooms/{id}/join").route(web::post().to(rooms::members::join)))
-        .service(resource("/rooms/{id}/leave").route(web::post().to(rooms::members::leave)))
-        .service(
-            resource("/rooms/{id}/members")
-                .route(web::get().to(rooms::members::list_members))
-                .route(web::post().to(rooms::members::add_member)),
-        )
-        .service(
-            resource("/rooms/{id}/members/{user_id}")
-                .route(web::delete().to(rooms::members::remove_member)),
-        )
-        .service(
-            resource("/rooms/{id}/messages")
-                .route(web::get().to(rooms::messages::history))
-                .route(web::post().to(rooms::messages::send)),
-        )
-        .service(resource("/ws").route(web::get().to(crate::ws::connect)));
+        .app_data(rejections::path_config());
+    register(cfg);
+}
+
+/// Lists every endpoint once. From the list come `register` (the routes),
+/// [`ROUTES`] and `Endpoints`, the OpenAPI paths: each handler must carry a
+/// `#[utoipa::path]`, and a test checks that its documented path and method
+/// match the registered ones.
+macro_rules! endpoints {
+    ($($path:literal => { $($method:ident: $($handler:ident)::+),+ $(,)? }),+ $(,)?) => {
+        fn register(cfg: &mut web::ServiceConfig) {
+            $(cfg.service(resource($path)$(.route(web::$method().to($($handler)::+)))+);)+
+        }
+
+        /// Every registered route, as `(method, path)`.
+        pub const ROUTES: &[(&str, &str)] = &[$($((stringify!($method), $path)),+),+];
+
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($($($handler)::+),+),+))]
+        struct Endpoints;
+    };
+}
+
+endpoints! {
+    "/healthz" => { get: health::healthz },
+    "/readyz" => { get: health::readyz },
+    "/metrics" => { get: metrics::metrics },
+    "/openapi.json" => { get: openapi::openapi_json },
+    "/register" => { post: register::register },
+    "/login" => { post: login::login },
+    "/logout" => { post: logout::logout },
+    "/me" => { get: users::me },
+    "/users" => { get: users::list_users },
+    "/conversations" => { get: conversations::list_conversations },
+    "/events" => { get: events::events },
+    // `{id}` is a user for GET and POST (the conversation), a message for PATCH
+    // and DELETE.
+    "/messages/{id}" => {
+        get: messages::conversation,
+        post: messages::send,
+        patch: messages::edit,
+        delete: messages::delete,
+    },
+    "/rooms" => { get: rooms::list_rooms, post: rooms::create_room },
+    "/rooms/{id}" => { get: rooms::get_room, patch: rooms::update_room },
+    "/rooms/{id}/join" => { post: rooms::members::join },
+    "/rooms/{id}/leave" => { post: rooms::members::leave },
+    "/rooms/{id}/members" => {
+        get: rooms::members::list_members,
+        post: rooms::members::add_member,
+    },
+    "/rooms/{id}/members/{user_id}" => { delete: rooms::members::remove_member },
+    "/rooms/{id}/messages" => {
+        get: rooms::messages::history,
+        post: rooms::messages::send,
+    },
+    "/ws" => { get: crate::ws::connect },
 }
 
 /// A route that answers other methods with a JSON 405.

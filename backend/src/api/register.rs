@@ -3,18 +3,39 @@
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
+use super::openapi::{ErrorBody, Internal, Unreadable};
 use super::users::UserView;
 use crate::auth::{Password, Passwords, Username};
 use crate::db::{self, users::NewUser, Db};
 use crate::error::Error;
 use crate::messaging::now;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"username": "alice", "password": "correct horse"}))]
 pub struct Registration {
+    /// 3–32 characters from `A–Z a–z 0–9 _ . -`, unique ignoring letter case.
     username: String,
+    /// 8–72 bytes.
     password: String,
 }
 
+/// Creates an account.
+#[utoipa::path(
+    post,
+    path = "/register",
+    tag = "auth",
+    responses(
+        (status = 201, description = "The new user", body = UserView, example = json!({"id": 1, "username": "alice"})),
+        Unreadable,
+        (status = 409, description = "`username_taken`", body = ErrorBody,
+            example = json!({"error": "username_taken", "message": "that username is already taken"})),
+        (status = 422, description = "`validation_failed`: the username or password breaks the rules (`field` says which)", body = ErrorBody,
+            example = json!({"error": "validation_failed", "message": "username must be 3 to 32 characters long", "field": "username"})),
+        Internal,
+        (status = 503, description = "`server_busy`: too many passwords are being checked; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
+            example = json!({"error": "server_busy", "message": "the server is busy: try again in 250 ms", "retry_after_ms": 250})),
+    ),
+)]
 pub async fn register(
     db: web::Data<Db>,
     passwords: web::Data<Passwords>,

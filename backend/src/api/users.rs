@@ -4,13 +4,15 @@ use actix_web::web;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::openapi::{ErrorBody, Internal, Unauthorized, Unreadable};
 use crate::auth::AuthUser;
 use crate::db::{self, users::Profile, Db, UserId};
 use crate::error::Error;
 use crate::ws::hub::Hub;
 use crate::ws::protocol::utc;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"id": 1, "username": "alice"}))]
 pub struct UserView {
     id: UserId,
     username: String,
@@ -27,10 +29,12 @@ impl From<Profile> for UserView {
 
 /// A user with their presence: `last_seen` is when their last socket closed, and
 /// is left out (null) while they are online.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"id": 2, "username": "bob", "online": false, "last_seen": "2026-11-21T13:14:57.033Z"}))]
 pub struct Contact {
     id: UserId,
     username: String,
+    /// Whether they have at least one open WebSocket.
     online: bool,
     last_seen: Option<DateTime<Utc>>,
 }
@@ -47,12 +51,26 @@ impl Contact {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Search {
     /// Only usernames starting with this (any letter case).
+    #[param(max_length = 32)]
     q: Option<String>,
 }
 
+/// The user the token belongs to.
+#[utoipa::path(
+    get,
+    path = "/me",
+    tag = "users",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = UserView),
+        Unauthorized,
+        Internal,
+    ),
+)]
 pub async fn me(db: web::Data<Db>, caller: AuthUser) -> Result<web::Json<UserView>, Error> {
     let profile = db::users::find_profile(&db, caller.id)
         .await?
@@ -60,6 +78,23 @@ pub async fn me(db: web::Data<Db>, caller: AuthUser) -> Result<web::Json<UserVie
     Ok(web::Json(profile.into()))
 }
 
+/// Every user except the caller, ordered by name ignoring case.
+#[utoipa::path(
+    get,
+    path = "/users",
+    tag = "users",
+    params(Search),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The other users, with presence", body = Vec<Contact>,
+            example = json!([{"id": 2, "username": "bob", "online": false, "last_seen": null}])),
+        Unreadable,
+        Unauthorized,
+        (status = 422, description = "`validation_failed`: `q` is over 32 characters", body = ErrorBody,
+            example = json!({"error": "validation_failed", "message": "q must be at most 32 characters", "field": "q"})),
+        Internal,
+    ),
+)]
 pub async fn list_users(
     db: web::Data<Db>,
     hub: web::Data<Hub>,

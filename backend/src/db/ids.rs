@@ -12,7 +12,7 @@ macro_rules! id_type {
         $(#[$doc])*
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-            Serialize, Deserialize, AsExpression, FromSqlRow,
+            Serialize, Deserialize, AsExpression, FromSqlRow, utoipa::ToSchema,
         )]
         #[serde(transparent)]
         #[diesel(sql_type = BigInt)]

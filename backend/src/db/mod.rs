@@ -118,6 +118,14 @@ impl Db {
         Ok(db)
     }
 
+    /// Connections in the pool, lent out, and waited for.
+    pub fn pool_status(&self) -> deadpool::Status {
+        match self {
+            Self::Postgres(pool) => pool.status(),
+            Self::Sqlite(pool) => pool.status(),
+        }
+    }
+
     pub fn backend_name(&self) -> &'static str {
         match self {
             Self::Postgres(_) => "PostgreSQL",

@@ -17,6 +17,7 @@ use crate::db::rooms::{NewRoom, Room};
 use crate::db::{Chat, Db, MessageId, RoomId, RoomKind, UserId};
 use crate::error::Error;
 use crate::limits::{Rate, RateLimiter};
+use crate::metrics::{Limiter, Metrics};
 use crate::ws::hub::{ConnectionId, Hub};
 use crate::ws::typing::Typing;
 use rooms::{Directory, MemberRequest};
@@ -33,6 +34,7 @@ pub struct Messaging {
     sends: RateLimiter<UserId>,
     rooms: web::Data<Directory>,
     pruner: pruner::Pruner,
+    metrics: web::Data<Metrics>,
 }
 
 /// A stored message and how its send went.
@@ -58,6 +60,7 @@ impl Messaging {
         typing: web::Data<Typing>,
         send_rate: Rate,
         history_limit: i64,
+        metrics: web::Data<Metrics>,
     ) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
         let rooms = web::Data::new(Directory::default());
@@ -68,6 +71,7 @@ impl Messaging {
             typing,
             rooms: rooms.clone(),
             pruner: pruner.clone(),
+            metrics: metrics.clone(),
         };
         tokio::spawn(writer.run(queue));
         Self {
@@ -75,6 +79,7 @@ impl Messaging {
             sends: RateLimiter::new(send_rate),
             rooms,
             pruner,
+            metrics,
         }
     }
 
@@ -130,7 +135,10 @@ impl Messaging {
                 "you cannot send a message to yourself",
             ));
         }
-        self.sends.take(sender).map_err(Error::RateLimited)?;
+        if let Err(wait) = self.sends.take(sender) {
+            self.metrics.rate_limited(Limiter::Send);
+            return Err(Error::RateLimited(wait));
+        }
         let write = Write::Send(NewMessage {
             sender,
             to,

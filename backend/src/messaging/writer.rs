@@ -17,6 +17,7 @@ use super::rooms::{Directory, MemberRequest, RoomState};
 use crate::db::messages::{MemberChange, Message, Write, Written};
 use crate::db::{self, Chat, Db, RoomId, UserId};
 use crate::error::Error;
+use crate::metrics::{Metrics, SendError};
 use crate::ws::hub::{ConnectionId, Hub, Outbound, Streamed};
 use crate::ws::protocol::ServerFrame;
 use crate::ws::typing::{self, Typing};
@@ -55,6 +56,7 @@ pub struct Writer {
     pub typing: web::Data<Typing>,
     pub rooms: web::Data<Directory>,
     pub pruner: Pruner,
+    pub metrics: web::Data<Metrics>,
 }
 
 impl Task {
@@ -68,6 +70,10 @@ impl Task {
             } => Some(*user),
             _ => None,
         }
+    }
+
+    fn is_send(&self) -> bool {
+        matches!(self, Self::Write(Write::Send(_)))
     }
 
     /// The room whose members the task is checked against.
@@ -99,12 +105,12 @@ impl Writer {
         if !unchecked.is_empty() {
             match db::users::existing(&self.db, &unchecked).await {
                 Ok(existing) => users.extend(existing),
-                Err(e) => return fail_all(jobs.into_iter().map(|job| job.reply), e),
+                Err(e) => return self.fail_all(jobs, e),
             }
         }
         let rooms: Vec<RoomId> = jobs.iter().filter_map(|job| job.task.room()).collect();
         if let Err(e) = self.rooms.load(&self.db, &rooms).await {
-            return fail_all(jobs.into_iter().map(|job| job.reply), e);
+            return self.fail_all(jobs, e);
         }
 
         // Rules are checked in order against the rooms as this batch leaves them;
@@ -114,16 +120,23 @@ impl Writer {
         let mut askers = Vec::with_capacity(jobs.len());
         // Tasks that store nothing are answered after the batch, like the rest.
         let mut settled = Vec::new();
+        let mut refused_sends = 0;
         for job in jobs {
+            let is_send = job.task.is_send();
             match self.check(job.task, users, &mut changed) {
                 Ok(Some(write)) => {
                     writes.push(write);
                     askers.push((job.from, job.reply));
                 }
                 Ok(None) => settled.push((job.reply, Ok((None, false)))),
-                Err(refusal) => settled.push((job.reply, Err(refusal))),
+                Err(refusal) => {
+                    refused_sends += usize::from(is_send);
+                    settled.push((job.reply, Err(refusal)));
+                }
             }
         }
+        self.metrics
+            .sends_errored(SendError::Refused, refused_sends);
         let stored = self.store(writes, askers, changed).await;
         for (reply, answer) in settled {
             let _ = reply.send(answer);
@@ -143,15 +156,28 @@ impl Writer {
         if writes.is_empty() {
             return Ok(());
         }
+        self.metrics.batch_written(writes.len());
         let written = match db::messages::write_batch(&self.db, &writes).await {
             Ok(written) => written,
             Err(e) => {
+                let sends = writes.iter().filter(|w| matches!(w, Write::Send(_)));
+                self.metrics.sends_errored(SendError::Failed, sends.count());
                 for (_, reply) in askers {
                     let _ = reply.send(Err(Error::Internal));
                 }
                 return Err(e);
             }
         };
+        let stored = written.iter().filter(|w| {
+            matches!(
+                w,
+                Written::Sent {
+                    duplicate: false,
+                    ..
+                }
+            )
+        });
+        self.metrics.messages_stored(stored.count());
         for (room, state) in changed {
             self.rooms.set(room, state);
         }
@@ -234,6 +260,16 @@ impl Writer {
                 })))
             }
             Task::Flush => Ok(None),
+        }
+    }
+
+    /// Answers every job of a batch that could not even be checked.
+    fn fail_all(&self, jobs: Vec<Job>, cause: db::Error) {
+        log::error!("storing a batch of message changes: {cause}");
+        let sends = jobs.iter().filter(|job| job.task.is_send()).count();
+        self.metrics.sends_errored(SendError::Failed, sends);
+        for job in jobs {
+            let _ = job.reply.send(Err(Error::Internal));
         }
     }
 
@@ -331,11 +367,4 @@ fn stream(row: &Message, delivers: Option<UserId>) -> Outbound {
         delivers,
         frame: ByteString::from(ServerFrame::stream(row).to_json()),
     }))
-}
-
-fn fail_all(replies: impl Iterator<Item = Reply>, cause: db::Error) {
-    log::error!("storing a batch of message changes: {cause}");
-    for reply in replies {
-        let _ = reply.send(Err(Error::Internal));
-    }
 }

@@ -17,6 +17,7 @@ use super::hub::{Hub, Outbound};
 use super::protocol::{utc, ServerFrame};
 use crate::db::{self, Db, MessageId, UserId};
 use crate::messaging;
+use crate::metrics::Metrics;
 
 /// Batches of ids waiting to be recorded; beyond this, sockets wait.
 const QUEUE: usize = 1024;
@@ -27,14 +28,20 @@ pub struct Deliveries {
     db: Db,
     hub: web::Data<Hub>,
     queue: mpsc::Sender<Vec<MessageId>>,
+    metrics: web::Data<Metrics>,
 }
 
 impl Deliveries {
     /// Starts the recording task on the current runtime.
-    pub fn start(db: Db, hub: web::Data<Hub>) -> Self {
+    pub fn start(db: Db, hub: web::Data<Hub>, metrics: web::Data<Metrics>) -> Self {
         let (queue, batches) = mpsc::channel(QUEUE);
-        tokio::spawn(run(db.clone(), hub.clone(), batches));
-        Self { db, hub, queue }
+        tokio::spawn(run(db.clone(), hub.clone(), metrics.clone(), batches));
+        Self {
+            db,
+            hub,
+            queue,
+            metrics,
+        }
     }
 
     /// Queues live deliveries to be recorded.
@@ -47,32 +54,41 @@ impl Deliveries {
     /// Records deliveries before returning: catch-up does this before it reports
     /// `ready`, so a client that reconnects at once is not sent them again.
     pub async fn record_now(&self, ids: &[MessageId]) {
-        store(&self.db, &self.hub, ids).await;
+        store(&self.db, &self.hub, &self.metrics, ids).await;
     }
 
     /// Sends each sender a `delivered` receipt for their newly delivered messages.
     pub fn announce(&self, newly: Vec<(MessageId, UserId)>, at: NaiveDateTime) {
+        self.metrics.messages_delivered(newly.len());
         announce(&self.hub, newly, at);
     }
 }
 
-async fn run(db: Db, hub: web::Data<Hub>, mut batches: mpsc::Receiver<Vec<MessageId>>) {
+async fn run(
+    db: Db,
+    hub: web::Data<Hub>,
+    metrics: web::Data<Metrics>,
+    mut batches: mpsc::Receiver<Vec<MessageId>>,
+) {
     let mut received = Vec::new();
     while batches.recv_many(&mut received, QUEUE).await > 0 {
         let ids: Vec<MessageId> = received.drain(..).flatten().collect();
         for chunk in ids.chunks(MAX_IDS) {
-            store(&db, &hub, chunk).await;
+            store(&db, &hub, &metrics, chunk).await;
         }
     }
 }
 
-async fn store(db: &Db, hub: &Hub, ids: &[MessageId]) {
+async fn store(db: &Db, hub: &Hub, metrics: &Metrics, ids: &[MessageId]) {
     if ids.is_empty() {
         return;
     }
     let at = messaging::now();
     match db::messages::mark_delivered(db, ids, at).await {
-        Ok(newly) => announce(hub, newly, at),
+        Ok(newly) => {
+            metrics.messages_delivered(newly.len());
+            announce(hub, newly, at);
+        }
         // The messages did reach a socket; at worst they are flushed again on the
         // next connection, and clients drop repeated ids.
         Err(e) => log::error!("recording {} deliveries: {e}", ids.len()),

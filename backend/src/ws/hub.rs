@@ -114,6 +114,11 @@ impl Hub {
         !connections.contains_key(&user)
     }
 
+    /// How many users have at least one socket.
+    pub fn online_users(&self) -> usize {
+        self.lock().len()
+    }
+
     pub fn is_online(&self, user: UserId) -> bool {
         self.lock().contains_key(&user)
     }

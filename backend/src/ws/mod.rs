@@ -17,21 +17,46 @@ use crate::db::{self, Db, MessageId};
 use crate::error::Error;
 use crate::limits::TokenBucket;
 use crate::messaging::Messaging;
+use crate::metrics::Metrics;
 use deliveries::Deliveries;
 use hub::Hub;
 pub use session::TOKEN_ENDED;
 use session::{Session, HARD_FRAME_LIMIT, SIGNAL_RATE};
 use typing::Typing;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Connect {
+    /// An access token from `POST /login` (browsers cannot send headers here).
     token: Option<String>,
     /// Replay the stream after this position before going live.
+    #[param(minimum = 0)]
     since: Option<i64>,
 }
 
 /// Checks the token before the upgrade (401 otherwise), registers the socket, and
 /// hands it to its own task; the 101 response goes back at once.
+#[utoipa::path(
+    get,
+    path = "/ws",
+    tag = "websocket",
+    operation_id = "websocket",
+    summary = "Opens the WebSocket: `/ws?token=<access_token>[&since=<cursor>]`.",
+    params(Connect),
+    security(("query_token" = [])),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol. From then on every frame is a JSON text frame: \
+            the client sends `ClientFrame`s and the server `ServerFrame`s (see docs/protocol.md). A revoked or expired \
+            token closes the socket with code 4401."),
+        (status = 400, description = "Not a WebSocket upgrade request (no body in the error format), or `invalid_query` \
+            (then an `ErrorBody`)"),
+        (status = 401, description = "`missing_token` or `invalid_token`, checked before the upgrade", body = crate::api::openapi::ErrorBody,
+            example = json!({"error": "missing_token", "message": "missing bearer token: send `Authorization: Bearer <token>`"})),
+        (status = 422, description = "`validation_failed`: `since` is negative", body = crate::api::openapi::ErrorBody,
+            example = json!({"error": "validation_failed", "message": "since must be a stream position (0 or more)", "field": "since"})),
+        crate::api::openapi::Internal,
+    ),
+)]
 // Each argument is an actix extractor: one per service the socket's task uses.
 #[allow(clippy::too_many_arguments)]
 pub async fn connect(
@@ -43,6 +68,7 @@ pub async fn connect(
     messaging: web::Data<Messaging>,
     typing: web::Data<Typing>,
     deliveries: web::Data<Deliveries>,
+    metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let token = query.token.as_deref().ok_or(Error::MissingToken)?;
     let caller = authenticate(&req, token)?;
@@ -87,6 +113,7 @@ pub async fn connect(
         token_expiry: instant_of(caller.expires_at.saturating_add(1)),
         signals: TokenBucket::full(SIGNAL_RATE),
         socket,
+        metrics,
     };
     actix_web::rt::spawn(session.run(frames, registration, since));
     Ok(response)

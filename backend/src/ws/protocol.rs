@@ -9,7 +9,7 @@ use crate::db::{messages::Message, Action, Kind, MessageId, RoomId, UserId};
 use crate::messaging::MAX_CLIENT_ID_CHARS;
 
 /// What a client may send.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientFrame {
     /// A message to a user (`recipient_id`) or a room (`room_id`). `type` may be
@@ -42,7 +42,7 @@ pub enum ClientFrame {
 }
 
 /// What the server sends.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame<'a> {
     /// Catch-up is over: everything up to `cursor` has been sent.

@@ -24,6 +24,7 @@ use crate::db::{self, Chat, Db, Kind, MessageId, RoomId, UserId};
 use crate::error::Error;
 use crate::limits::{Rate, TokenBucket};
 use crate::messaging::{self, Messaging};
+use crate::metrics::{Limiter, Metrics};
 
 /// Text frames above this size get an error frame (and the socket stays open).
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
@@ -64,10 +65,26 @@ pub struct Session {
     /// This socket's allowance of read and typing frames.
     pub signals: TokenBucket,
     pub socket: actix_ws::Session,
+    pub metrics: web::Data<Metrics>,
 }
 
 /// What a client frame gets back: an ack, once its message is stored, or an error.
-type Reply = LocalBoxFuture<'static, String>;
+type Reply = LocalBoxFuture<'static, Answer>;
+
+/// A reply's frame; for an ack, also when the socket took the message frame.
+struct Answer {
+    frame: String,
+    send_taken: Option<Instant>,
+}
+
+impl From<String> for Answer {
+    fn from(frame: String) -> Self {
+        Self {
+            frame,
+            send_taken: None,
+        }
+    }
+}
 
 /// Why the socket ends: `None` when the client is gone and no close frame is due.
 type Stop = Option<CloseReason>;
@@ -99,6 +116,8 @@ impl Session {
         registration: Registration,
         since: Option<MessageId>,
     ) {
+        // Counted as open until this returns, however the socket ends.
+        let _open = Metrics::socket_opened(&self.metrics);
         log::info!("user {} connected ({:?})", self.user, self.connection);
         if registration.came_online {
             Box::pin(self.announce_presence(None)).await;
@@ -165,7 +184,7 @@ impl Session {
                     }
                 }
                 Some(reply) = replies.next(), if !replies.is_empty() => {
-                    Box::pin(self.write(reply.into())).await?;
+                    Box::pin(self.write_answer(reply)).await?;
                 }
                 outbound = inbox.recv() => match outbound {
                     Some(first) => Box::pin(self.forward(first, &mut inbox, &mut seen)).await?,
@@ -186,7 +205,7 @@ impl Session {
                     // the client, which sends them again after reconnecting.
                     let drain = async {
                         while let Some(reply) = replies.next().await {
-                            self.write(reply.into()).await?;
+                            self.write_answer(reply).await?;
                         }
                         Ok(())
                     };
@@ -337,6 +356,7 @@ impl Session {
     async fn on_client_frame(&mut self, frame: ClientFrame) -> Option<Reply> {
         if !matches!(frame, ClientFrame::Message { .. }) {
             if let Err(wait) = self.signals.take() {
+                self.metrics.rate_limited(Limiter::SocketSignals);
                 return Some(error_reply(&Error::RateLimited(wait), None));
             }
         }
@@ -347,6 +367,7 @@ impl Session {
                 content,
                 client_id,
             } => {
+                let taken = Instant::now();
                 let to = match chat(recipient_id, room_id, "recipient_id", client_id.as_deref()) {
                     Ok(to) => to,
                     Err(error) => return Some(refusal(error)),
@@ -364,15 +385,18 @@ impl Session {
                 Some(match queued {
                     Ok(queued) => Box::pin(async move {
                         match queued.outcome().await {
-                            Ok(sent) => ServerFrame::Ack {
-                                message_id: sent.message.id,
-                                client_id: client_id.as_deref(),
-                                created_at: utc(sent.message.created_at),
-                                delivered: sent.delivered,
-                                duplicate: sent.duplicate,
-                            }
-                            .to_json(),
-                            Err(error) => error_frame(&error, client_id.as_deref()),
+                            Ok(sent) => Answer {
+                                frame: ServerFrame::Ack {
+                                    message_id: sent.message.id,
+                                    client_id: client_id.as_deref(),
+                                    created_at: utc(sent.message.created_at),
+                                    delivered: sent.delivered,
+                                    duplicate: sent.duplicate,
+                                }
+                                .to_json(),
+                                send_taken: Some(taken),
+                            },
+                            Err(error) => error_frame(&error, client_id.as_deref()).into(),
                         }
                     }),
                     Err(error) => error_reply(&error, client_id.as_deref()),
@@ -556,6 +580,16 @@ impl Session {
         self.announce_presence(Some(now)).await;
     }
 
+    /// Writes a reply; an ack's latency is measured here, once it is on its way
+    /// to the client.
+    async fn write_answer(&mut self, answer: Answer) -> Result<(), Stop> {
+        self.write(answer.frame.into()).await?;
+        if let Some(taken) = answer.send_taken {
+            self.metrics.send_acked(taken.elapsed());
+        }
+        Ok(())
+    }
+
     async fn write(&mut self, frame: ByteString) -> Result<(), Stop> {
         match timeout(WRITE_TIMEOUT, self.socket.text(frame)).await {
             Ok(Ok(())) => Ok(()),
@@ -590,11 +624,11 @@ fn chat(
 
 fn refusal(error: FrameError) -> Reply {
     let frame = ServerFrame::error(error.code, &error.message, error.client_id.as_deref());
-    Box::pin(ready(frame.to_json()))
+    Box::pin(ready(frame.to_json().into()))
 }
 
 fn error_reply(error: &Error, client_id: Option<&str>) -> Reply {
-    Box::pin(ready(error_frame(error, client_id)))
+    Box::pin(ready(error_frame(error, client_id).into()))
 }
 
 fn error_frame(error: &Error, client_id: Option<&str>) -> String {

@@ -92,6 +92,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         shutdown_grace: Duration::from_secs(10),
         frontend_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../frontend"),
         workers: Some(2),
+        metrics_token: None,
     };
     tweak(&mut config);
     start(config, dir).await

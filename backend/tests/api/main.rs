@@ -17,6 +17,8 @@ mod failures;
 mod history;
 mod limits;
 mod logout;
+mod metrics;
+mod openapi;
 mod operations;
 mod presence;
 mod receipts;

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{visible, RoomView};
+use crate::api::openapi::{ErrorBody, Internal, RoomNotFound, Unauthorized, Unreadable};
 use crate::auth::AuthUser;
 use crate::db::{self, Db, Role, RoomId, UserId};
 use crate::error::Error;
@@ -15,7 +16,8 @@ use crate::messaging::Messaging;
 use crate::ws::hub::Hub;
 use crate::ws::protocol::utc;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"user_id": 2, "username": "bob", "role": "member", "joined_at": "2026-12-02T05:36:42.420Z", "online": false}))]
 pub struct MemberView {
     user_id: UserId,
     username: String,
@@ -25,6 +27,23 @@ pub struct MemberView {
 }
 
 /// 200 with the room; joining a room one is in changes nothing.
+#[utoipa::path(
+    post,
+    path = "/rooms/{id}/join",
+    tag = "rooms",
+    operation_id = "join_room",
+    params(("id" = i64, Path, description = "The room's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The room; a `joined` event goes to every member", body = RoomView,
+            example = json!({"id": 1, "name": "general", "kind": "public", "owner_id": 1, "created_at": "2026-12-02T05:36:30.933Z", "member_count": 2, "joined": true, "role": "member", "unread_count": 0, "last_message": null, "history_limit": null})),
+        Unreadable,
+        Unauthorized,
+        (status = 404, description = "`room_not_found`: no such room, or a private group (they cannot be joined)", body = ErrorBody,
+            example = json!({"error": "room_not_found", "message": "no room with id 3"})),
+        Internal,
+    ),
+)]
 pub async fn join(
     db: web::Data<Db>,
     messaging: web::Data<Messaging>,
@@ -40,6 +59,21 @@ pub async fn join(
 }
 
 /// 204; leaving a public room one is not in changes nothing.
+#[utoipa::path(
+    post,
+    path = "/rooms/{id}/leave",
+    tag = "rooms",
+    operation_id = "leave_room",
+    params(("id" = i64, Path, description = "The room's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Left (or was not in it); a `left` event goes to every member"),
+        Unreadable,
+        Unauthorized,
+        RoomNotFound,
+        Internal,
+    ),
+)]
 pub async fn leave(
     messaging: web::Data<Messaging>,
     caller: AuthUser,
@@ -52,6 +86,21 @@ pub async fn leave(
 }
 
 /// Members of a public room are listed to anyone; of a private one, to members.
+#[utoipa::path(
+    get,
+    path = "/rooms/{id}/members",
+    tag = "rooms",
+    params(("id" = i64, Path, description = "The room's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The owner first, then in the order they joined", body = Vec<MemberView>,
+            example = json!([{"user_id": 1, "username": "alice", "role": "owner", "joined_at": "2026-12-02T05:36:31.525Z", "online": false}, {"user_id": 2, "username": "bob", "role": "member", "joined_at": "2026-12-02T05:36:42.420Z", "online": false}])),
+        Unreadable,
+        Unauthorized,
+        RoomNotFound,
+        Internal,
+    ),
+)]
 pub async fn list_members(
     db: web::Data<Db>,
     hub: web::Data<Hub>,
@@ -74,12 +123,33 @@ pub async fn list_members(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"user_id": 2}))]
 pub struct NewMember {
     user_id: UserId,
 }
 
 /// 201 with the member; 200 if they already were one (nothing is stored).
+#[utoipa::path(
+    post,
+    path = "/rooms/{id}/members",
+    tag = "rooms",
+    params(("id" = i64, Path, description = "The room's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Added; an `added` event goes to every member, the new one included", body = MemberView, example = json!({"user_id": 2, "username": "bob", "role": "member", "joined_at": "2026-12-02T05:36:42.420Z", "online": false})),
+        (status = 200, description = "Already a member; nothing is stored", body = MemberView, example = json!({"user_id": 2, "username": "bob", "role": "member", "joined_at": "2026-12-02T05:36:42.420Z", "online": false})),
+        Unreadable,
+        Unauthorized,
+        (status = 403, description = "`not_room_owner`", body = ErrorBody,
+            example = json!({"error": "not_room_owner", "message": "only the room's owner can do that"})),
+        (status = 404, description = "`room_not_found`, `user_not_found` (no such user) or `member_not_found` (removed again meanwhile)", body = ErrorBody,
+            example = json!({"error": "user_not_found", "message": "no user with id 99"})),
+        (status = 409, description = "`room_is_public`: people join public rooms themselves", body = ErrorBody,
+            example = json!({"error": "room_is_public", "message": "people join and leave public rooms themselves"})),
+        Internal,
+    ),
+)]
 pub async fn add_member(
     db: web::Data<Db>,
     hub: web::Data<Hub>,
@@ -116,6 +186,28 @@ pub async fn add_member(
 
 /// The owner removes anyone from a private group, and anyone may remove
 /// themselves, which is leaving (204).
+#[utoipa::path(
+    delete,
+    path = "/rooms/{id}/members/{user_id}",
+    tag = "rooms",
+    params(
+        ("id" = i64, Path, description = "The room's id"),
+        ("user_id" = i64, Path, description = "The member to remove"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Removed; a `removed` event goes to every member and to the removed user"),
+        Unreadable,
+        Unauthorized,
+        (status = 403, description = "`not_room_owner`", body = ErrorBody,
+            example = json!({"error": "not_room_owner", "message": "only the room's owner can do that"})),
+        (status = 404, description = "`room_not_found` or `member_not_found`", body = ErrorBody,
+            example = json!({"error": "member_not_found", "message": "user 3 is not a member of the room"})),
+        (status = 409, description = "`room_is_public`: removing someone else from a public room", body = ErrorBody,
+            example = json!({"error": "room_is_public", "message": "people join and leave public rooms themselves"})),
+        Internal,
+    ),
+)]
 pub async fn remove_member(
     messaging: web::Data<Messaging>,
     caller: AuthUser,

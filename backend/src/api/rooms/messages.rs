@@ -8,14 +8,18 @@ use serde_json::value::RawValue;
 use super::visible;
 use crate::api::events::stream_item;
 use crate::api::messages::{NewMessage, Page};
+use crate::api::openapi::{
+    BadPage, ErrorBody, Internal, NotAMember, RoomNotFound, StreamItem, Unauthorized, Unreadable,
+};
 use crate::auth::AuthUser;
 use crate::db::{self, Chat, Db, MessageId, RoomId};
 use crate::error::Error;
 use crate::messaging::Messaging;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct History {
     /// Messages and member events, oldest first.
+    #[schema(value_type = Vec<StreamItem>)]
     items: Vec<Box<RawValue>>,
     /// Nothing older is kept: stop paging.
     end_of_history: bool,
@@ -24,6 +28,24 @@ pub struct History {
 }
 
 /// Members only: a public room is readable once joined.
+#[utoipa::path(
+    get,
+    path = "/rooms/{id}/messages",
+    tag = "rooms",
+    operation_id = "room_history",
+    params(("id" = i64, Path, description = "The room's id"), Page),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page, oldest first: messages (deleted ones as tombstones) and member events", body = History,
+            example = json!({"items": [{"type": "member", "cursor": 2, "id": 2, "room_id": 1, "user_id": 2, "action": "joined", "created_at": "2026-12-02T05:36:31.442Z"}, {"type": "message", "cursor": 3, "id": 3, "sender_id": 1, "room_id": 1, "content": "Welcome, everyone!", "client_id": "a-r1", "created_at": "2026-12-02T05:36:31.499Z", "edited_at": null, "deleted_at": null}], "end_of_history": false, "history_pruned": false})),
+        Unreadable,
+        Unauthorized,
+        NotAMember,
+        RoomNotFound,
+        BadPage,
+        Internal,
+    ),
+)]
 pub async fn history(
     db: web::Data<Db>,
     caller: AuthUser,
@@ -49,6 +71,27 @@ pub async fn history(
 }
 
 /// 201 with the message; 200 with the original when `client_id` was used before.
+#[utoipa::path(
+    post,
+    path = "/rooms/{id}/messages",
+    tag = "rooms",
+    operation_id = "send_to_room",
+    params(("id" = i64, Path, description = "The room's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Stored and sent to every member's sockets: the `message` stream frame", body = StreamItem, example = json!({"type": "message", "cursor": 3, "id": 3, "sender_id": 1, "room_id": 1, "content": "Welcome, everyone!", "client_id": "a-r1", "created_at": "2026-12-02T05:36:31.499Z", "edited_at": null, "deleted_at": null})),
+        (status = 200, description = "A message of yours with this `client_id` was already stored: the original", body = StreamItem, example = json!({"type": "message", "cursor": 3, "id": 3, "sender_id": 1, "room_id": 1, "content": "Welcome, everyone!", "client_id": "a-r1", "created_at": "2026-12-02T05:36:31.499Z", "edited_at": null, "deleted_at": null})),
+        Unreadable,
+        Unauthorized,
+        NotAMember,
+        RoomNotFound,
+        (status = 422, description = "`validation_failed`: `content` or `client_id` breaks the rules", body = ErrorBody,
+            example = json!({"error": "validation_failed", "message": "content must not be empty", "field": "content"})),
+        (status = 429, description = "`rate_limited`: over the `SEND_RATE`/`SEND_BURST` limit; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
+            example = json!({"error": "rate_limited", "message": "too many requests: try again in 200 ms", "retry_after_ms": 200})),
+        Internal,
+    ),
+)]
 pub async fn send(
     messaging: web::Data<Messaging>,
     caller: AuthUser,

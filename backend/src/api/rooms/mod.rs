@@ -16,6 +16,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
 use super::events::stream_item;
+use super::openapi::{ErrorBody, Internal, RoomNotFound, StreamItem, Unauthorized, Unreadable};
 use crate::auth::AuthUser;
 use crate::config::MAX_HISTORY_LIMIT;
 use crate::db::rooms::{Member, Room};
@@ -29,7 +30,8 @@ const MAX_LIST: i64 = 200;
 const MAX_SEARCH_CHARS: usize = 64;
 
 /// A room as its viewer sees it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"id": 1, "name": "general", "kind": "public", "owner_id": 1, "created_at": "2026-12-02T05:36:30.933Z", "member_count": 1, "joined": true, "role": "owner", "unread_count": 0, "last_message": null, "history_limit": null}))]
 pub struct RoomView {
     id: RoomId,
     name: String,
@@ -37,11 +39,14 @@ pub struct RoomView {
     owner_id: UserId,
     created_at: DateTime<Utc>,
     member_count: i64,
+    /// Whether the viewer is a member.
     joined: bool,
+    /// The viewer's role, if a member.
     role: Option<Role>,
     /// Messages from others after the viewer's read marker.
     unread_count: i64,
     /// The newest message, as the stream frame a socket gets.
+    #[schema(value_type = Option<StreamItem>)]
     last_message: Option<Box<RawValue>>,
     /// `null`: the server's default.
     history_limit: Option<i64>,
@@ -104,16 +109,38 @@ pub async fn visible(db: &Db, id: RoomId, viewer: UserId) -> Result<(Room, Optio
     Ok((room, member))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Search {
     /// Only rooms whose name contains this (any letter case).
+    #[param(max_length = 64)]
     q: Option<String>,
     /// Only the rooms the caller is in.
     #[serde(default)]
     joined: bool,
+    /// 1–200 (default 100).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 
+/// Every public room and the private groups the caller is in, most recently
+/// active first.
+#[utoipa::path(
+    get,
+    path = "/rooms",
+    tag = "rooms",
+    params(Search),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The rooms the caller can see", body = Vec<RoomView>,
+            example = json!([{"id": 3, "name": "Lunch crew", "kind": "private", "owner_id": 1, "created_at": "2026-12-02T05:36:31.525Z", "member_count": 2, "joined": true, "role": "member", "unread_count": 0, "last_message": null, "history_limit": null}])),
+        Unreadable,
+        Unauthorized,
+        (status = 422, description = "`validation_failed`: `q` over 64 characters or `limit` out of range", body = ErrorBody,
+            example = json!({"error": "validation_failed", "message": "limit must be between 1 and 200", "field": "limit"})),
+        Internal,
+    ),
+)]
 pub async fn list_rooms(
     db: web::Data<Db>,
     caller: AuthUser,
@@ -137,13 +164,31 @@ pub async fn list_rooms(
     Ok(web::Json(RoomView::build(&db, caller.id, rooms).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"name": "general", "kind": "public"}))]
 pub struct NewRoom {
+    /// 1–64 characters, trimmed; a public room's name is unique.
     name: String,
     kind: RoomKind,
 }
 
 /// 201 with the room; the creator is its owner and first member.
+#[utoipa::path(
+    post,
+    path = "/rooms",
+    tag = "rooms",
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new room; a `joined` event is stored", body = RoomView, example = json!({"id": 1, "name": "general", "kind": "public", "owner_id": 1, "created_at": "2026-12-02T05:36:30.933Z", "member_count": 1, "joined": true, "role": "owner", "unread_count": 0, "last_message": null, "history_limit": null})),
+        Unreadable,
+        Unauthorized,
+        (status = 409, description = "`room_name_taken`: a public room with that name exists", body = ErrorBody,
+            example = json!({"error": "room_name_taken", "message": "a public room with that name already exists"})),
+        (status = 422, description = "`validation_failed`: `name` is empty or too long", body = ErrorBody,
+            example = json!({"error": "validation_failed", "message": "name must be 1 to 64 characters", "field": "name"})),
+        Internal,
+    ),
+)]
 pub async fn create_room(
     db: web::Data<Db>,
     messaging: web::Data<Messaging>,
@@ -156,6 +201,21 @@ pub async fn create_room(
     Ok(HttpResponse::Created().json(RoomView::one(&db, caller.id, room).await?))
 }
 
+/// One room.
+#[utoipa::path(
+    get,
+    path = "/rooms/{id}",
+    tag = "rooms",
+    params(("id" = i64, Path, description = "The room's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The room", body = RoomView, example = json!({"id": 1, "name": "general", "kind": "public", "owner_id": 1, "created_at": "2026-12-02T05:36:30.933Z", "member_count": 1, "joined": true, "role": "owner", "unread_count": 0, "last_message": null, "history_limit": null})),
+        Unreadable,
+        Unauthorized,
+        RoomNotFound,
+        Internal,
+    ),
+)]
 pub async fn get_room(
     db: web::Data<Db>,
     caller: AuthUser,
@@ -165,10 +225,12 @@ pub async fn get_room(
     Ok(web::Json(RoomView::one(&db, caller.id, room).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"history_limit": 1000}))]
 pub struct Settings {
-    /// Absent: unchanged; `null`: the server's default.
+    /// 1–1,000,000 messages kept. Absent: unchanged; `null`: the server's default.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, required = false, minimum = 1, maximum = 1000000)]
     history_limit: Option<Option<i64>>,
 }
 
@@ -178,6 +240,24 @@ fn present<'de, D: Deserializer<'de>>(field: D) -> Result<Option<Option<i64>>, D
 }
 
 /// The owner changes the room's settings (its history limit).
+#[utoipa::path(
+    patch,
+    path = "/rooms/{id}",
+    tag = "rooms",
+    params(("id" = i64, Path, description = "The room's id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The room with its new settings", body = RoomView),
+        Unreadable,
+        Unauthorized,
+        (status = 403, description = "`not_room_owner`", body = ErrorBody,
+            example = json!({"error": "not_room_owner", "message": "only the room's owner can do that"})),
+        RoomNotFound,
+        (status = 422, description = "`validation_failed`: `history_limit` out of range", body = ErrorBody,
+            example = json!({"error": "validation_failed", "message": "history_limit must be between 1 and 1000000, or null", "field": "history_limit"})),
+        Internal,
+    ),
+)]
 pub async fn update_room(
     db: web::Data<Db>,
     messaging: web::Data<Messaging>,
