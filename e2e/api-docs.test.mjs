@@ -82,6 +82,9 @@ describe('API documentation', { timeout: 5 * 60_000 }, () => {
     });
     const errors = [];
     page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => {
+      if (message.text().includes('Content Security Policy')) errors.push(message.text());
+    });
 
     await page.goto(`${server.baseUrl}/docs`);
     await page.locator('.info .title', { hasText: 'Parley' }).waitFor();

@@ -16,6 +16,10 @@ export class ParleyPage {
     });
     this.errors = [];
     page.on('pageerror', (error) => this.errors.push(error.message));
+    // The browser reports what the Content-Security-Policy blocked on the console.
+    page.on('console', (message) => {
+      if (message.text().includes('Content Security Policy')) this.errors.push(message.text());
+    });
   }
 
   async open() {

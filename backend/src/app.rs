@@ -6,11 +6,11 @@ use std::time::Duration;
 use actix_files::Files;
 use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, Logger};
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App, HttpMessage, HttpServer};
 
 use crate::auth::{random_hex, Passwords, Revocations, Tokens};
 use crate::config::Config;
-use crate::db::{self, Db};
+use crate::db::{self, Db, UserId};
 use crate::error::Error;
 use crate::limits::{LoginGuard, Rate};
 use crate::messaging::Messaging;
@@ -73,10 +73,16 @@ impl Application {
         let listener = TcpListener::bind(config.bind)?;
         let port = listener.local_addr()?.port();
         let (app_hub, app_messaging) = (hub.clone(), messaging.clone());
+        let cors_origins = config.cors_origins;
         let mut server = HttpServer::new(move || {
+            // The last `wrap` is the outermost: every response, even a CORS
+            // preflight answered early, gets the hardening headers.
             App::new()
+                .wrap(from_fn(crate::headers::static_files))
+                .wrap(crate::headers::cors(&cors_origins))
                 .wrap(access_log())
                 .wrap(from_fn(crate::metrics::http::track))
+                .wrap(crate::headers::hardening())
                 .app_data(db.clone())
                 .app_data(hub.clone())
                 .app_data(tokens.clone())
@@ -171,11 +177,18 @@ async fn stop_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// One line per request. The query string is left out: `/ws?token=` carries a
+/// One line per request, naming the signed-in user (`user=-` for anonymous or
+/// refused requests). The query string is left out: `/ws?token=` carries a
 /// bearer token, which must not end up in logs.
 fn access_log() -> Logger {
-    Logger::new(r#"%a "%{method}xi %U" %s %b %Dms"#)
+    Logger::new(r#"%a "%{method}xi %U" %s %b %Dms user=%{user}xo"#)
         .custom_request_replace("method", |req| req.method().to_string())
+        .custom_response_replace("user", |res| {
+            res.request()
+                .extensions()
+                .get::<UserId>()
+                .map_or_else(|| "-".to_owned(), UserId::to_string)
+        })
 }
 
 /// The configured secret, or one generated once and kept in the database.

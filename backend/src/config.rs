@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// The most messages a room may be set to keep.
 pub const MAX_HISTORY_LIMIT: i64 = 1_000_000;
@@ -98,6 +98,39 @@ pub struct Config {
     /// `/metrics` publicly.
     #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+
+    /// Other origins whose web pages may call the REST API, comma-separated
+    /// (`https://app.example.com,http://localhost:5173`). Unset: none (the web
+    /// app is served from the same origin and needs no CORS).
+    #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',', value_parser = origin)]
+    pub cors_origins: Vec<String>,
+
+    /// `text` (one readable line per event) or `json` (one JSON object per line:
+    /// ts, level, target, msg). RUST_LOG still chooses which lines.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// `scheme://host[:port]`, as a browser sends it in `Origin`.
+fn origin(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let uri: actix_web::http::Uri = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not an origin like https://chat.example.com"))?;
+    let bare = uri.path_and_query().is_none_or(|path| path == "/");
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http" | "https"), Some(_)) if bare && !text.ends_with('/') => Ok(text.to_owned()),
+        _ => Err(format!(
+            "`{text}` is not an origin like https://chat.example.com (scheme and host, \
+             no path or trailing slash)"
+        )),
+    }
 }
 
 fn positive(text: &str) -> Result<f64, String> {
@@ -153,6 +186,27 @@ mod tests {
         assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
         assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
         assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(604_800)));
+    }
+
+    #[test]
+    fn origins_are_scheme_and_host() {
+        assert_eq!(
+            origin(" https://a.example "),
+            Ok("https://a.example".into())
+        );
+        assert_eq!(
+            origin("http://localhost:5173"),
+            Ok("http://localhost:5173".into())
+        );
+        for bad in [
+            "",
+            "a.example",
+            "https://a.example/",
+            "https://a.example/x",
+            "ftp://a",
+        ] {
+            assert!(origin(bad).is_err(), "{bad} should be rejected");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use parley::Application;
 async fn main() -> anyhow::Result<()> {
     dotenvy::dotenv().ok();
     let Cli { command, config } = Cli::parse();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    parley::logging::init(config.log_format);
 
     match command.unwrap_or(Command::Serve) {
         Command::Migrate => {

@@ -3,7 +3,7 @@
 
 use std::future::{ready, Ready};
 
-use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
 
 use super::{Revocations, Tokens};
 use crate::db::UserId;
@@ -53,6 +53,8 @@ pub fn authenticate(req: &HttpRequest, token: &str) -> Result<AuthUser, Error> {
     if revocations.is_revoked(&verified.token_id) {
         return Err(Error::InvalidToken);
     }
+    // For the access log line of this request.
+    req.extensions_mut().insert(verified.user);
     Ok(AuthUser {
         id: verified.user,
         token_id: verified.token_id,

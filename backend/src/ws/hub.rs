@@ -18,6 +18,12 @@ pub const MAILBOX_CAPACITY: usize = 256;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ConnectionId(u64);
 
+impl std::fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// What a socket's task is handed. Frames are serialised once and shared by every
 /// socket they go to; an `Outbound` is two words, so that a mailbox's slots cost
 /// little on every idle socket.

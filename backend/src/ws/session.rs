@@ -118,7 +118,7 @@ impl Session {
     ) {
         // Counted as open until this returns, however the socket ends.
         let _open = Metrics::socket_opened(&self.metrics);
-        log::info!("user {} connected ({:?})", self.user, self.connection);
+        log::info!("socket opened user={} conn={}", self.user, self.connection);
         if registration.came_online {
             Box::pin(self.announce_presence(None)).await;
         }
@@ -128,10 +128,14 @@ impl Session {
             Box::pin(self.went_offline()).await;
         }
         log::info!(
-            "user {} disconnected ({:?}): {:?}",
+            "socket closed user={} conn={} code={}",
             self.user,
             self.connection,
-            stop
+            // No close frame: the client went away or the connection broke.
+            stop.as_ref().map_or_else(
+                || "-".to_owned(),
+                |reason| u16::from(reason.code).to_string()
+            )
         );
         if let Some(reason) = stop {
             // A client that stopped reading cannot take a close frame either.
@@ -177,7 +181,11 @@ impl Session {
                             return Err(Some(close(CloseCode::Size, "frame too large")));
                         }
                         Some(Err(e)) => {
-                            log::debug!("user {}: protocol error: {e}", self.user);
+                            log::debug!(
+                                "protocol error user={} conn={}: {e}",
+                                self.user,
+                                self.connection
+                            );
                             return Err(Some(close(CloseCode::Protocol, "protocol error")));
                         }
                         None => return Err(None),

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures_util::{SinkExt, StreamExt};
+use parley::config::LogFormat;
 use parley::{Application, Config};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
@@ -93,6 +94,8 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         frontend_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../frontend"),
         workers: Some(2),
         metrics_token: None,
+        cors_origins: Vec::new(),
+        log_format: LogFormat::Text,
     };
     tweak(&mut config);
     start(config, dir).await

@@ -7,6 +7,7 @@
 
 mod helpers;
 mod postgres;
+mod process;
 
 mod auth;
 mod batching;
@@ -14,9 +15,11 @@ mod conversations;
 mod edits;
 mod events;
 mod failures;
+mod headers;
 mod history;
 mod limits;
 mod logout;
+mod logs;
 mod metrics;
 mod openapi;
 mod operations;

@@ -1,0 +1,68 @@
+//! Log output of the real binary: one line per request and per socket event,
+//! naming the user and the connection; `LOG_FORMAT=json` makes each line a JSON
+//! object; bearer tokens never appear.
+
+use futures_util::SinkExt;
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::process::Server;
+
+fn json(line: &str) -> Value {
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"))
+}
+
+#[tokio::test]
+async fn json_logs_name_the_user_and_the_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[("LOG_FORMAT", "json"), ("RUST_LOG", "info")]);
+    let client = reqwest::Client::new();
+    let (alice, token) = server.session(&client, "alice").await;
+    client
+        .get(server.url("/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    client.get(server.url("/me")).send().await.unwrap();
+
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!(
+        "ws://127.0.0.1:{}/ws?token={token}",
+        server.port
+    ))
+    .await
+    .unwrap();
+    ws.send(Message::Close(None)).await.unwrap();
+
+    let signed_in = json(&server.log_line(|l| l.contains("GET /me\\\" 200")).await);
+    assert_eq!(signed_in["level"], "INFO");
+    assert!(signed_in["ts"].as_str().unwrap().ends_with('Z'));
+    let msg = signed_in["msg"].as_str().unwrap();
+    assert!(msg.ends_with(&format!("user={alice}")), "{msg}");
+    let refused = json(&server.log_line(|l| l.contains("GET /me\\\" 401")).await);
+    assert!(
+        refused["msg"].as_str().unwrap().ends_with("user=-"),
+        "{refused}"
+    );
+
+    let upgrade = json(&server.log_line(|l| l.contains("GET /ws\\\" 101")).await);
+    assert!(upgrade["msg"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("user={alice}")));
+    let opened = json(&server.log_line(|l| l.contains("socket opened")).await);
+    let opened = opened["msg"].as_str().unwrap();
+    let conn = opened
+        .strip_prefix(&format!("socket opened user={alice} conn="))
+        .unwrap_or_else(|| panic!("{opened}"));
+    let closed = json(&server.log_line(|l| l.contains("socket closed")).await);
+    assert_eq!(
+        closed["msg"],
+        format!("socket closed user={alice} conn={conn} code=-"),
+    );
+
+    // The WebSocket token travels in the URL; the log leaves query strings out.
+    let logs = server.logs();
+    assert!(logs.iter().all(|l| !l.contains(&token)), "{logs:#?}");
+    assert!(logs.iter().all(|l| l.starts_with('{')), "{logs:#?}");
+}
