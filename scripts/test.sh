@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: Rust unit and integration tests (real servers on SQLite and
-# on a throwaway PostgreSQL), then the browser test in headless Chromium.
+# on a throwaway PostgreSQL), then the end-to-end tests in e2e/ (headless Chromium,
+# the OpenAPI fuzzer and more).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,4 +13,7 @@ if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
 fi
 cargo build -p parley
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+# Python tools the e2e tests run (the OpenAPI fuzzer and validator, linters).
+python3 -m venv e2e/.venv
+e2e/.venv/bin/pip install --quiet --disable-pip-version-check -r e2e/requirements.txt
 node --test e2e/

@@ -126,9 +126,12 @@ pub async fn conversation(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(example = json!({"content": "Lunch at noon?", "client_id": "a-3"}))]
 pub struct NewMessage {
-    /// Trimmed; 1–4000 characters.
+    /// Trimmed; 1–4000 characters, no NUL (U+0000).
+    #[schema(min_length = 1, max_length = 4000)]
     pub content: String,
-    /// 1–64 characters, unique among your messages: makes the request safe to retry.
+    /// 1–64 characters, no NUL, unique among your messages: makes the request safe
+    /// to retry.
+    #[schema(min_length = 1, max_length = 64)]
     pub client_id: Option<String>,
 }
 
@@ -149,7 +152,7 @@ pub struct NewMessage {
         (status = 404, description = "`user_not_found`", body = ErrorBody,
             example = json!({"error": "user_not_found", "message": "no user with id 99"})),
         (status = 422, description = "`validation_failed`: `content` or `client_id` breaks the rules", body = ErrorBody,
-            example = json!({"error": "validation_failed", "message": "content must be 1 to 4000 characters", "field": "content"})),
+            example = json!({"error": "validation_failed", "message": "content must be at most 4000 characters", "field": "content"})),
         (status = 429, description = "`rate_limited`: over the `SEND_RATE`/`SEND_BURST` limit, shared with the WebSocket; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
             example = json!({"error": "rate_limited", "message": "too many requests: try again in 200 ms", "retry_after_ms": 200})),
         Internal,
@@ -187,6 +190,7 @@ pub async fn send(
 #[schema(example = json!({"content": "Lunch at one?"}))]
 pub struct Edit {
     /// The new text, under the same rules as a send.
+    #[schema(min_length = 1, max_length = 4000)]
     content: String,
 }
 

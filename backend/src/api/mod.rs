@@ -1,5 +1,6 @@
 //! The REST API: one module per resource, DTOs beside their handlers.
 
+mod asyncapi;
 mod conversations;
 mod events;
 mod health;
@@ -13,7 +14,8 @@ mod rejections;
 mod rooms;
 mod users;
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{web, ResponseError};
 
 use crate::error::Error;
 
@@ -34,7 +36,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 macro_rules! endpoints {
     ($($path:literal => { $($method:ident: $($handler:ident)::+),+ $(,)? }),+ $(,)?) => {
         fn register(cfg: &mut web::ServiceConfig) {
-            $(cfg.service(resource($path)$(.route(web::$method().to($($handler)::+)))+);)+
+            $(cfg.service(
+                resource($path, &[$(stringify!($method)),+])
+                    $(.route(web::$method().to($($handler)::+)))+
+            );)+
         }
 
         /// Every registered route, as `(method, path)`.
@@ -51,6 +56,7 @@ endpoints! {
     "/readyz" => { get: health::readyz },
     "/metrics" => { get: metrics::metrics },
     "/openapi.json" => { get: openapi::openapi_json },
+    "/asyncapi.json" => { get: asyncapi::asyncapi_json },
     "/register" => { post: register::register },
     "/login" => { post: login::login },
     "/logout" => { post: logout::logout },
@@ -82,9 +88,19 @@ endpoints! {
     "/ws" => { get: crate::ws::connect },
 }
 
-/// A route that answers other methods with a JSON 405.
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(|| async {
-        Err::<HttpResponse, _>(Error::MethodNotAllowed)
+/// A route that answers other methods with a JSON 405 and, as RFC 9110 asks,
+/// `Allow` listing the `methods` it has.
+fn resource(path: &str, methods: &[&str]) -> actix_web::Resource {
+    let allow = methods
+        .iter()
+        .map(|method| method.to_uppercase())
+        .collect::<Vec<_>>()
+        .join(", ");
+    web::resource(path).default_service(web::to(move || {
+        let mut response = Error::MethodNotAllowed.error_response();
+        if let Ok(allow) = HeaderValue::from_str(&allow) {
+            response.headers_mut().insert(header::ALLOW, allow);
+        }
+        async { response }
     }))
 }

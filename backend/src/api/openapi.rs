@@ -115,7 +115,7 @@ impl PartialSchema for StreamItem {
 impl ToSchema for StreamItem {}
 
 /// The `type` tag of a frame's schema.
-fn frame_type(frame: &RefOr<Schema>) -> Option<&str> {
+pub(super) fn frame_type(frame: &RefOr<Schema>) -> Option<&str> {
     let RefOr::T(Schema::Object(object)) = frame else {
         return None;
     };

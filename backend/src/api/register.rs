@@ -14,6 +14,7 @@ use crate::messaging::now;
 #[schema(example = json!({"username": "alice", "password": "correct horse"}))]
 pub struct Registration {
     /// 3–32 characters from `A–Z a–z 0–9 _ . -`, unique ignoring letter case.
+    #[schema(min_length = 3, max_length = 32, pattern = r"^[A-Za-z0-9_.\-]+$")]
     username: String,
     /// 8–72 bytes.
     password: String,

@@ -53,6 +53,13 @@ pub enum Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// Whether both backends can store and look up `text`: PostgreSQL's `text` cannot
+/// hold U+0000 (SQLite's can), and a query binding it fails. Text to be stored is
+/// refused before it gets here; lookups by such text find nothing.
+pub fn storable(text: &str) -> bool {
+    !text.contains('\0')
+}
+
 /// A connection pool for whichever backend `DATABASE_URL` names.
 #[derive(Clone)]
 pub enum Db {

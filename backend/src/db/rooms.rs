@@ -133,6 +133,9 @@ pub async fn visible_to(
     search: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Room>> {
+    if search.is_some_and(|q| !super::storable(q)) {
+        return Ok(Vec::new());
+    }
     let pattern = search.map(|q| format!("%{}%", escape_like(&q.to_lowercase())));
     // Not a public kind to match when only the user's rooms are wanted.
     let open_kind = (!joined_only).then_some(RoomKind::Public);

@@ -58,6 +58,9 @@ pub async fn insert(db: &Db, new: NewUser<'_>) -> Result<Option<Profile>> {
 
 /// Case-insensitive lookup, as at login.
 pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<User>> {
+    if !super::storable(username) {
+        return Ok(None);
+    }
     let name = username.to_lowercase();
     Ok(db_run!(db, |conn| {
         users::table
@@ -116,6 +119,9 @@ pub async fn set_last_seen(db: &Db, id: UserId, at: NaiveDateTime) -> Result<()>
 /// Everyone but `viewer`, ordered by name ignoring case, optionally only names
 /// starting with `prefix`.
 pub async fn list_others(db: &Db, viewer: UserId, prefix: Option<&str>) -> Result<Vec<Profile>> {
+    if prefix.is_some_and(|p| !super::storable(p)) {
+        return Ok(Vec::new());
+    }
     let pattern = prefix.map(|p| format!("{}%", escape_like(&p.to_lowercase())));
     let mut profiles = db_run!(db, |conn| {
         let mut query = users::table

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::db::messages::{Change, Message, NewMessage, Refusal, Write, Written};
 use crate::db::rooms::{NewRoom, Room};
-use crate::db::{Chat, Db, MessageId, RoomId, RoomKind, UserId};
+use crate::db::{self, Chat, Db, MessageId, RoomId, RoomKind, UserId};
 use crate::error::Error;
 use crate::limits::{Rate, RateLimiter};
 use crate::metrics::{Limiter, Metrics};
@@ -120,14 +120,14 @@ impl Messaging {
         client_id: Option<String>,
     ) -> Result<QueuedSend, Error> {
         let content = validate_content(content)?;
-        if client_id
-            .as_ref()
-            .is_some_and(|id| id.is_empty() || id.chars().count() > MAX_CLIENT_ID_CHARS)
-        {
-            return Err(Error::validation(
-                "client_id",
-                format!("client_id must be 1 to {MAX_CLIENT_ID_CHARS} characters"),
-            ));
+        if let Some(id) = &client_id {
+            if id.is_empty() || id.chars().count() > MAX_CLIENT_ID_CHARS {
+                return Err(Error::validation(
+                    "client_id",
+                    format!("client_id must be 1 to {MAX_CLIENT_ID_CHARS} characters"),
+                ));
+            }
+            storable("client_id", id)?;
         }
         if to == Chat::Direct(sender) {
             return Err(Error::validation(
@@ -192,6 +192,7 @@ impl Messaging {
                 format!("name must be 1 to {MAX_ROOM_NAME_CHARS} characters"),
             ));
         }
+        storable("name", name)?;
         let write = Write::CreateRoom(NewRoom {
             name: name.to_owned(),
             kind,
@@ -290,7 +291,19 @@ fn validate_content(content: &str) -> Result<&str, Error> {
             format!("content must be at most {MAX_CONTENT_CHARS} characters"),
         ));
     }
+    storable("content", content)?;
     Ok(content)
+}
+
+/// Refuses text that one of the backends cannot store (see [`db::storable`]).
+fn storable(field: &'static str, text: &str) -> Result<(), Error> {
+    if db::storable(text) {
+        return Ok(());
+    }
+    Err(Error::validation(
+        field,
+        format!("{field} must not contain NUL (U+0000) characters"),
+    ))
 }
 
 #[cfg(test)]
@@ -303,5 +316,6 @@ mod tests {
         assert!(validate_content(" \n\t ").is_err());
         assert!(validate_content(&"é".repeat(MAX_CONTENT_CHARS)).is_ok());
         assert!(validate_content(&"é".repeat(MAX_CONTENT_CHARS + 1)).is_err());
+        assert!(validate_content("a\0b").is_err());
     }
 }

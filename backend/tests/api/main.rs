@@ -21,6 +21,7 @@ mod limits;
 mod logout;
 mod logs;
 mod metrics;
+mod nul_text;
 mod openapi;
 mod operations;
 mod presence;

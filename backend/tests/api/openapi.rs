@@ -52,6 +52,19 @@ fn refs<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
     }
 }
 
+/// Every `$ref` in `doc` points at something in `doc`.
+fn every_ref_resolves(doc: &Value) {
+    let mut targets = Vec::new();
+    refs(doc, &mut targets);
+    assert!(!targets.is_empty());
+    for target in targets {
+        let pointer = target
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("{target} is not local"));
+        assert!(doc.pointer(pointer).is_some(), "{target} does not resolve");
+    }
+}
+
 async fn the_document_is_well_formed_openapi_3_1(backend: Backend) {
     let app = spawn_app(backend).await;
     let doc = document(&app).await;
@@ -65,15 +78,7 @@ async fn the_document_is_well_formed_openapi_3_1(backend: Backend) {
     );
     assert!(doc["info"]["title"].is_string() && doc["info"]["version"].is_string());
 
-    let mut targets = Vec::new();
-    refs(&doc, &mut targets);
-    assert!(!targets.is_empty());
-    for target in targets {
-        let pointer = target
-            .strip_prefix('#')
-            .unwrap_or_else(|| panic!("{target} is not local"));
-        assert!(doc.pointer(pointer).is_some(), "{target} does not resolve");
-    }
+    every_ref_resolves(&doc);
 
     let schemes = doc["components"]["securitySchemes"]
         .as_object()
@@ -213,3 +218,53 @@ async fn every_registered_route_is_documented(backend: Backend) {
     }
 }
 both_backends!(every_registered_route_is_documented);
+
+/// `/asyncapi.json` names one message per frame type each way, on the `/ws`
+/// channel, and its schemas resolve. (e2e/asyncapi.test.mjs validates it against
+/// the AsyncAPI 3.0 schema and real frames against it.)
+async fn the_asyncapi_document_describes_every_frame(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let response = app
+        .client
+        .get(app.url("/asyncapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let doc: Value = response.json().await.unwrap();
+    assert_eq!(doc["asyncapi"], "3.0.0");
+    assert_eq!(doc["channels"]["socket"]["address"], "/ws");
+    every_ref_resolves(&doc);
+
+    let messages: BTreeSet<&str> = doc["components"]["messages"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let client = ["message", "read", "typing"].map(|t| format!("client.{t}"));
+    let server = [
+        "ack",
+        "deleted",
+        "delivered",
+        "edited",
+        "error",
+        "member",
+        "message",
+        "presence",
+        "read",
+        "ready",
+        "typing",
+    ]
+    .map(|t| format!("server.{t}"));
+    let expected: BTreeSet<&str> = client.iter().chain(&server).map(String::as_str).collect();
+    assert_eq!(messages, expected);
+    for name in messages {
+        let message = &doc["components"]["messages"][name];
+        let kind = name.split_once('.').unwrap().1;
+        assert_eq!(message["name"], kind);
+        assert_eq!(message["payload"]["properties"]["type"]["enum"][0], kind);
+        assert!(message["summary"].is_string(), "{name} has no summary");
+    }
+}
+both_backends!(the_asyncapi_document_describes_every_frame);

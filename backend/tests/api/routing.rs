@@ -32,12 +32,17 @@ async fn unknown_paths_and_methods_get_json_errors(backend: Backend) {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "not_found");
 
-    for (method, path) in [
-        (reqwest::Method::GET, "/register"),
-        (reqwest::Method::GET, "/login"),
-        (reqwest::Method::DELETE, "/me"),
-        (reqwest::Method::POST, "/users"),
-        (reqwest::Method::PUT, "/messages/1"),
+    for (method, path, allowed) in [
+        (reqwest::Method::GET, "/register", "POST"),
+        (reqwest::Method::GET, "/login", "POST"),
+        (reqwest::Method::DELETE, "/me", "GET"),
+        (reqwest::Method::POST, "/users", "GET"),
+        (
+            reqwest::Method::PUT,
+            "/messages/1",
+            "GET, POST, PATCH, DELETE",
+        ),
+        (reqwest::Method::TRACE, "/rooms/1/members", "GET, POST"),
     ] {
         let response = app
             .client
@@ -48,6 +53,12 @@ async fn unknown_paths_and_methods_get_json_errors(backend: Backend) {
         assert_eq!(
             response.status(),
             StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        // RFC 9110: a 405 names the methods the resource has.
+        assert_eq!(
+            response.headers().get("allow").map(|v| v.to_str().unwrap()),
+            Some(allowed),
             "{method} {path}"
         );
         let body: Value = response.json().await.unwrap();

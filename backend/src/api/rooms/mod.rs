@@ -167,7 +167,8 @@ pub async fn list_rooms(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(example = json!({"name": "general", "kind": "public"}))]
 pub struct NewRoom {
-    /// 1–64 characters, trimmed; a public room's name is unique.
+    /// 1–64 characters, trimmed, no NUL (U+0000); a public room's name is unique.
+    #[schema(min_length = 1, max_length = 64)]
     name: String,
     kind: RoomKind,
 }
@@ -184,7 +185,7 @@ pub struct NewRoom {
         Unauthorized,
         (status = 409, description = "`room_name_taken`: a public room with that name exists", body = ErrorBody,
             example = json!({"error": "room_name_taken", "message": "a public room with that name already exists"})),
-        (status = 422, description = "`validation_failed`: `name` is empty or too long", body = ErrorBody,
+        (status = 422, description = "`validation_failed`: `name` is empty, too long or holds a NUL", body = ErrorBody,
             example = json!({"error": "validation_failed", "message": "name must be 1 to 64 characters", "field": "name"})),
         Internal,
     ),
