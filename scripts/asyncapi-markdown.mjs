@@ -13,20 +13,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readDocument } from './read-document.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_SOURCE = 'http://127.0.0.1:8080/asyncapi.json';
 const DEFAULT_MARKDOWN = path.join(REPO, 'docs', 'protocol.md');
 const FRAME = /<!-- frame: ([\w.]+) -->[\s\S]*?<!-- \/frame -->/g;
-
-async function readDocument(source) {
-  if (/^https?:\/\//.test(source)) {
-    const response = await fetch(source);
-    if (!response.ok) throw new Error(`GET ${source}: ${response.status}`);
-    return response.json();
-  }
-  return JSON.parse(await readFile(source, 'utf8'));
-}
 
 /** Follows a local `$ref` (`#/components/...`, JSON Pointer escapes included). */
 function resolve(document, ref) {

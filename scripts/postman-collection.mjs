@@ -9,9 +9,10 @@
 // OUT defaults to docs/parley.postman_collection.json. The output depends only on
 // the document, so regenerating it from an unchanged server changes nothing.
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readDocument } from './read-document.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_SOURCE = 'http://127.0.0.1:8080/openapi.json';
@@ -27,15 +28,6 @@ const rank = (item) => {
   const index = FIRST.indexOf(item.operationId);
   return index === -1 ? FIRST.length : index;
 };
-
-async function readDocument(source) {
-  if (/^https?:\/\//.test(source)) {
-    const response = await fetch(source);
-    if (!response.ok) throw new Error(`GET ${source}: ${response.status}`);
-    return response.json();
-  }
-  return JSON.parse(await readFile(source, 'utf8'));
-}
 
 /** Follows a local `$ref` (`#/components/...`). */
 function resolve(document, node) {
