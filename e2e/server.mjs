@@ -27,6 +27,13 @@ export async function createServerEnvironment() {
     env: {
       DATABASE_URL: `sqlite://${path.join(dataDir, 'parley.db')}`,
       BCRYPT_COST: '4',
+      // The tests register many users and rooms from 127.0.0.1.
+      REGISTER_RATE: '1000',
+      REGISTER_BURST: '1000',
+      ROOM_RATE: '1000',
+      ROOM_BURST: '1000',
+      MEMBERSHIP_RATE: '1000',
+      MEMBERSHIP_BURST: '1000',
       JWT_SECRET: randomBytes(32).toString('hex'),
       FRONTEND_DIR: path.join(REPO, 'frontend'),
       RUST_LOG: process.env.RUST_LOG ?? 'info',

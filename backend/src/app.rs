@@ -9,11 +9,12 @@ use actix_web::middleware::{from_fn, Logger};
 use actix_web::{web, App, HttpMessage, HttpServer};
 
 use crate::auth::{random_hex, Passwords, Revocations, Tokens};
-use crate::config::Config;
+use crate::client_address::{ClientAddress, TrustedProxies};
+use crate::config::{Config, Registration};
 use crate::db::{self, Db, UserId};
 use crate::error::Error;
-use crate::limits::{LoginGuard, Rate};
-use crate::messaging::Messaging;
+use crate::limits::{LoginGuard, Rate, RegistrationGuard};
+use crate::messaging::{Messaging, UserRates};
 use crate::metrics::{Metrics, ScrapeToken};
 use crate::ws::deliveries::Deliveries;
 use crate::ws::hub::Hub;
@@ -37,28 +38,51 @@ impl Application {
         let database_id = db::secrets::get_or_insert(&db, "database_id", random_secret).await?;
 
         let revocations = web::Data::new(Revocations::load(&db).await?);
-        let hub = web::Data::new(Hub::default());
+        let max_sockets = usize::try_from(config.max_sockets_per_user).unwrap_or(usize::MAX);
+        let hub = web::Data::new(Hub::new(max_sockets));
         let typing = web::Data::new(Typing::default());
         let metrics = web::Data::new(Metrics::default());
         let scrape_token = web::Data::new(ScrapeToken::new(config.metrics_token));
         if !scrape_token.is_required() {
             log::info!("METRICS_TOKEN is not set: /metrics is open to anyone who reaches it");
         }
-        let send_rate = Rate {
-            per_second: config.send_rate,
-            burst: config.send_burst,
+        let rates = UserRates {
+            send: Rate {
+                per_second: config.send_rate,
+                burst: config.send_burst,
+            },
+            room_create: Rate {
+                per_second: config.room_rate,
+                burst: config.room_burst,
+            },
+            membership: Rate {
+                per_second: config.membership_rate,
+                burst: config.membership_burst,
+            },
         };
         let messaging = web::Data::new(Messaging::start(
             db.clone(),
             hub.clone(),
             typing.clone(),
-            send_rate,
+            rates,
             config.room_history_limit,
             metrics.clone(),
         ));
         let deliveries =
             web::Data::new(Deliveries::start(db.clone(), hub.clone(), metrics.clone()));
         let login_guard = web::Data::new(LoginGuard::new(metrics.clone()));
+        let registration_guard = web::Data::new(RegistrationGuard::new(
+            config.registration == Registration::Open,
+            Rate {
+                per_second: config.register_rate,
+                burst: config.register_burst,
+            },
+            metrics.clone(),
+        ));
+        if config.registration == Registration::Closed {
+            log::info!("REGISTRATION=closed: accounts are created with `parley user add`");
+        }
+        let trusted_proxies = web::Data::new(TrustedProxies::new(config.trusted_proxies));
         let db = web::Data::new(db);
         let tokens = web::Data::new(Tokens::new(secret.as_bytes(), database_id, config.jwt_ttl));
         let passwords = web::Data::new(Passwords::start(config.bcrypt_cost)?);
@@ -92,6 +116,8 @@ impl Application {
                 .app_data(messaging.clone())
                 .app_data(deliveries.clone())
                 .app_data(login_guard.clone())
+                .app_data(registration_guard.clone())
+                .app_data(trusted_proxies.clone())
                 .app_data(metrics.clone())
                 .app_data(scrape_token.clone())
                 .configure(crate::api::routes)
@@ -177,11 +203,17 @@ async fn stop_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// One line per request, naming the signed-in user (`user=-` for anonymous or
-/// refused requests). The query string is left out: `/ws?token=` carries a
-/// bearer token, which must not end up in logs.
+/// One line per request, naming the client's address as the limits see it (see
+/// [`ClientAddress`]; actix's own `%{r}a` would believe any header) and the
+/// signed-in user (`user=-` for anonymous or refused requests). The query string
+/// is left out: `/ws?token=` carries a bearer token, which must not end up in logs.
 fn access_log() -> Logger {
-    Logger::new(r#"%a "%{method}xi %U" %s %b %Dms user=%{user}xo"#)
+    Logger::new(r#"%{client}xi "%{method}xi %U" %s %b %Dms user=%{user}xo"#)
+        .custom_request_replace("client", |req| {
+            ClientAddress::of_service(req)
+                .0
+                .map_or_else(|| "-".to_owned(), |address| address.to_string())
+        })
         .custom_request_replace("method", |req| req.method().to_string())
         .custom_response_replace("user", |res| {
             res.request()

@@ -27,12 +27,32 @@ pub struct Cli {
     pub config: Config,
 }
 
-#[derive(Debug, Clone, Copy, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Serve the API, the WebSocket and the web app (what `parley` alone does).
     Serve,
     /// Apply pending database migrations, then exit.
     Migrate,
+    /// Manage accounts (for a server with REGISTRATION=closed).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// The password is read from standard input when it is not a terminal (one
+/// line), else asked for twice without echo. Exit status: 0 done, 1 refused or
+/// failed (the reason is printed), 2 bad usage.
+#[derive(Debug, Clone, Subcommand)]
+pub enum UserCommand {
+    /// Create an account.
+    Add {
+        /// 3-32 characters from A-Z a-z 0-9 _ . -
+        name: String,
+    },
+    /// Set an account's password.
+    Passwd {
+        /// The account, in any letter case.
+        name: String,
+    },
 }
 
 /// The server's settings.
@@ -105,10 +125,65 @@ pub struct Config {
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',', value_parser = origin)]
     pub cors_origins: Vec<String>,
 
+    /// `open`: anyone may create an account with `POST /register`; `closed`: only
+    /// the operator, with `parley user add <name>` (answers 403
+    /// registration_closed). A private server should be closed.
+    #[arg(long, env = "REGISTRATION", value_enum, default_value_t = Registration::Open)]
+    pub registration: Registration,
+
+    /// Accounts one client address may register per second (IPv6: per /64),
+    /// once REGISTER_BURST is used up (0.17: about one per 6 s).
+    #[arg(long, env = "REGISTER_RATE", default_value_t = 0.17, value_parser = positive)]
+    pub register_rate: f64,
+
+    /// Accounts one client address may register at once before REGISTER_RATE
+    /// applies.
+    #[arg(long, env = "REGISTER_BURST", default_value_t = 3.0, value_parser = at_least_one)]
+    pub register_burst: f64,
+
+    /// Rooms a user may create per second once ROOM_BURST is used up. Default:
+    /// one per 10 s.
+    #[arg(long, env = "ROOM_RATE", default_value_t = 0.1, value_parser = positive)]
+    pub room_rate: f64,
+
+    /// Rooms a user may create at once before ROOM_RATE applies.
+    #[arg(long, env = "ROOM_BURST", default_value_t = 10.0, value_parser = at_least_one)]
+    pub room_burst: f64,
+
+    /// Joins, leaves, member additions and removals a user may make per second
+    /// once MEMBERSHIP_BURST is used up.
+    #[arg(long, env = "MEMBERSHIP_RATE", default_value_t = 1.0, value_parser = positive)]
+    pub membership_rate: f64,
+
+    /// Membership changes a user may make at once before MEMBERSHIP_RATE applies.
+    #[arg(long, env = "MEMBERSHIP_BURST", default_value_t = 30.0, value_parser = at_least_one)]
+    pub membership_burst: f64,
+
+    /// WebSocket connections one user may hold open at once; past it the
+    /// upgrade is refused with 429 too_many_sockets.
+    #[arg(long, env = "MAX_SOCKETS_PER_USER", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_sockets_per_user: u32,
+
+    /// Reverse proxies whose X-Forwarded-For (or, without it, Forwarded) header
+    /// names the client, comma-separated CIDRs or addresses
+    /// (`127.0.0.1,10.0.0.0/8`). The client is the rightmost address in it that is
+    /// not one of these. Requests from other peers are taken at their TCP address,
+    /// whatever their headers say. Unset: no proxy is trusted.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',',
+          value_parser = crate::client_address::parse_network)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
     /// `text` (one readable line per event) or `json` (one JSON object per line:
     /// ts, level, target, msg). RUST_LOG still chooses which lines.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Registration {
+    Open,
+    Closed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -24,6 +24,8 @@ pub enum Error {
     InvalidCredentials,
     #[error("that username is already taken")]
     UsernameTaken,
+    #[error("registration is closed on this server: ask its operator for an account")]
+    RegistrationClosed,
     #[error("no user with id {0}")]
     UserNotFound(i64),
     #[error("no message with id {0}")]
@@ -46,6 +48,8 @@ pub enum Error {
     MemberNotFound(i64),
     #[error("too many requests: try again in {} ms", .0.as_millis())]
     RateLimited(std::time::Duration),
+    #[error("too many open sockets for this user (at most {0}): close one first")]
+    TooManySockets(usize),
     #[error("the server is busy: try again in {} ms", .0.as_millis())]
     Busy(std::time::Duration),
     #[error("no such endpoint or file")]
@@ -110,6 +114,7 @@ impl Error {
             Self::InvalidToken | Self::InvalidMetricsToken => "invalid_token",
             Self::InvalidCredentials => "invalid_credentials",
             Self::UsernameTaken => "username_taken",
+            Self::RegistrationClosed => "registration_closed",
             Self::UserNotFound(_) => "user_not_found",
             Self::MessageNotFound(_) => "message_not_found",
             Self::NotSender => "forbidden",
@@ -121,6 +126,7 @@ impl Error {
             Self::RoomIsPublic => "room_is_public",
             Self::MemberNotFound(_) => "member_not_found",
             Self::RateLimited(_) => "rate_limited",
+            Self::TooManySockets(_) => "too_many_sockets",
             Self::Busy(_) => "server_busy",
             Self::RouteNotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -166,8 +172,10 @@ impl ResponseError for Error {
             | Self::RoomNotFound(_)
             | Self::MemberNotFound(_)
             | Self::RouteNotFound => StatusCode::NOT_FOUND,
-            Self::NotSender | Self::NotAMember | Self::NotRoomOwner => StatusCode::FORBIDDEN,
-            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::NotSender | Self::NotAMember | Self::NotRoomOwner | Self::RegistrationClosed => {
+                StatusCode::FORBIDDEN
+            }
+            Self::RateLimited(_) | Self::TooManySockets(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,

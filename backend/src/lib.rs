@@ -1,8 +1,10 @@
 //! Parley: a self-hosted real-time chat server.
 
+pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod client_address;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -9,6 +9,8 @@ use std::time::Duration;
 use actix_web::web;
 use tokio::time::Instant;
 
+use crate::client_address::limit_key;
+use crate::error::Error;
 use crate::metrics::{Limiter, Metrics};
 
 /// `burst` actions at once, refilled at `per_second`.
@@ -69,19 +71,26 @@ impl TokenBucket {
     }
 }
 
-/// A token bucket per key.
+/// A token bucket per key, for at most a bounded number of keys.
 pub struct RateLimiter<K> {
     rate: Rate,
+    max_keys: usize,
     buckets: Mutex<HashMap<K, TokenBucket>>,
 }
 
-/// Past this many keys, full buckets (idle keys) are forgotten.
-const PRUNE_ABOVE: usize = 10_000;
+/// Keys a limiter remembers by default: ~100 bytes each with a 32-byte key, so
+/// about 10 MiB at most, however many keys an attacker makes up.
+pub const MAX_KEYS: usize = 100_000;
 
 impl<K: Eq + Hash> RateLimiter<K> {
     pub fn new(rate: Rate) -> Self {
+        Self::with_max_keys(rate, MAX_KEYS)
+    }
+
+    pub fn with_max_keys(rate: Rate, max_keys: usize) -> Self {
         Self {
             rate,
+            max_keys: max_keys.max(1),
             buckets: Mutex::new(HashMap::new()),
         }
     }
@@ -96,10 +105,19 @@ impl<K: Eq + Hash> RateLimiter<K> {
         self.with_bucket(key, TokenBucket::exhausted)
     }
 
+    /// How many keys are remembered.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     fn with_bucket<T>(&self, key: K, use_bucket: impl FnOnce(&mut TokenBucket) -> T) -> T {
-        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
-        if buckets.len() > PRUNE_ABOVE {
-            buckets.retain(|_, bucket| !bucket.is_full());
+        let mut buckets = self.lock();
+        if buckets.len() >= self.max_keys && !buckets.contains_key(&key) {
+            make_room(&mut buckets, self.max_keys);
         }
         use_bucket(
             buckets
@@ -107,6 +125,45 @@ impl<K: Eq + Hash> RateLimiter<K> {
                 .or_insert_with(|| TokenBucket::full(self.rate)),
         )
     }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, TokenBucket>> {
+        // Every update is one call on a bucket: a panicking holder leaves the map sound.
+        self.buckets.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Brings a full map down to 90 % of `max_keys`: first idle keys (full buckets,
+/// which lose nothing by being forgotten), then the keys closest to full. Each
+/// pass costs O(keys) and frees a tenth of the map, so the cost per new key stays
+/// constant.
+fn make_room<K: Eq + Hash>(buckets: &mut HashMap<K, TokenBucket>, max_keys: usize) {
+    buckets.retain(|_, bucket| !bucket.is_full());
+    let keep = max_keys - max_keys.div_ceil(10);
+    if buckets.len() <= keep {
+        return;
+    }
+    let mut tokens: Vec<f64> = buckets
+        .values_mut()
+        .map(|bucket| {
+            bucket.refill();
+            bucket.tokens
+        })
+        .collect();
+    // The `keep`-th fewest tokens: keys with more than that go (ties may leave a
+    // few more, the next pass takes them).
+    let drop_from = buckets.len() - keep;
+    let nth = keep.min(tokens.len() - 1);
+    let (_, threshold, _) = tokens.select_nth_unstable_by(nth, f64::total_cmp);
+    let threshold = *threshold;
+    let mut dropped = 0;
+    buckets.retain(|_, bucket| {
+        if dropped < drop_from && bucket.tokens >= threshold {
+            dropped += 1;
+            false
+        } else {
+            true
+        }
+    });
 }
 
 /// Failed logins, limited per username and per client address against password
@@ -134,10 +191,11 @@ impl LoginGuard {
         }
     }
 
-    /// How long this attempt must wait, if it must.
-    pub fn blocked(&self, username: &str, address: Option<IpAddr>) -> Option<Duration> {
-        let by_name = self.by_username.exhausted(username.to_lowercase());
-        let by_address = address.and_then(|address| self.by_address.exhausted(address));
+    /// How long this attempt must wait, if it must. `username` is `None` when it
+    /// cannot be anyone's (too long): then only the address counts.
+    pub fn blocked(&self, username: Option<&str>, address: Option<IpAddr>) -> Option<Duration> {
+        let by_name = username.and_then(|name| self.by_username.exhausted(name.to_lowercase()));
+        let by_address = address.and_then(|address| self.by_address.exhausted(limit_key(address)));
         if by_name.is_some() {
             self.metrics.rate_limited(Limiter::LoginUsername);
         }
@@ -147,11 +205,50 @@ impl LoginGuard {
         by_name.max(by_address)
     }
 
-    pub fn failed(&self, username: &str, address: Option<IpAddr>) {
-        let _ = self.by_username.take(username.to_lowercase());
-        if let Some(address) = address {
-            let _ = self.by_address.take(address);
+    pub fn failed(&self, username: Option<&str>, address: Option<IpAddr>) {
+        if let Some(name) = username {
+            let _ = self.by_username.take(name.to_lowercase());
         }
+        if let Some(address) = address {
+            let _ = self.by_address.take(limit_key(address));
+        }
+    }
+}
+
+/// Who may register: nobody when registration is closed, else a few accounts per
+/// client address (each costs a bcrypt hash).
+pub struct RegistrationGuard {
+    open: bool,
+    by_address: RateLimiter<IpAddr>,
+    metrics: web::Data<Metrics>,
+}
+
+impl RegistrationGuard {
+    pub fn new(open: bool, rate: Rate, metrics: web::Data<Metrics>) -> Self {
+        Self {
+            open,
+            by_address: RateLimiter::new(rate),
+            metrics,
+        }
+    }
+
+    pub fn check_open(&self) -> Result<(), Error> {
+        if self.open {
+            Ok(())
+        } else {
+            Err(Error::RegistrationClosed)
+        }
+    }
+
+    /// Takes one registration from `address`'s allowance.
+    pub fn take(&self, address: Option<IpAddr>) -> Result<(), Error> {
+        let Some(address) = address else {
+            return Ok(());
+        };
+        self.by_address.take(limit_key(address)).map_err(|wait| {
+            self.metrics.rate_limited(Limiter::Registration);
+            Error::RateLimited(wait)
+        })
     }
 }
 
@@ -175,5 +272,38 @@ mod tests {
         tokio::time::advance(Duration::from_millis(100)).await;
         assert!(limiter.exhausted("alice").is_none());
         assert!(limiter.take("alice").is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_number_of_keys_is_bounded() {
+        let limiter = RateLimiter::with_max_keys(
+            Rate {
+                per_second: 0.001,
+                burst: 2.0,
+            },
+            100,
+        );
+        // Every key used (none idle), as unique usernames would be.
+        for n in 0..10_000 {
+            let _ = limiter.take(n);
+            assert!(limiter.len() <= 100, "{} keys after {n}", limiter.len());
+        }
+        // A key in active use survives: the emptiest buckets are kept.
+        let limiter = RateLimiter::with_max_keys(
+            Rate {
+                per_second: 0.001,
+                burst: 2.0,
+            },
+            100,
+        );
+        let _ = limiter.take(-1);
+        let _ = limiter.take(-1);
+        for n in 0..1_000 {
+            let _ = limiter.take(n);
+        }
+        assert!(
+            limiter.exhausted(-1).is_some(),
+            "the spent key was forgotten"
+        );
     }
 }

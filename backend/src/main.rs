@@ -10,6 +10,7 @@ async fn main() -> anyhow::Result<()> {
     parley::logging::init(config.log_format);
 
     match command.unwrap_or(Command::Serve) {
+        Command::User(command) => parley::accounts::run(command, &config).await?,
         Command::Migrate => {
             let db = Db::connect(&config.database_url).await?;
             println!("{}: every migration is applied", db.backend_name());

@@ -1,11 +1,12 @@
 //! `POST /login`: exchanges a username and password for an access token.
 
-use actix_web::{web, HttpRequest};
+use actix_web::web;
 use serde::{Deserialize, Serialize};
 
 use super::openapi::{ErrorBody, Internal, Unreadable};
 use super::users::UserView;
-use crate::auth::{Passwords, Tokens};
+use crate::auth::{Passwords, Tokens, Username};
+use crate::client_address::ClientAddress;
 use crate::db::{self, users::Profile, Db};
 use crate::error::Error;
 use crate::limits::LoginGuard;
@@ -49,7 +50,7 @@ pub struct Session {
     ),
 )]
 pub async fn login(
-    req: HttpRequest,
+    client: ClientAddress,
     db: web::Data<Db>,
     passwords: web::Data<Passwords>,
     tokens: web::Data<Tokens>,
@@ -57,16 +58,25 @@ pub async fn login(
     body: web::Json<Credentials>,
 ) -> Result<web::Json<Session>, Error> {
     let Credentials { username, password } = body.into_inner();
-    // The direct peer: behind a proxy, all clients share its address.
-    let address = req.peer_addr().map(|peer| peer.ip());
-    if let Some(wait) = guard.blocked(&username, address) {
+    let address = client.0;
+    // A name longer than any username is nobody's: it is not looked up, and it
+    // counts against the address only, so made-up long names cannot fill the
+    // per-username limiter.
+    if username.len() > Username::MAX_BYTES {
+        if let Some(wait) = guard.blocked(None, address) {
+            return Err(Error::RateLimited(wait));
+        }
+        guard.failed(None, address);
+        return Err(Error::InvalidCredentials);
+    }
+    if let Some(wait) = guard.blocked(Some(&username), address) {
         return Err(Error::RateLimited(wait));
     }
     let user = db::users::find_by_username(&db, &username).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     // Unknown users are checked against a decoy hash: same answer, same time.
     if !passwords.verify(password, hash).await? {
-        guard.failed(&username, address);
+        guard.failed(Some(&username), address);
         return Err(Error::InvalidCredentials);
     }
     let user = user.ok_or(Error::InvalidCredentials)?;

@@ -215,6 +215,8 @@ pub struct Edit {
         (status = 409, description = "`message_deleted`", body = ErrorBody,
             example = json!({"error": "message_deleted", "message": "the message was deleted"})),
         (status = 422, description = "`validation_failed`: `content` breaks the rules", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: edits and deletes share the `SEND_RATE`/`SEND_BURST` allowance with sends; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
+            example = json!({"error": "rate_limited", "message": "too many requests: try again in 100 ms", "retry_after_ms": 100})),
         Internal,
     ),
 )]
@@ -249,6 +251,8 @@ pub async fn edit(
             example = json!({"error": "forbidden", "message": "only the sender can change a message"})),
         (status = 404, description = "`message_not_found`", body = ErrorBody,
             example = json!({"error": "message_not_found", "message": "no message with id 99"})),
+        (status = 429, description = "`rate_limited`: edits and deletes share the `SEND_RATE`/`SEND_BURST` allowance with sends; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
+            example = json!({"error": "rate_limited", "message": "too many requests: try again in 100 ms", "retry_after_ms": 100})),
         Internal,
     ),
 )]

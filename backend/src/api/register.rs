@@ -6,8 +6,10 @@ use serde::Deserialize;
 use super::openapi::{ErrorBody, Internal, Unreadable};
 use super::users::UserView;
 use crate::auth::{Password, Passwords, Username};
+use crate::client_address::ClientAddress;
 use crate::db::{self, users::NewUser, Db};
 use crate::error::Error;
+use crate::limits::RegistrationGuard;
 use crate::messaging::now;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -20,7 +22,8 @@ pub struct Registration {
     password: String,
 }
 
-/// Creates an account.
+/// Creates an account. Refused when the server's registration is closed, and
+/// limited per client address (`REGISTER_RATE`/`REGISTER_BURST`).
 #[utoipa::path(
     post,
     path = "/register",
@@ -28,10 +31,14 @@ pub struct Registration {
     responses(
         (status = 201, description = "The new user", body = UserView, example = json!({"id": 1, "username": "alice"})),
         Unreadable,
+        (status = 403, description = "`registration_closed`: the server's `REGISTRATION` is `closed`; its operator creates accounts with `parley user add`", body = ErrorBody,
+            example = json!({"error": "registration_closed", "message": "registration is closed on this server: ask its operator for an account"})),
         (status = 409, description = "`username_taken`", body = ErrorBody,
             example = json!({"error": "username_taken", "message": "that username is already taken"})),
         (status = 422, description = "`validation_failed`: the username or password breaks the rules (`field` says which)", body = ErrorBody,
             example = json!({"error": "validation_failed", "message": "username must be 3 to 32 characters long", "field": "username"})),
+        (status = 429, description = "`rate_limited`: too many registrations from this client address (`REGISTER_RATE`/`REGISTER_BURST`); wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
+            example = json!({"error": "rate_limited", "message": "too many requests: try again in 5883 ms", "retry_after_ms": 5883})),
         Internal,
         (status = 503, description = "`server_busy`: too many passwords are being checked; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
             example = json!({"error": "server_busy", "message": "the server is busy: try again in 250 ms", "retry_after_ms": 250})),
@@ -40,10 +47,16 @@ pub struct Registration {
 pub async fn register(
     db: web::Data<Db>,
     passwords: web::Data<Passwords>,
+    guard: web::Data<RegistrationGuard>,
+    client: ClientAddress,
     body: web::Json<Registration>,
 ) -> Result<HttpResponse, Error> {
+    guard.check_open()?;
     let username = Username::parse(&body.username)?;
     let password = Password::parse(&body.password)?;
+    // After validation, which costs nothing; before the hash, which does (even
+    // for a name that turns out to be taken).
+    guard.take(client.0)?;
     let password_hash = passwords.hash(password).await?;
     let user = db::users::insert(
         &db,

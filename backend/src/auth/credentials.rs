@@ -7,9 +7,12 @@ use crate::error::Error;
 pub struct Username(String);
 
 impl Username {
+    /// Usernames are ASCII, so this is also their most characters.
+    pub const MAX_BYTES: usize = 32;
+
     pub fn parse(raw: &str) -> Result<Self, Error> {
         let len = raw.chars().count();
-        if !(3..=32).contains(&len) {
+        if !(3..=Self::MAX_BYTES).contains(&len) {
             return Err(Error::validation(
                 "username",
                 "username must be 3 to 32 characters long",

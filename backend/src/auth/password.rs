@@ -1,12 +1,16 @@
 //! bcrypt, on a small pool of its own threads (one per core) so hashing never
 //! stalls the async executor. The threads run at a lower scheduling priority than
 //! the rest of the server: a login storm uses the CPU the chat leaves idle instead
-//! of slowing message delivery. A short queue waits for a thread; beyond it,
+//! of slowing message delivery. Short queues wait for a thread; beyond them,
 //! requests are turned away with `503 server_busy` at once, so a storm cannot pile
 //! up work faster than the cores clear it.
+//!
+//! Logins and registrations are admitted separately, each to its own queue, and a
+//! free thread takes a login first: a flood of registrations fills only its own
+//! queue, and a correct login waits at most for the hashes already running.
 
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::{oneshot, OnceCell};
@@ -27,11 +31,40 @@ const STACK_SIZE: usize = 256 * 1024;
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// Which queue a job waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// Logins (checking a password); served first.
+    Login,
+    /// Registrations and password changes (hashing a new password).
+    Registration,
+}
+
+/// The queues the pool's threads take work from; each bounded, so a full queue
+/// means busy.
+struct Queues {
+    logins: VecDeque<Job>,
+    registrations: VecDeque<Job>,
+    capacity: usize,
+    /// Set when [`Passwords`] is dropped: the threads end once the queues are empty.
+    closed: bool,
+}
+
+struct Shared {
+    queues: Mutex<Queues>,
+    work_ready: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queues> {
+        // Each update is a push or a pop: a panicking holder leaves them sound.
+        self.queues.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 pub struct Passwords {
     cost: u32,
-    /// The queue the pool's threads take work from; bounded, so a full queue
-    /// means busy.
-    jobs: SyncSender<Job>,
+    shared: Arc<Shared>,
     /// Verified against when the username is unknown, so that answer takes as long
     /// as a wrong password and does not reveal which usernames exist.
     decoy_hash: OnceCell<String>,
@@ -41,26 +74,36 @@ impl Passwords {
     /// Starts the hashing threads; they end when this is dropped.
     pub fn start(cost: u32) -> std::io::Result<Self> {
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let (jobs, queue) = mpsc::sync_channel(threads * QUEUE_PER_THREAD);
-        let queue = Arc::new(Mutex::new(queue));
+        let shared = Arc::new(Shared {
+            queues: Mutex::new(Queues {
+                logins: VecDeque::new(),
+                registrations: VecDeque::new(),
+                capacity: threads * QUEUE_PER_THREAD,
+                closed: false,
+            }),
+            work_ready: Condvar::new(),
+        });
         for n in 0..threads {
-            let queue = Arc::clone(&queue);
+            let shared = Arc::clone(&shared);
             std::thread::Builder::new()
                 .name(format!("bcrypt-{n}"))
                 .stack_size(STACK_SIZE)
-                .spawn(move || work(&queue))?;
+                .spawn(move || work(&shared))?;
         }
         Ok(Self {
             cost,
-            jobs,
+            shared,
             decoy_hash: OnceCell::new(),
         })
     }
 
+    /// Hashes a new password (registration, or an operator setting one).
     pub async fn hash(&self, password: Password) -> Result<String, Error> {
         let cost = self.cost;
-        self.run(move || bcrypt::hash(password.into_inner(), cost))
-            .await
+        self.run(Class::Registration, move || {
+            bcrypt::hash(password.into_inner(), cost)
+        })
+        .await
     }
 
     /// Checks `password` against `hash`, or against a decoy when there is no user.
@@ -76,20 +119,25 @@ impl Passwords {
                     .decoy_hash
                     .get_or_try_init(|| {
                         let cost = self.cost;
-                        self.run(move || bcrypt::hash("decoy password", cost))
+                        self.run(Class::Login, move || bcrypt::hash("decoy password", cost))
                     })
                     .await?;
                 let decoy = decoy.clone();
-                let _ = self.run(move || bcrypt::verify(password, &decoy)).await?;
+                let _ = self
+                    .run(Class::Login, move || bcrypt::verify(password, &decoy))
+                    .await?;
                 return Ok(false);
             }
         };
-        self.run(move || bcrypt::verify(password, &hash)).await
+        self.run(Class::Login, move || bcrypt::verify(password, &hash))
+            .await
     }
 
-    /// Runs one bcrypt operation on the pool, or refuses it when the queue is full.
+    /// Runs one bcrypt operation on the pool, or refuses it when its class's
+    /// queue is full.
     async fn run<T: Send + 'static>(
         &self,
+        class: Class,
         work: impl FnOnce() -> bcrypt::BcryptResult<T> + Send + 'static,
     ) -> Result<T, Error> {
         let (done, outcome) = oneshot::channel();
@@ -97,14 +145,19 @@ impl Passwords {
             // The caller may have gone away; the work is simply dropped then.
             let _ = done.send(work());
         });
-        match self.jobs.try_send(job) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => return Err(Error::Busy(RETRY_AFTER)),
-            Err(TrySendError::Disconnected(_)) => {
-                log::error!("bcrypt: the hashing threads have stopped");
-                return Err(Error::Internal);
+        {
+            let mut queues = self.shared.lock();
+            let capacity = queues.capacity;
+            let queue = match class {
+                Class::Login => &mut queues.logins,
+                Class::Registration => &mut queues.registrations,
+            };
+            if queue.len() >= capacity {
+                return Err(Error::Busy(RETRY_AFTER));
             }
+            queue.push_back(job);
         }
+        self.shared.work_ready.notify_one();
         match outcome.await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => {
@@ -119,16 +172,37 @@ impl Passwords {
     }
 }
 
-/// A hashing thread: takes jobs until the queue's sender is dropped.
-fn work(queue: &Mutex<Receiver<Job>>) {
+impl Drop for Passwords {
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        self.shared.work_ready.notify_all();
+    }
+}
+
+/// A hashing thread: takes jobs, logins first, until the pool is dropped.
+fn work(shared: &Shared) {
     lower_priority();
     loop {
         // The lock is held only while waiting; a job runs without it.
-        let job = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        match job {
-            Ok(job) => job(),
-            Err(_) => return,
-        }
+        let job = {
+            let mut queues = shared.lock();
+            loop {
+                if let Some(job) = queues.logins.pop_front() {
+                    break job;
+                }
+                if let Some(job) = queues.registrations.pop_front() {
+                    break job;
+                }
+                if queues.closed {
+                    return;
+                }
+                queues = shared
+                    .work_ready
+                    .wait(queues)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+        };
+        job();
     }
 }
 

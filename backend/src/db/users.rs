@@ -106,6 +106,26 @@ pub async fn existing(db: &Db, ids: &[UserId]) -> Result<HashSet<UserId>> {
     Ok(found.into_iter().collect())
 }
 
+/// Replaces the password hash of `username` (any letter case); `None` when there
+/// is no such user.
+pub async fn set_password_hash(
+    db: &Db,
+    username: &str,
+    password_hash: &str,
+) -> Result<Option<Profile>> {
+    let Some(user) = find_by_username(db, username).await? else {
+        return Ok(None);
+    };
+    Ok(db_run!(db, |conn| {
+        diesel::update(users::table.find(user.id))
+            .set(users::password_hash.eq(password_hash))
+            .returning(Profile::as_returning())
+            .get_result(conn)
+            .await
+            .optional()
+    })?)
+}
+
 pub async fn set_last_seen(db: &Db, id: UserId, at: NaiveDateTime) -> Result<()> {
     db_run!(db, |conn| {
         diesel::update(users::table.find(id))

@@ -31,10 +31,25 @@ const QUEUE: usize = 4096;
 
 pub struct Messaging {
     jobs: mpsc::Sender<Job>,
+    /// Sends, edits and deletes: each stores a row's worth of text.
     sends: RateLimiter<UserId>,
+    room_creations: RateLimiter<UserId>,
+    /// Joins, leaves, additions and removals.
+    membership: RateLimiter<UserId>,
     rooms: web::Data<Directory>,
     pruner: pruner::Pruner,
     metrics: web::Data<Metrics>,
+}
+
+/// What each user may change, per second after a burst.
+#[derive(Debug, Clone, Copy)]
+pub struct UserRates {
+    /// Sends, edits and deletes together (`SEND_RATE`).
+    pub send: Rate,
+    /// Room creations (`ROOM_RATE`).
+    pub room_create: Rate,
+    /// Joins, leaves, additions and removals (`MEMBERSHIP_RATE`).
+    pub membership: Rate,
 }
 
 /// A stored message and how its send went.
@@ -58,7 +73,7 @@ impl Messaging {
         db: Db,
         hub: web::Data<Hub>,
         typing: web::Data<Typing>,
-        send_rate: Rate,
+        rates: UserRates,
         history_limit: i64,
         metrics: web::Data<Metrics>,
     ) -> Self {
@@ -76,7 +91,9 @@ impl Messaging {
         tokio::spawn(writer.run(queue));
         Self {
             jobs,
-            sends: RateLimiter::new(send_rate),
+            sends: RateLimiter::new(rates.send),
+            room_creations: RateLimiter::new(rates.room_create),
+            membership: RateLimiter::new(rates.membership),
             rooms,
             pruner,
             metrics,
@@ -135,10 +152,7 @@ impl Messaging {
                 "you cannot send a message to yourself",
             ));
         }
-        if let Err(wait) = self.sends.take(sender) {
-            self.metrics.rate_limited(Limiter::Send);
-            return Err(Error::RateLimited(wait));
-        }
+        self.limit(&self.sends, sender, Limiter::Send)?;
         let write = Write::Send(NewMessage {
             sender,
             to,
@@ -160,6 +174,7 @@ impl Messaging {
             Change::Edit(content) => Change::Edit(validate_content(&content)?.to_owned()),
             Change::Delete => Change::Delete,
         };
+        self.limit(&self.sends, editor, Limiter::Send)?;
         let write = Write::Change {
             editor,
             message,
@@ -193,6 +208,7 @@ impl Messaging {
             ));
         }
         storable("name", name)?;
+        self.limit(&self.room_creations, owner, Limiter::RoomCreate)?;
         let write = Write::CreateRoom(NewRoom {
             name: name.to_owned(),
             kind,
@@ -217,6 +233,7 @@ impl Messaging {
         actor: UserId,
         request: MemberRequest,
     ) -> Result<Option<Message>, Error> {
+        self.limit(&self.membership, actor, Limiter::Membership)?;
         let task = Task::Member {
             room,
             actor,
@@ -235,6 +252,19 @@ impl Messaging {
         outcome(self.queue(Task::Flush, None).await?)
             .await
             .map(|_| ())
+    }
+
+    /// Takes one of `user`'s tokens from `limiter`, or says how long to wait.
+    fn limit(
+        &self,
+        limiter: &RateLimiter<UserId>,
+        user: UserId,
+        which: Limiter,
+    ) -> Result<(), Error> {
+        limiter.take(user).map_err(|wait| {
+            self.metrics.rate_limited(which);
+            Error::RateLimited(wait)
+        })
     }
 
     async fn queue(&self, task: Task, from: Option<ConnectionId>) -> Result<Outcome, Error> {

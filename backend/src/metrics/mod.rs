@@ -37,14 +37,26 @@ pub enum Limiter {
     LoginAddress,
     /// Read and typing frames per socket.
     SocketSignals,
+    /// Registrations per client address (`REGISTER_RATE`).
+    Registration,
+    /// Rooms created per user (`ROOM_RATE`).
+    RoomCreate,
+    /// Joins, leaves and member changes per user (`MEMBERSHIP_RATE`).
+    Membership,
+    /// WebSocket upgrades refused past `MAX_SOCKETS_PER_USER`.
+    Sockets,
 }
 
 impl Limiter {
-    const ALL: [Self; 4] = [
+    const ALL: [Self; 8] = [
         Self::Send,
         Self::LoginUsername,
         Self::LoginAddress,
         Self::SocketSignals,
+        Self::Registration,
+        Self::RoomCreate,
+        Self::Membership,
+        Self::Sockets,
     ];
 
     fn label(self) -> &'static str {
@@ -53,6 +65,10 @@ impl Limiter {
             Self::LoginUsername => "login_username",
             Self::LoginAddress => "login_address",
             Self::SocketSignals => "socket_signals",
+            Self::Registration => "registration",
+            Self::RoomCreate => "room_create",
+            Self::Membership => "membership",
+            Self::Sockets => "sockets_per_user",
         }
     }
 }

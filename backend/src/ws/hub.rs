@@ -57,17 +57,19 @@ pub struct Hub {
     next_id: AtomicU64,
     /// Becomes true when the server is shutting down.
     restart: watch::Sender<bool>,
+    /// Sockets one user may have registered at once.
+    max_per_user: usize,
 }
 
 impl Default for Hub {
     fn default() -> Self {
-        Self {
-            connections: Mutex::default(),
-            next_id: AtomicU64::default(),
-            restart: watch::Sender::new(false),
-        }
+        Self::new(Self::DEFAULT_MAX_PER_USER)
     }
 }
+
+/// `register` found the user at the cap (`MAX_SOCKETS_PER_USER`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManySockets(pub usize);
 
 /// A newly registered socket.
 pub struct Registration {
@@ -81,23 +83,40 @@ pub struct Registration {
 }
 
 impl Hub {
-    /// Adds a socket for `user`; it receives what is routed to `user` from now on.
-    pub fn register(&self, user: UserId, token_id: &str) -> Registration {
-        let id = ConnectionId(self.next_id.fetch_add(1, Ordering::Relaxed));
-        let (mailbox, inbox) = mpsc::channel(MAILBOX_CAPACITY);
+    pub const DEFAULT_MAX_PER_USER: usize = 16;
+
+    pub fn new(max_per_user: usize) -> Self {
+        Self {
+            connections: Mutex::default(),
+            next_id: AtomicU64::default(),
+            restart: watch::Sender::new(false),
+            max_per_user: max_per_user.max(1),
+        }
+    }
+
+    /// Adds a socket for `user`, unless they already have the most allowed; it
+    /// receives what is routed to `user` from now on. The count and the insert
+    /// happen under one lock, so concurrent upgrades cannot both take the last
+    /// place.
+    pub fn register(&self, user: UserId, token_id: &str) -> Result<Registration, TooManySockets> {
         let mut connections = self.lock();
         let sockets = connections.entry(user).or_default();
+        if sockets.len() >= self.max_per_user {
+            return Err(TooManySockets(self.max_per_user));
+        }
+        let id = ConnectionId(self.next_id.fetch_add(1, Ordering::Relaxed));
+        let (mailbox, inbox) = mpsc::channel(MAILBOX_CAPACITY);
         sockets.push(Connection {
             id,
             token_id: token_id.to_owned(),
             mailbox,
         });
-        Registration {
+        Ok(Registration {
             id,
             inbox,
             came_online: sockets.len() == 1,
             restart: self.restart.subscribe(),
-        }
+        })
     }
 
     /// Tells every socket, open now or opened from now on, that the server is
@@ -223,8 +242,8 @@ mod tests {
     #[test]
     fn routes_to_every_socket_but_the_skipped_one() {
         let hub = Hub::default();
-        let mut first = hub.register(UserId(2), "t1");
-        let mut second = hub.register(UserId(2), "t2");
+        let mut first = hub.register(UserId(2), "t1").unwrap();
+        let mut second = hub.register(UserId(2), "t2").unwrap();
         assert!(first.came_online && !second.came_online);
         assert_eq!(hub.route(UserId(2), Some(first.id), &notice()), 1);
         assert!(first.inbox.try_recv().is_err());
@@ -235,7 +254,7 @@ mod tests {
     #[test]
     fn a_full_mailbox_disconnects_its_socket() {
         let hub = Hub::default();
-        let mut socket = hub.register(UserId(2), "t");
+        let mut socket = hub.register(UserId(2), "t").unwrap();
         for _ in 0..MAILBOX_CAPACITY {
             assert_eq!(hub.route(UserId(2), None, &notice()), 1);
         }
@@ -254,8 +273,8 @@ mod tests {
     #[test]
     fn unregistering_the_last_socket_takes_the_user_offline() {
         let hub = Hub::default();
-        let a = hub.register(UserId(2), "t");
-        let b = hub.register(UserId(2), "t");
+        let a = hub.register(UserId(2), "t").unwrap();
+        let b = hub.register(UserId(2), "t").unwrap();
         assert!(!hub.unregister(UserId(2), a.id));
         assert!(hub.is_online(UserId(2)));
         assert!(hub.unregister(UserId(2), b.id));
@@ -265,10 +284,39 @@ mod tests {
     }
 
     #[test]
+    fn a_user_holds_at_most_the_cap_of_sockets() {
+        let hub = Hub::new(2);
+        let first = hub.register(UserId(2), "t").unwrap();
+        let _second = hub.register(UserId(2), "t").unwrap();
+        assert_eq!(hub.register(UserId(2), "t").err(), Some(TooManySockets(2)));
+        // Others are not affected, and a closed socket frees its place.
+        assert!(hub.register(UserId(3), "t").is_ok());
+        hub.unregister(UserId(2), first.id);
+        assert!(hub.register(UserId(2), "t").is_ok());
+    }
+
+    #[test]
+    fn concurrent_registrations_never_pass_the_cap() {
+        let hub = Arc::new(Hub::new(16));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let hub = Arc::clone(&hub);
+                std::thread::spawn(move || {
+                    (0..100)
+                        .filter_map(|_| hub.register(UserId(2), "t").ok())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let registered: usize = threads.into_iter().map(|t| t.join().unwrap().len()).sum();
+        assert_eq!(registered, 16);
+    }
+
+    #[test]
     fn revoking_a_token_reaches_only_its_sockets() {
         let hub = Hub::default();
-        let mut phone = hub.register(UserId(2), "phone");
-        let mut laptop = hub.register(UserId(2), "laptop");
+        let mut phone = hub.register(UserId(2), "phone").unwrap();
+        let mut laptop = hub.register(UserId(2), "laptop").unwrap();
         hub.revoke(UserId(2), "phone");
         assert!(matches!(phone.inbox.try_recv(), Ok(Outbound::Revoked)));
         assert!(laptop.inbox.try_recv().is_err());

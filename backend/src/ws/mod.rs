@@ -17,7 +17,7 @@ use crate::db::{self, Db, MessageId};
 use crate::error::Error;
 use crate::limits::TokenBucket;
 use crate::messaging::Messaging;
-use crate::metrics::Metrics;
+use crate::metrics::{Limiter, Metrics};
 use deliveries::Deliveries;
 use hub::Hub;
 pub use session::TOKEN_ENDED;
@@ -54,6 +54,8 @@ pub struct Connect {
             example = json!({"error": "missing_token", "message": "missing bearer token: send `Authorization: Bearer <token>`"})),
         (status = 422, description = "`validation_failed`: `since` is negative", body = crate::api::openapi::ErrorBody,
             example = json!({"error": "validation_failed", "message": "since must be a stream position (0 or more)", "field": "since"})),
+        (status = 429, description = "`too_many_sockets`: the user already has `MAX_SOCKETS_PER_USER` sockets open; checked before the upgrade", body = crate::api::openapi::ErrorBody,
+            example = json!({"error": "too_many_sockets", "message": "too many open sockets for this user (at most 16): close one first"})),
         crate::api::openapi::Internal,
     ),
 )]
@@ -94,7 +96,12 @@ pub async fn connect(
         .max_frame_size(HARD_FRAME_LIMIT)
         .aggregate_continuations()
         .max_continuation_size(HARD_FRAME_LIMIT);
-    let registration = hub.register(caller.id, &caller.token_id);
+    // Registered before the 101 goes out: past the cap, the upgrade is refused and
+    // the response built by `handle` is dropped unsent.
+    let registration = hub.register(caller.id, &caller.token_id).map_err(|full| {
+        metrics.rate_limited(Limiter::Sockets);
+        Error::TooManySockets(full.0)
+    })?;
     // A logout may have finished since the token was checked, before this socket
     // was registered for `hub.revoke` to find: close it as that would have.
     let revocations = req.app_data::<web::Data<Revocations>>();

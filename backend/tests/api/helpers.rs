@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures_util::{SinkExt, StreamExt};
-use parley::config::LogFormat;
+use parley::config::{LogFormat, Registration};
 use parley::{Application, Config};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
@@ -95,6 +95,17 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         workers: Some(2),
         metrics_token: None,
         cors_origins: Vec::new(),
+        registration: Registration::Open,
+        // Tests register many users from 127.0.0.1 and create many rooms: only
+        // the tests of these limits set them low.
+        register_rate: 10_000.0,
+        register_burst: 10_000.0,
+        room_rate: 10_000.0,
+        room_burst: 10_000.0,
+        membership_rate: 10_000.0,
+        membership_burst: 10_000.0,
+        max_sockets_per_user: 16,
+        trusted_proxies: Vec::new(),
         log_format: LogFormat::Text,
     };
     tweak(&mut config);

@@ -39,6 +39,8 @@ impl Server {
             .env("BCRYPT_COST", "4")
             .env("SEND_RATE", "100000")
             .env("SEND_BURST", "100000")
+            .env("REGISTER_RATE", "100000")
+            .env("REGISTER_BURST", "100000")
             .env("RUST_LOG", "warn")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())

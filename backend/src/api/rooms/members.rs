@@ -41,6 +41,8 @@ pub struct MemberView {
         Unauthorized,
         (status = 404, description = "`room_not_found`: no such room, or a private group (they cannot be joined)", body = ErrorBody,
             example = json!({"error": "room_not_found", "message": "no room with id 3"})),
+        (status = 429, description = "`rate_limited`: over the `MEMBERSHIP_RATE`/`MEMBERSHIP_BURST` limit on joins, leaves and member changes; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
+            example = json!({"error": "rate_limited", "message": "too many requests: try again in 1000 ms", "retry_after_ms": 1000})),
         Internal,
     ),
 )]
@@ -71,6 +73,8 @@ pub async fn join(
         Unreadable,
         Unauthorized,
         RoomNotFound,
+        (status = 429, description = "`rate_limited`: over the `MEMBERSHIP_RATE`/`MEMBERSHIP_BURST` limit on joins, leaves and member changes; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
+            example = json!({"error": "rate_limited", "message": "too many requests: try again in 1000 ms", "retry_after_ms": 1000})),
         Internal,
     ),
 )]
@@ -147,6 +151,8 @@ pub struct NewMember {
             example = json!({"error": "user_not_found", "message": "no user with id 99"})),
         (status = 409, description = "`room_is_public`: people join public rooms themselves", body = ErrorBody,
             example = json!({"error": "room_is_public", "message": "people join and leave public rooms themselves"})),
+        (status = 429, description = "`rate_limited`: over the `MEMBERSHIP_RATE`/`MEMBERSHIP_BURST` limit on joins, leaves and member changes; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
+            example = json!({"error": "rate_limited", "message": "too many requests: try again in 1000 ms", "retry_after_ms": 1000})),
         Internal,
     ),
 )]
@@ -205,6 +211,8 @@ pub async fn add_member(
             example = json!({"error": "member_not_found", "message": "user 3 is not a member of the room"})),
         (status = 409, description = "`room_is_public`: removing someone else from a public room", body = ErrorBody,
             example = json!({"error": "room_is_public", "message": "people join and leave public rooms themselves"})),
+        (status = 429, description = "`rate_limited`: over the `MEMBERSHIP_RATE`/`MEMBERSHIP_BURST` limit on joins, leaves and member changes; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
+            example = json!({"error": "rate_limited", "message": "too many requests: try again in 1000 ms", "retry_after_ms": 1000})),
         Internal,
     ),
 )]

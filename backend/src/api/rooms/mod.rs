@@ -187,6 +187,8 @@ pub struct NewRoom {
             example = json!({"error": "room_name_taken", "message": "a public room with that name already exists"})),
         (status = 422, description = "`validation_failed`: `name` is empty, too long or holds a NUL", body = ErrorBody,
             example = json!({"error": "validation_failed", "message": "name must be 1 to 64 characters", "field": "name"})),
+        (status = 429, description = "`rate_limited`: over the `ROOM_RATE`/`ROOM_BURST` limit on rooms created; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
+            example = json!({"error": "rate_limited", "message": "too many requests: try again in 10000 ms", "retry_after_ms": 10000})),
         Internal,
     ),
 )]
