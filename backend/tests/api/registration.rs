@@ -11,7 +11,6 @@ use serde_json::json;
 
 use crate::both_backends;
 use crate::helpers::{expect_error, spawn_app_with, wait_until, Backend, PASSWORD};
-use crate::process::Server;
 use parley::config::Registration;
 
 async fn registrations_are_limited_per_address(backend: Backend) {
@@ -146,17 +145,14 @@ async fn correct_logins_pass_while_registrations_flood(backend: Backend) {
 }
 both_backends!(correct_logins_pass_while_registrations_flood);
 
-/// `parley user …` on the SQLite database in `dir`, with `stdin` piped in.
-fn parley_user(dir: &std::path::Path, args: &[&str], stdin: &str) -> (i32, String, String) {
+/// `parley user …` on `database_url`, with `stdin` piped in.
+fn parley_user(database_url: &str, args: &[&str], stdin: &str) -> (i32, String, String) {
     use std::io::Write;
     use std::process::{Command, Stdio};
     let mut child = Command::new(env!("CARGO_BIN_EXE_parley"))
         .arg("user")
         .args(args)
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.join("parley.db").display()),
-        )
+        .env("DATABASE_URL", database_url)
         .env("BCRYPT_COST", "4")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())
@@ -179,10 +175,21 @@ fn parley_user(dir: &std::path::Path, args: &[&str], stdin: &str) -> (i32, Strin
 }
 
 /// The operator's commands, on the real binary: a closed server's accounts.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn operators_add_users_and_set_passwords() {
+async fn operators_add_users_and_set_passwords(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = parley_user(dir.path(), &["add", "Alice"], "first password\n");
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.path().join("parley.db").display()),
+        Backend::Postgres => crate::postgres::fresh_database().await,
+    };
+    let user = |args: &'static [&'static str], stdin: &'static str| {
+        let url = url.clone();
+        async move {
+            tokio::task::spawn_blocking(move || parley_user(&url, args, stdin))
+                .await
+                .unwrap()
+        }
+    };
+    let (code, out, err) = user(&["add", "Alice"], "first password\n").await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("created user Alice"), "{out}");
 
@@ -202,36 +209,30 @@ async fn operators_add_users_and_set_passwords() {
         ),
         (&["passwd", "alice"][..], "short\r\n", "at least 8 bytes"),
     ] {
-        let (code, out, err) = parley_user(dir.path(), args, stdin);
+        let (code, out, err) = user(args, stdin).await;
         assert_eq!(code, 1, "{args:?}: {out}{err}");
         assert!(err.contains(reason), "{args:?}: {err}");
     }
     // Usage errors are clap's: exit 2.
-    let (code, _, err) = parley_user(dir.path(), &["add"], "");
+    let (code, _, err) = user(&["add"], "").await;
     assert_eq!(code, 2, "{err}");
 
-    let (code, out, err) = parley_user(dir.path(), &["passwd", "ALICE"], "second password\r\n");
+    let (code, out, err) = user(&["passwd", "ALICE"], "second password\r\n").await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("password changed for Alice"), "{out}");
 
-    let server = Server::start(dir.path(), &[("REGISTRATION", "closed")]);
-    let client = reqwest::Client::new();
-    let post = |path: &str, username: &str, password: &str| {
-        client
-            .post(server.url(path))
-            .json(&json!({"username": username, "password": password}))
-            .send()
-    };
-    let status = |response: reqwest::Response| response.status();
+    let app = spawn_app_with(backend, |config| {
+        config.database_url = url.clone();
+        config.registration = Registration::Closed;
+    })
+    .await;
     assert_eq!(
-        status(post("/login", "alice", "second password").await.unwrap()),
+        app.login("alice", "second password").await.status(),
         StatusCode::OK
     );
-    assert_eq!(
-        status(post("/login", "alice", "first password").await.unwrap()),
-        StatusCode::UNAUTHORIZED
-    );
-    let response = post("/register", "bob", PASSWORD).await.unwrap();
+    let response = app.login("alice", "first password").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = app.register("bob", PASSWORD).await;
     expect_error(
         response,
         StatusCode::FORBIDDEN,
@@ -240,3 +241,4 @@ async fn operators_add_users_and_set_passwords() {
     )
     .await;
 }
+both_backends!(operators_add_users_and_set_passwords);
