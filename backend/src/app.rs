@@ -82,6 +82,12 @@ impl Application {
         if config.registration == Registration::Closed {
             log::info!("REGISTRATION=closed: accounts are created with `parley user add`");
         }
+        if !config.trusted_proxies.is_empty() {
+            log::info!(
+                "client addresses of requests from {:?} are read from X-Forwarded-For or Forwarded",
+                config.trusted_proxies
+            );
+        }
         let trusted_proxies = web::Data::new(TrustedProxies::new(config.trusted_proxies));
         let db = web::Data::new(db);
         let tokens = web::Data::new(Tokens::new(secret.as_bytes(), database_id, config.jwt_ttl));
