@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::openapi::{BadPage, ErrorBody, Internal, Unauthorized, Unreadable};
+use super::openapi::{BadPage, ErrorBody, Internal, Unauthorized, Unavailable, Unreadable};
 use crate::auth::AuthUser;
 use crate::db::messages::{Change, Message};
 use crate::db::{self, Chat, Db, MessageId, RoomId, UserId};
@@ -104,6 +104,7 @@ impl From<Message> for MessageView {
             example = json!({"error": "user_not_found", "message": "no user with id 99"})),
         BadPage,
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn conversation(
@@ -156,6 +157,7 @@ pub struct NewMessage {
         (status = 429, description = "`rate_limited`: over the `SEND_RATE`/`SEND_BURST` limit, shared with the WebSocket; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
             example = json!({"error": "rate_limited", "message": "too many requests: try again in 200 ms", "retry_after_ms": 200})),
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn send(
@@ -216,6 +218,7 @@ pub struct Edit {
             example = json!({"error": "message_deleted", "message": "the message was deleted"})),
         (status = 422, description = "`validation_failed`: `content` breaks the rules", body = ErrorBody),
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn edit(
@@ -250,6 +253,7 @@ pub async fn edit(
         (status = 404, description = "`message_not_found`", body = ErrorBody,
             example = json!({"error": "message_not_found", "message": "no message with id 99"})),
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn delete(

@@ -33,7 +33,8 @@ pub struct Registration {
         (status = 422, description = "`validation_failed`: the username or password breaks the rules (`field` says which)", body = ErrorBody,
             example = json!({"error": "validation_failed", "message": "username must be 3 to 32 characters long", "field": "username"})),
         Internal,
-        (status = 503, description = "`server_busy`: too many passwords are being checked; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
+        (status = 503, description = "`server_busy`: too many passwords are being checked, or `unavailable`: the database cannot be reached for now; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again")),
             example = json!({"error": "server_busy", "message": "the server is busy: try again in 250 ms", "retry_after_ms": 250})),
     ),
 )]

@@ -53,6 +53,65 @@ pub enum Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+impl Error {
+    /// Whether the database could not be reached or asked to be tried again, as
+    /// opposed to refusing the query: no connection in time, none could be opened,
+    /// the one in use was lost, the server is shutting down or starting up, or
+    /// SQLite stayed locked past `busy_timeout`. The same request can succeed later.
+    pub fn is_unavailable(&self) -> bool {
+        use diesel_async::pooled_connection::PoolError as Backend;
+        match self {
+            Self::Pool(PoolError::Timeout(_) | PoolError::Closed) => true,
+            Self::Pool(PoolError::Backend(Backend::ConnectionError(e))) => {
+                !matches!(e, diesel::ConnectionError::InvalidConnectionUrl(_))
+            }
+            Self::Pool(PoolError::Backend(Backend::QueryError(e))) | Self::Query(e) => {
+                query_unavailable(e)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Server messages that mean "not now" rather than "not this query". diesel does
+/// not pass PostgreSQL's SQLSTATE on (57P01 admin_shutdown, 57P02 crash_shutdown,
+/// 57P03 cannot_connect_now, 53300 too_many_connections), so they are told apart by
+/// their (English, PostgreSQL's default) text; SQLite's are SQLITE_BUSY and
+/// SQLITE_LOCKED.
+const TRY_AGAIN_MESSAGES: [&str; 8] = [
+    "terminating connection due to administrator command",
+    "terminating connection because of crash of another server process",
+    "the database system is shutting down",
+    "the database system is starting up",
+    "the database system is in recovery mode",
+    "sorry, too many clients already",
+    "database is locked",
+    "database table is locked",
+];
+
+fn query_unavailable(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error as Query};
+    match error {
+        // A lost connection (tokio-postgres errors without a SQLSTATE end up here).
+        Query::DatabaseError(
+            DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection,
+            _,
+        ) => true,
+        Query::DatabaseError(_, info) => {
+            let message = info.message();
+            TRY_AGAIN_MESSAGES
+                .iter()
+                .any(|known| message.starts_with(known))
+        }
+        // A transaction whose connection broke fails its rollback too.
+        Query::RollbackErrorOnCommit {
+            rollback_error,
+            commit_error,
+        } => query_unavailable(rollback_error) || query_unavailable(commit_error),
+        _ => false,
+    }
+}
+
 /// Whether both backends can store and look up `text`: PostgreSQL's `text` cannot
 /// hold U+0000 (SQLite's can), and a query binding it fails. Text to be stored is
 /// refused before it gets here; lookups by such text find nothing.

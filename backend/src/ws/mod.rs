@@ -55,6 +55,11 @@ pub struct Connect {
         (status = 422, description = "`validation_failed`: `since` is negative", body = crate::api::openapi::ErrorBody,
             example = json!({"error": "validation_failed", "message": "since must be a stream position (0 or more)", "field": "since"})),
         crate::api::openapi::Internal,
+        (status = 503, description = "`unavailable`: the database cannot be reached, checked before the upgrade; \
+            try again after `retry_after_ms` (also `Retry-After`). Should it become unreachable while the socket \
+            catches up, the socket is closed with 1013 (try again later).", body = crate::api::openapi::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again")),
+            example = json!({"error": "unavailable", "message": "the database is unavailable: try again in 1000 ms", "retry_after_ms": 1000})),
     ),
 )]
 // Each argument is an actix extractor: one per service the socket's task uses.

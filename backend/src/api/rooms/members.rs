@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{visible, RoomView};
-use crate::api::openapi::{ErrorBody, Internal, RoomNotFound, Unauthorized, Unreadable};
+use crate::api::openapi::{
+    ErrorBody, Internal, RoomNotFound, Unauthorized, Unavailable, Unreadable,
+};
 use crate::auth::AuthUser;
 use crate::db::{self, Db, Role, RoomId, UserId};
 use crate::error::Error;
@@ -42,6 +44,7 @@ pub struct MemberView {
         (status = 404, description = "`room_not_found`: no such room, or a private group (they cannot be joined)", body = ErrorBody,
             example = json!({"error": "room_not_found", "message": "no room with id 3"})),
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn join(
@@ -72,6 +75,7 @@ pub async fn join(
         Unauthorized,
         RoomNotFound,
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn leave(
@@ -99,6 +103,7 @@ pub async fn leave(
         Unauthorized,
         RoomNotFound,
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn list_members(
@@ -148,6 +153,7 @@ pub struct NewMember {
         (status = 409, description = "`room_is_public`: people join public rooms themselves", body = ErrorBody,
             example = json!({"error": "room_is_public", "message": "people join and leave public rooms themselves"})),
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn add_member(
@@ -206,6 +212,7 @@ pub async fn add_member(
         (status = 409, description = "`room_is_public`: removing someone else from a public room", body = ErrorBody,
             example = json!({"error": "room_is_public", "message": "people join and leave public rooms themselves"})),
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn remove_member(
