@@ -283,6 +283,55 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use diesel::{Connection, RunQueryDsl};
+
+    #[test]
+    fn a_locked_sqlite_file_is_unavailable_and_a_broken_query_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("locked.db");
+        let path = path.to_str().unwrap();
+        let mut holder = SqliteConnection::establish(path).unwrap();
+        diesel::sql_query("CREATE TABLE t (x INTEGER)")
+            .execute(&mut holder)
+            .unwrap();
+        diesel::sql_query("BEGIN IMMEDIATE")
+            .execute(&mut holder)
+            .unwrap();
+
+        // What a writer gets once `busy_timeout` runs out (0 here, not to wait).
+        let mut writer = SqliteConnection::establish(path).unwrap();
+        diesel::sql_query("PRAGMA busy_timeout = 0")
+            .execute(&mut writer)
+            .unwrap();
+        let busy = diesel::sql_query("INSERT INTO t VALUES (1)")
+            .execute(&mut writer)
+            .unwrap_err();
+        assert!(Error::Query(busy).is_unavailable());
+
+        let broken = diesel::sql_query("SELECT * FROM no_such_table")
+            .execute(&mut writer)
+            .unwrap_err();
+        assert!(!Error::Query(broken).is_unavailable());
+        assert!(!Error::Query(diesel::result::Error::NotFound).is_unavailable());
+        assert!(!Error::Migration("x".into()).is_unavailable());
+    }
+
+    #[test]
+    fn pool_timeouts_and_failed_connects_are_unavailable() {
+        use deadpool::managed::TimeoutType;
+        use diesel_async::pooled_connection::PoolError as Backend;
+        assert!(Error::Pool(PoolError::Timeout(TimeoutType::Wait)).is_unavailable());
+        assert!(Error::Pool(PoolError::Timeout(TimeoutType::Create)).is_unavailable());
+        let refused = diesel::ConnectionError::BadConnection("connection refused".into());
+        assert!(
+            Error::Pool(PoolError::Backend(Backend::ConnectionError(refused))).is_unavailable()
+        );
+        let lost = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UnableToSendCommand,
+            Box::new("connection closed".to_owned()),
+        );
+        assert!(Error::Query(lost).is_unavailable());
+    }
 
     #[test]
     fn urls_select_the_backend() {
