@@ -13,10 +13,12 @@ pub mod secrets;
 pub mod users;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::SqliteConnection;
-use diesel_async::pooled_connection::deadpool::{Pool, PoolError};
+use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{
@@ -121,27 +123,45 @@ pub fn storable(text: &str) -> bool {
 
 /// A connection pool for whichever backend `DATABASE_URL` names.
 #[derive(Clone)]
-pub enum Db {
+pub struct Db {
+    pools: Pools,
+    /// Set while the last attempt to get a connection failed to reach the database.
+    down: Arc<AtomicBool>,
+}
+
+#[derive(Clone)]
+pub enum Pools {
     Postgres(Pool<AsyncPgConnection>),
     Sqlite(Pool<SqliteConn>),
 }
 
+/// How long a request may wait for a pooled connection, and for a new one to open,
+/// while the database answers: a burst of requests queues for a free connection.
+const POOL_WAIT: Duration = Duration::from_secs(10);
+/// Checking that an idle connection still works; without a bound, a database that
+/// stopped answering (but whose host still acknowledges packets) holds it forever.
+const RECYCLE_WAIT: Duration = Duration::from_secs(5);
+/// All three waits while the last attempt failed to reach the database: requests do
+/// not queue behind an outage for the full wait, they get `unavailable` within this.
+const POOL_WAIT_WHILE_DOWN: Duration = Duration::from_secs(1);
+
 /// Runs one query body on a pooled connection of whichever backend `$db` is.
 macro_rules! db_run {
-    ($db:expr, |$conn:ident| $body:expr) => {
-        match $db {
-            $crate::db::Db::Postgres(pool) => {
-                let mut $conn = pool.get().await?;
+    ($db:expr, |$conn:ident| $body:expr) => {{
+        let db: &$crate::db::Db = $db;
+        match db.pools() {
+            $crate::db::Pools::Postgres(pool) => {
+                let mut $conn = db.checkout(pool).await?;
                 let $conn = &mut *$conn;
                 $body
             }
-            $crate::db::Db::Sqlite(pool) => {
-                let mut $conn = pool.get().await?;
+            $crate::db::Pools::Sqlite(pool) => {
+                let mut $conn = db.checkout(pool).await?;
                 let $conn = &mut *$conn;
                 $body
             }
         }
-    };
+    }};
 }
 pub(crate) use db_run;
 
@@ -166,10 +186,10 @@ impl Location {
 impl Db {
     /// Opens the pool and applies any pending migrations.
     pub async fn connect(url: &str) -> Result<Self> {
-        let db = match Location::parse(url) {
+        let pools = match Location::parse(url) {
             Location::Postgres(url) => {
                 let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
-                Self::Postgres(build_pool(manager, 16)?)
+                Pools::Postgres(build_pool(manager, 16)?)
             }
             Location::Sqlite(path) => {
                 create_parent_dir(&path)?;
@@ -177,40 +197,91 @@ impl Db {
                 config.custom_setup = Box::new(|url| open_sqlite(url.to_owned()).boxed());
                 let url = path.to_string_lossy().into_owned();
                 let manager = AsyncDieselConnectionManager::new_with_config(url, config);
-                Self::Sqlite(build_pool(manager, 8)?)
+                Pools::Sqlite(build_pool(manager, 8)?)
             }
+        };
+        let db = Self {
+            pools,
+            down: Arc::new(AtomicBool::new(false)),
         };
         db.migrate().await?;
         Ok(db)
     }
 
+    pub fn pools(&self) -> &Pools {
+        &self.pools
+    }
+
+    /// A pooled connection. While the database is known to be unreachable, waits
+    /// at most [`POOL_WAIT_WHILE_DOWN`]; the first connection that works again ends
+    /// that.
+    pub async fn checkout<C>(&self, pool: &Pool<C>) -> Result<Object<C>>
+    where
+        C: diesel_async::pooled_connection::PoolableConnection + Send + 'static,
+        AsyncDieselConnectionManager<C>: deadpool::managed::Manager<
+            Type = C,
+            Error = diesel_async::pooled_connection::PoolError,
+        >,
+    {
+        let got = if self.down.load(Ordering::Relaxed) {
+            let wait = Some(POOL_WAIT_WHILE_DOWN);
+            let timeouts = deadpool::managed::Timeouts {
+                wait,
+                create: wait,
+                recycle: wait,
+            };
+            pool.timeout_get(&timeouts).await
+        } else {
+            pool.get().await
+        };
+        match got {
+            Ok(conn) => {
+                self.down.store(false, Ordering::Relaxed);
+                Ok(conn)
+            }
+            Err(e) => {
+                let error = Error::Pool(e);
+                if error.is_unavailable() {
+                    self.down.store(true, Ordering::Relaxed);
+                }
+                Err(error)
+            }
+        }
+    }
+
     /// Connections in the pool, lent out, and waited for.
     pub fn pool_status(&self) -> deadpool::Status {
-        match self {
-            Self::Postgres(pool) => pool.status(),
-            Self::Sqlite(pool) => pool.status(),
+        match &self.pools {
+            Pools::Postgres(pool) => pool.status(),
+            Pools::Sqlite(pool) => pool.status(),
         }
     }
 
     pub fn backend_name(&self) -> &'static str {
-        match self {
-            Self::Postgres(_) => "PostgreSQL",
-            Self::Sqlite(_) => "SQLite",
+        match &self.pools {
+            Pools::Postgres(_) => "PostgreSQL",
+            Pools::Sqlite(_) => "SQLite",
         }
     }
 
     async fn migrate(&self) -> Result<()> {
-        match self {
-            Self::Postgres(pool) => run_migrations(pool.get().await?, POSTGRES_MIGRATIONS).await,
-            Self::Sqlite(pool) => run_migrations(pool.get().await?, SQLITE_MIGRATIONS).await,
+        match &self.pools {
+            Pools::Postgres(pool) => {
+                run_migrations(self.checkout(pool).await?, POSTGRES_MIGRATIONS).await
+            }
+            Pools::Sqlite(pool) => {
+                run_migrations(self.checkout(pool).await?, SQLITE_MIGRATIONS).await
+            }
         }
     }
 
     /// Whether the database answers and has every migration this build knows.
     pub async fn is_ready(&self) -> Result<bool> {
-        match self {
-            Self::Postgres(pool) => is_migrated(pool.get().await?, POSTGRES_MIGRATIONS).await,
-            Self::Sqlite(pool) => is_migrated(pool.get().await?, SQLITE_MIGRATIONS).await,
+        match &self.pools {
+            Pools::Postgres(pool) => {
+                is_migrated(self.checkout(pool).await?, POSTGRES_MIGRATIONS).await
+            }
+            Pools::Sqlite(pool) => is_migrated(self.checkout(pool).await?, SQLITE_MIGRATIONS).await,
         }
     }
 }
@@ -222,8 +293,9 @@ where
 {
     Pool::builder(manager)
         .max_size(size)
-        .wait_timeout(Some(Duration::from_secs(10)))
-        .create_timeout(Some(Duration::from_secs(10)))
+        .wait_timeout(Some(POOL_WAIT))
+        .create_timeout(Some(POOL_WAIT))
+        .recycle_timeout(Some(RECYCLE_WAIT))
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .map_err(|e| Error::Setup(format!("connection pool: {e}")))
