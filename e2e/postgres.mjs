@@ -21,7 +21,8 @@ process.on('exit', () => {
 
 /**
  * Starts a fresh cluster on a free loopback port.
- * @returns {Promise<{url: string, stop: () => Promise<void>}>} `url` names its `postgres` database.
+ * @returns {Promise<{url: string, stop: () => Promise<void>, pause: () => Promise<void>, resume: () => Promise<void>}>}
+ *   `url` names its `postgres` database; `pause` and `resume` stop and start it again, keeping the data.
  */
 export async function startPostgres() {
   const bin = postgresBinDir();
@@ -48,37 +49,56 @@ export async function startPostgres() {
     '-c', 'listen_addresses=127.0.0.1', '-c', 'lc_messages=C',
     '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
   ]);
-  const child = spawn(program, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  running.add(child);
-  let log = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk) => {
-    log = (log + chunk).slice(-20_000);
-  });
-  const exited = new Promise((resolve) => child.once('exit', () => {
-    running.delete(child);
-    resolve();
-  }));
+  let server = null;
 
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+  // The data stays; the server goes (what `pg_ctl stop -m fast` does).
+  const halt = async () => {
+    const child = server?.child;
+    server = null;
+    if (child && child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
       child.kill('SIGINT'); // fast shutdown
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      await exited;
+      await child.exited;
       clearTimeout(timer);
     }
+  };
+  const stop = async () => {
+    await halt();
     await rm(root, { recursive: true, force: true });
   };
 
   // TCP is accepted a moment before queries are: wait for the server to say so.
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  while (!log.includes('ready to accept connections')) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`PostgreSQL did not start:\n${log}`);
+  const launch = async () => {
+    const child = spawn(program, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    running.add(child);
+    let log = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk) => {
+      log = (log + chunk).slice(-20_000);
+    });
+    child.exited = new Promise((resolve) => child.once('exit', () => {
+      running.delete(child);
+      resolve();
+    }));
+    server = { child };
+    const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+    while (!log.includes('ready to accept connections')) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        await stop();
+        throw new Error(`PostgreSQL did not start:\n${log}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, stop };
+  };
+
+  await launch();
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop,
+    /** Stops the server and keeps its data, for an outage. */
+    pause: halt,
+    /** Starts it again on the same port, with the same data. */
+    resume: launch,
+  };
 }
 
 function postgresBinDir() {

@@ -52,6 +52,8 @@ pub enum Error {
     TooManySockets(usize),
     #[error("the server is busy: try again in {} ms", .0.as_millis())]
     Busy(std::time::Duration),
+    #[error("the database is unavailable: try again in {} ms", .0.as_millis())]
+    Unavailable(std::time::Duration),
     #[error("no such endpoint or file")]
     RouteNotFound,
     #[error("this endpoint does not support that method")]
@@ -88,7 +90,7 @@ impl Error {
     /// How long a client should wait before trying again, when that helps.
     fn retry_after(&self) -> Option<std::time::Duration> {
         match self {
-            Self::RateLimited(wait) | Self::Busy(wait) => Some(*wait),
+            Self::RateLimited(wait) | Self::Busy(wait) | Self::Unavailable(wait) => Some(*wait),
             _ => None,
         }
     }
@@ -128,6 +130,7 @@ impl Error {
             Self::RateLimited(_) => "rate_limited",
             Self::TooManySockets(_) => "too_many_sockets",
             Self::Busy(_) => "server_busy",
+            Self::Unavailable(_) => "unavailable",
             Self::RouteNotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Internal => "internal_error",
@@ -149,7 +152,8 @@ pub struct Body<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "username")]
     field: Option<&'a str>,
-    /// How long to wait before trying again (`rate_limited`, `server_busy`).
+    /// How long to wait before trying again (`rate_limited`, `server_busy`,
+    /// `unavailable`).
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after_ms: Option<u64>,
 }
@@ -177,7 +181,7 @@ impl ResponseError for Error {
             }
             Self::RateLimited(_) | Self::TooManySockets(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy(_) | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -207,10 +211,31 @@ impl ResponseError for Error {
     }
 }
 
-/// Database failures are logged here, once, and reach the client as a bare 500.
+/// How long a client is told to wait when the database cannot be reached: short,
+/// since most outages are restarts, and the pool tries again on the next request.
+pub const DB_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Database failures are logged here, once: an unreachable database is an outage
+/// (503 `unavailable`, try again), anything else a bare 500.
 impl From<crate::db::Error> for Error {
     fn from(cause: crate::db::Error) -> Self {
-        log::error!("database error: {cause}");
-        Self::Internal
+        let error = Self::from(&cause);
+        match error {
+            Self::Unavailable(_) => log::warn!("database unavailable: {cause}"),
+            _ => log::error!("database error: {cause}"),
+        }
+        error
+    }
+}
+
+/// The one place database failures are classified, for callers that log the cause
+/// themselves (the writer answers a whole batch from one failure).
+impl From<&crate::db::Error> for Error {
+    fn from(cause: &crate::db::Error) -> Self {
+        if cause.is_unavailable() {
+            Self::Unavailable(DB_RETRY_AFTER)
+        } else {
+            Self::Internal
+        }
     }
 }

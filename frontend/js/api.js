@@ -5,7 +5,7 @@ const TOKEN_KEY = 'parley.token';
 /**
  * An error answer from the server: `status` 0 means the server could not be reached;
  * `field` is the request field a validation error is about, when the server says;
- * `retryAfterMs` how long to wait after a 429, when it says.
+ * `retryAfterMs` how long to wait after a 429 or 503, when it says.
  */
 export class ApiError extends Error {
   constructor(status, code, message, field = null, retryAfterMs = null) {
@@ -25,10 +25,16 @@ function retryAfterMs(response, data) {
 }
 
 let unauthorizedHandler = () => {};
+let unavailableHandler = () => {};
 
 /** Called with the ApiError whenever an authenticated call answers 401. */
 export function onUnauthorized(handler) {
   unauthorizedHandler = handler;
+}
+
+/** Called with the ApiError whenever a call answers 503 `unavailable` (the database is down). */
+export function onUnavailable(handler) {
+  unavailableHandler = handler ?? (() => {});
 }
 
 // localStorage can throw (storage disabled, private mode quotas): the app then works for this tab only.
@@ -96,8 +102,9 @@ async function request(method, path, { body, token = getToken(), reportUnauthori
     : `The server answered ${response.status} ${response.statusText}`.trim();
   const field = typeof data?.field === 'string' ? data.field : null;
   const error = new ApiError(response.status, data?.error ?? 'http_error', message, field,
-    response.status === 429 ? retryAfterMs(response, data) : null);
+    response.status === 429 || response.status === 503 ? retryAfterMs(response, data) : null);
   if (response.status === 401 && token && reportUnauthorized) unauthorizedHandler(error);
+  if (error.code === 'unavailable') unavailableHandler(error);
   throw error;
 }
 

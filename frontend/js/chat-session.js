@@ -181,6 +181,7 @@ export class ChatSession {
     this.#refreshChats();
     this.#roomSync.refresh();
     this.#clockTimer = setInterval(() => this.#tick(), CLOCK_TICK_MS);
+    api.onUnavailable((error) => this.#indicator.showUnavailable(error.retryAfterMs));
     this.#connection.start();
     // On a phone, focusing would pop up the keyboard over the list.
     if (!NARROW_SCREEN.matches) view.querySelector('.search-input').focus({ preventScroll: true });
@@ -189,6 +190,7 @@ export class ChatSession {
   stop() {
     if (this.#stopped) return;
     this.#stopped = true;
+    api.onUnavailable(null);
     this.#connection.stop();
     this.#outbox.dispose();
     this.#typingPeers.dispose();
@@ -648,6 +650,7 @@ export class ChatSession {
       case 'message': this.#receiveMessage(frame); break;
       case 'member': this.#roomSync.receiveMember(frame); break;
       case 'ack':
+        this.#indicator.clearUnavailable();
         // A message from another tab may be the first with someone this tab has not seen.
         if (this.#outbox.acknowledge(frame)) this.#learnNewPeers();
         break;
@@ -703,11 +706,13 @@ export class ChatSession {
 
   #receiveError(frame) {
     const text = asSentence(frame.message || 'The server refused the request.');
+    if (frame.code === 'unavailable') this.#indicator.showUnavailable(frame.retry_after_ms);
     const roomGone = this.#roomSync.refused(frame.code);
     if (frame.client_id && this.#outbox.reject(frame, text)) return;
-    // Typing and read frames are best effort: being told to slow down, or that a room is
-    // gone (the refreshed list shows it), needs no notice.
-    if (frame.code === 'rate_limited' || roomGone) return;
+    // Typing and read frames are best effort: being told to slow down or to try again later
+    // (the indicator shows it), or that a room is gone (the refreshed list shows it), needs no
+    // notice.
+    if (frame.code === 'rate_limited' || frame.code === 'unavailable' || roomGone) return;
     this.#toaster.show(text);
   }
 

@@ -62,12 +62,14 @@ async function boot() {
     showChat(await api.fetchMe());
   } catch (error) {
     if (error.status === 401) signOut(SESSION_ENDED);
-    else if (error.status === 0) showOffline();
+    // Down or restarting: keep the token and try again (after the server's hint).
+    else if (error.status === 0 || error.status === 503) showOffline(error.retryAfterMs);
     else signOut(error.message);
   }
 }
 
-function showOffline() {
+/** With `retryAfterMs` (the server said when), tries again by itself then. */
+function showOffline(retryAfterMs = null) {
   const note = document.createElement('div');
   note.className = 'boot';
   const text = document.createElement('p');
@@ -79,6 +81,11 @@ function showOffline() {
   retry.addEventListener('click', boot);
   note.append(text, retry);
   root.replaceChildren(note);
+  if (retryAfterMs !== null) {
+    text.textContent = 'The server is unavailable. Reconnecting…';
+    const again = setTimeout(boot, Math.max(1_000, retryAfterMs));
+    retry.addEventListener('click', () => clearTimeout(again));
+  }
 }
 
 boot();

@@ -3,7 +3,8 @@
 // the server stores it, so resending is always safe: the server answers a repeated client_id
 // with the original ack (`duplicate: true`). Every tab keeps the messages written in any tab of
 // this browser; only the tab that owns the socket (the leader) transmits them, resends after a
-// reconnect or `rate_limited`, and watches for an ack that never comes.
+// reconnect, `rate_limited` or `unavailable` (the database is down: nothing was stored), and
+// watches for an ack that never comes.
 
 import { newClientId } from './client-id.js';
 import { keyOfOutgoing, targetOf } from './conversation-key.js';
@@ -19,7 +20,7 @@ export class Outbox {
   // The client_id written to the current socket and not answered yet.
   #inFlight = null;
   #ackTimer = null;
-  // After `rate_limited`, nothing is sent until then.
+  // After `rate_limited` or `unavailable`, nothing is sent until then.
   #pausedUntil = 0;
   #resumeTimer = null;
 
@@ -120,8 +121,8 @@ export class Outbox {
   reject({ client_id: clientId, code, retry_after_ms: retryAfterMs }, reason) {
     const conversation = this.#find(clientId);
     const message = conversation?.findOutgoing(clientId);
-    if (message && code === 'rate_limited') {
-      // Not refused, just too fast: wait as told, then go on from this message.
+    if (message && (code === 'rate_limited' || code === 'unavailable')) {
+      // Not refused, just too fast or too soon: wait as told, then go on from this message.
       message.status = 'queued';
       if (this.#connection.isLeader) this.#pause(Math.max(100, Number(retryAfterMs) || 1000));
     } else if (message) {

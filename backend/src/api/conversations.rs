@@ -7,7 +7,7 @@ use actix_web::web;
 use serde::Serialize;
 
 use super::messages::MessageView;
-use super::openapi::{Internal, Unauthorized};
+use super::openapi::{Internal, Unauthorized, Unavailable};
 use super::users::Contact;
 use crate::auth::AuthUser;
 use crate::db::{self, Db, MessageId};
@@ -34,6 +34,7 @@ pub struct Conversation {
             example = json!([{"peer": {"id": 2, "username": "bob", "online": false, "last_seen": "2026-11-21T13:14:57.033Z"}, "last_message": {"id": 4, "sender_id": 1, "recipient_id": 2, "content": "How are you?", "client_id": "a-2", "created_at": "2026-11-21T13:14:56.031Z", "delivered": true, "delivered_at": "2026-11-21T13:14:56.033Z", "read_at": null, "edited_at": null, "deleted_at": null}, "unread_count": 0}])),
         Unauthorized,
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn list_conversations(

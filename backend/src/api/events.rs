@@ -5,7 +5,7 @@ use actix_web::web;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::openapi::{ErrorBody, Internal, StreamItem, Unauthorized, Unreadable};
+use super::openapi::{ErrorBody, Internal, StreamItem, Unauthorized, Unavailable, Unreadable};
 use crate::auth::AuthUser;
 use crate::db::{self, messages::Message, Db, MessageId};
 use crate::error::Error;
@@ -50,6 +50,7 @@ pub struct Events {
         (status = 422, description = "`validation_failed`: `after` is negative or `limit` is out of range", body = ErrorBody,
             example = json!({"error": "validation_failed", "message": "limit must be between 1 and 500", "field": "limit"})),
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn events(

@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 
-use super::openapi::{Internal, Unauthorized};
+use super::openapi::{Internal, Unauthorized, Unavailable};
 use crate::auth::{AuthUser, Revocations};
 use crate::db::Db;
 use crate::error::Error;
@@ -15,7 +15,7 @@ use crate::ws::hub::Hub;
     path = "/logout",
     tag = "auth",
     security(("bearer" = [])),
-    responses((status = 204, description = "Revoked"), Unauthorized, Internal),
+    responses((status = 204, description = "Revoked"), Unauthorized, Internal, Unavailable),
 )]
 pub async fn logout(
     db: web::Data<Db>,

@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::openapi::{BadPage, ErrorBody, Internal, Unauthorized, Unreadable};
+use super::openapi::{BadPage, ErrorBody, Internal, Unauthorized, Unavailable, Unreadable};
 use crate::auth::AuthUser;
 use crate::db::messages::{Change, Message};
 use crate::db::{self, Chat, Db, MessageId, RoomId, UserId};
@@ -104,6 +104,7 @@ impl From<Message> for MessageView {
             example = json!({"error": "user_not_found", "message": "no user with id 99"})),
         BadPage,
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn conversation(
@@ -156,6 +157,7 @@ pub struct NewMessage {
         (status = 429, description = "`rate_limited`: over the `SEND_RATE`/`SEND_BURST` limit, shared with the WebSocket; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
             example = json!({"error": "rate_limited", "message": "too many requests: try again in 200 ms", "retry_after_ms": 200})),
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn send(
@@ -218,6 +220,7 @@ pub struct Edit {
         (status = 429, description = "`rate_limited`: edits and deletes share the `SEND_RATE`/`SEND_BURST` allowance with sends; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
             example = json!({"error": "rate_limited", "message": "too many requests: try again in 100 ms", "retry_after_ms": 100})),
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn edit(
@@ -254,6 +257,7 @@ pub async fn edit(
         (status = 429, description = "`rate_limited`: edits and deletes share the `SEND_RATE`/`SEND_BURST` allowance with sends; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
             example = json!({"error": "rate_limited", "message": "too many requests: try again in 100 ms", "retry_after_ms": 100})),
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn delete(

@@ -155,6 +155,18 @@ pub struct Unauthorized(pub ErrorBody<'static>);
 )]
 pub struct Internal(pub ErrorBody<'static>);
 
+/// `503`, which any endpoint that reads the database answers while it cannot be
+/// reached (down, restarting, out of connections).
+#[derive(IntoResponses)]
+#[response(
+    status = 503,
+    description = "`unavailable`: the database cannot be reached for now; nothing was \
+        done. Try again after `retry_after_ms` (also `Retry-After`, in seconds).",
+    headers(("Retry-After" = u64, description = "Seconds to wait before trying again")),
+    example = json!({"error": "unavailable", "message": "the database is unavailable: try again in 1000 ms", "retry_after_ms": 1000}),
+)]
+pub struct Unavailable(pub ErrorBody<'static>);
+
 /// `404` for a room the caller may not see: private groups do not exist for
 /// outsiders.
 #[derive(IntoResponses)]

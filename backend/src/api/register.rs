@@ -40,7 +40,8 @@ pub struct Registration {
         (status = 429, description = "`rate_limited`: too many registrations from this client address (`REGISTER_RATE`/`REGISTER_BURST`); wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
             example = json!({"error": "rate_limited", "message": "too many requests: try again in 5883 ms", "retry_after_ms": 5883})),
         Internal,
-        (status = 503, description = "`server_busy`: too many passwords are being checked; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
+        (status = 503, description = "`server_busy`: too many passwords are being checked, or `unavailable`: the database cannot be reached for now; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again")),
             example = json!({"error": "server_busy", "message": "the server is busy: try again in 250 ms", "retry_after_ms": 250})),
     ),
 )]

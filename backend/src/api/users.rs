@@ -4,7 +4,7 @@ use actix_web::web;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::openapi::{ErrorBody, Internal, Unauthorized, Unreadable};
+use super::openapi::{ErrorBody, Internal, Unauthorized, Unavailable, Unreadable};
 use crate::auth::AuthUser;
 use crate::db::{self, users::Profile, Db, UserId};
 use crate::error::Error;
@@ -69,6 +69,7 @@ pub struct Search {
         (status = 200, description = "The caller", body = UserView),
         Unauthorized,
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn me(db: web::Data<Db>, caller: AuthUser) -> Result<web::Json<UserView>, Error> {
@@ -93,6 +94,7 @@ pub async fn me(db: web::Data<Db>, caller: AuthUser) -> Result<web::Json<UserVie
         (status = 422, description = "`validation_failed`: `q` is over 32 characters", body = ErrorBody,
             example = json!({"error": "validation_failed", "message": "q must be at most 32 characters", "field": "q"})),
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn list_users(

@@ -13,10 +13,12 @@ pub mod secrets;
 pub mod users;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::SqliteConnection;
-use diesel_async::pooled_connection::deadpool::{Pool, PoolError};
+use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{
@@ -53,6 +55,65 @@ pub enum Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+impl Error {
+    /// Whether the database could not be reached or asked to be tried again, as
+    /// opposed to refusing the query: no connection in time, none could be opened,
+    /// the one in use was lost, the server is shutting down or starting up, or
+    /// SQLite stayed locked past `busy_timeout`. The same request can succeed later.
+    pub fn is_unavailable(&self) -> bool {
+        use diesel_async::pooled_connection::PoolError as Backend;
+        match self {
+            Self::Pool(PoolError::Timeout(_) | PoolError::Closed) => true,
+            Self::Pool(PoolError::Backend(Backend::ConnectionError(e))) => {
+                !matches!(e, diesel::ConnectionError::InvalidConnectionUrl(_))
+            }
+            Self::Pool(PoolError::Backend(Backend::QueryError(e))) | Self::Query(e) => {
+                query_unavailable(e)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Server messages that mean "not now" rather than "not this query". diesel does
+/// not pass PostgreSQL's SQLSTATE on (57P01 admin_shutdown, 57P02 crash_shutdown,
+/// 57P03 cannot_connect_now, 53300 too_many_connections), so they are told apart by
+/// their (English, PostgreSQL's default) text; SQLite's are SQLITE_BUSY and
+/// SQLITE_LOCKED.
+const TRY_AGAIN_MESSAGES: [&str; 8] = [
+    "terminating connection due to administrator command",
+    "terminating connection because of crash of another server process",
+    "the database system is shutting down",
+    "the database system is starting up",
+    "the database system is in recovery mode",
+    "sorry, too many clients already",
+    "database is locked",
+    "database table is locked",
+];
+
+fn query_unavailable(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error as Query};
+    match error {
+        // A lost connection (tokio-postgres errors without a SQLSTATE end up here).
+        Query::DatabaseError(
+            DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection,
+            _,
+        ) => true,
+        Query::DatabaseError(_, info) => {
+            let message = info.message();
+            TRY_AGAIN_MESSAGES
+                .iter()
+                .any(|known| message.starts_with(known))
+        }
+        // A transaction whose connection broke fails its rollback too.
+        Query::RollbackErrorOnCommit {
+            rollback_error,
+            commit_error,
+        } => query_unavailable(rollback_error) || query_unavailable(commit_error),
+        _ => false,
+    }
+}
+
 /// Whether both backends can store and look up `text`: PostgreSQL's `text` cannot
 /// hold U+0000 (SQLite's can), and a query binding it fails. Text to be stored is
 /// refused before it gets here; lookups by such text find nothing.
@@ -62,27 +123,45 @@ pub fn storable(text: &str) -> bool {
 
 /// A connection pool for whichever backend `DATABASE_URL` names.
 #[derive(Clone)]
-pub enum Db {
+pub struct Db {
+    pools: Pools,
+    /// Set while the last attempt to get a connection failed to reach the database.
+    down: Arc<AtomicBool>,
+}
+
+#[derive(Clone)]
+pub enum Pools {
     Postgres(Pool<AsyncPgConnection>),
     Sqlite(Pool<SqliteConn>),
 }
 
+/// How long a request may wait for a pooled connection, and for a new one to open,
+/// while the database answers: a burst of requests queues for a free connection.
+const POOL_WAIT: Duration = Duration::from_secs(10);
+/// Checking that an idle connection still works; without a bound, a database that
+/// stopped answering (but whose host still acknowledges packets) holds it forever.
+const RECYCLE_WAIT: Duration = Duration::from_secs(5);
+/// All three waits while the last attempt failed to reach the database: requests do
+/// not queue behind an outage for the full wait, they get `unavailable` within this.
+const POOL_WAIT_WHILE_DOWN: Duration = Duration::from_secs(1);
+
 /// Runs one query body on a pooled connection of whichever backend `$db` is.
 macro_rules! db_run {
-    ($db:expr, |$conn:ident| $body:expr) => {
-        match $db {
-            $crate::db::Db::Postgres(pool) => {
-                let mut $conn = pool.get().await?;
+    ($db:expr, |$conn:ident| $body:expr) => {{
+        let db: &$crate::db::Db = $db;
+        match db.pools() {
+            $crate::db::Pools::Postgres(pool) => {
+                let mut $conn = db.checkout(pool).await?;
                 let $conn = &mut *$conn;
                 $body
             }
-            $crate::db::Db::Sqlite(pool) => {
-                let mut $conn = pool.get().await?;
+            $crate::db::Pools::Sqlite(pool) => {
+                let mut $conn = db.checkout(pool).await?;
                 let $conn = &mut *$conn;
                 $body
             }
         }
-    };
+    }};
 }
 pub(crate) use db_run;
 
@@ -107,10 +186,10 @@ impl Location {
 impl Db {
     /// Opens the pool and applies any pending migrations.
     pub async fn connect(url: &str) -> Result<Self> {
-        let db = match Location::parse(url) {
+        let pools = match Location::parse(url) {
             Location::Postgres(url) => {
                 let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
-                Self::Postgres(build_pool(manager, 16)?)
+                Pools::Postgres(build_pool(manager, 16)?)
             }
             Location::Sqlite(path) => {
                 create_parent_dir(&path)?;
@@ -118,40 +197,91 @@ impl Db {
                 config.custom_setup = Box::new(|url| open_sqlite(url.to_owned()).boxed());
                 let url = path.to_string_lossy().into_owned();
                 let manager = AsyncDieselConnectionManager::new_with_config(url, config);
-                Self::Sqlite(build_pool(manager, 8)?)
+                Pools::Sqlite(build_pool(manager, 8)?)
             }
+        };
+        let db = Self {
+            pools,
+            down: Arc::new(AtomicBool::new(false)),
         };
         db.migrate().await?;
         Ok(db)
     }
 
+    pub fn pools(&self) -> &Pools {
+        &self.pools
+    }
+
+    /// A pooled connection. While the database is known to be unreachable, waits
+    /// at most [`POOL_WAIT_WHILE_DOWN`]; the first connection that works again ends
+    /// that.
+    pub async fn checkout<C>(&self, pool: &Pool<C>) -> Result<Object<C>>
+    where
+        C: diesel_async::pooled_connection::PoolableConnection + Send + 'static,
+        AsyncDieselConnectionManager<C>: deadpool::managed::Manager<
+            Type = C,
+            Error = diesel_async::pooled_connection::PoolError,
+        >,
+    {
+        let got = if self.down.load(Ordering::Relaxed) {
+            let wait = Some(POOL_WAIT_WHILE_DOWN);
+            let timeouts = deadpool::managed::Timeouts {
+                wait,
+                create: wait,
+                recycle: wait,
+            };
+            pool.timeout_get(&timeouts).await
+        } else {
+            pool.get().await
+        };
+        match got {
+            Ok(conn) => {
+                self.down.store(false, Ordering::Relaxed);
+                Ok(conn)
+            }
+            Err(e) => {
+                let error = Error::Pool(e);
+                if error.is_unavailable() {
+                    self.down.store(true, Ordering::Relaxed);
+                }
+                Err(error)
+            }
+        }
+    }
+
     /// Connections in the pool, lent out, and waited for.
     pub fn pool_status(&self) -> deadpool::Status {
-        match self {
-            Self::Postgres(pool) => pool.status(),
-            Self::Sqlite(pool) => pool.status(),
+        match &self.pools {
+            Pools::Postgres(pool) => pool.status(),
+            Pools::Sqlite(pool) => pool.status(),
         }
     }
 
     pub fn backend_name(&self) -> &'static str {
-        match self {
-            Self::Postgres(_) => "PostgreSQL",
-            Self::Sqlite(_) => "SQLite",
+        match &self.pools {
+            Pools::Postgres(_) => "PostgreSQL",
+            Pools::Sqlite(_) => "SQLite",
         }
     }
 
     async fn migrate(&self) -> Result<()> {
-        match self {
-            Self::Postgres(pool) => run_migrations(pool.get().await?, POSTGRES_MIGRATIONS).await,
-            Self::Sqlite(pool) => run_migrations(pool.get().await?, SQLITE_MIGRATIONS).await,
+        match &self.pools {
+            Pools::Postgres(pool) => {
+                run_migrations(self.checkout(pool).await?, POSTGRES_MIGRATIONS).await
+            }
+            Pools::Sqlite(pool) => {
+                run_migrations(self.checkout(pool).await?, SQLITE_MIGRATIONS).await
+            }
         }
     }
 
     /// Whether the database answers and has every migration this build knows.
     pub async fn is_ready(&self) -> Result<bool> {
-        match self {
-            Self::Postgres(pool) => is_migrated(pool.get().await?, POSTGRES_MIGRATIONS).await,
-            Self::Sqlite(pool) => is_migrated(pool.get().await?, SQLITE_MIGRATIONS).await,
+        match &self.pools {
+            Pools::Postgres(pool) => {
+                is_migrated(self.checkout(pool).await?, POSTGRES_MIGRATIONS).await
+            }
+            Pools::Sqlite(pool) => is_migrated(self.checkout(pool).await?, SQLITE_MIGRATIONS).await,
         }
     }
 }
@@ -163,8 +293,9 @@ where
 {
     Pool::builder(manager)
         .max_size(size)
-        .wait_timeout(Some(Duration::from_secs(10)))
-        .create_timeout(Some(Duration::from_secs(10)))
+        .wait_timeout(Some(POOL_WAIT))
+        .create_timeout(Some(POOL_WAIT))
+        .recycle_timeout(Some(RECYCLE_WAIT))
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .map_err(|e| Error::Setup(format!("connection pool: {e}")))
@@ -224,6 +355,55 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use diesel::{Connection, RunQueryDsl};
+
+    #[test]
+    fn a_locked_sqlite_file_is_unavailable_and_a_broken_query_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("locked.db");
+        let path = path.to_str().unwrap();
+        let mut holder = SqliteConnection::establish(path).unwrap();
+        diesel::sql_query("CREATE TABLE t (x INTEGER)")
+            .execute(&mut holder)
+            .unwrap();
+        diesel::sql_query("BEGIN IMMEDIATE")
+            .execute(&mut holder)
+            .unwrap();
+
+        // What a writer gets once `busy_timeout` runs out (0 here, not to wait).
+        let mut writer = SqliteConnection::establish(path).unwrap();
+        diesel::sql_query("PRAGMA busy_timeout = 0")
+            .execute(&mut writer)
+            .unwrap();
+        let busy = diesel::sql_query("INSERT INTO t VALUES (1)")
+            .execute(&mut writer)
+            .unwrap_err();
+        assert!(Error::Query(busy).is_unavailable());
+
+        let broken = diesel::sql_query("SELECT * FROM no_such_table")
+            .execute(&mut writer)
+            .unwrap_err();
+        assert!(!Error::Query(broken).is_unavailable());
+        assert!(!Error::Query(diesel::result::Error::NotFound).is_unavailable());
+        assert!(!Error::Migration("x".into()).is_unavailable());
+    }
+
+    #[test]
+    fn pool_timeouts_and_failed_connects_are_unavailable() {
+        use deadpool::managed::TimeoutType;
+        use diesel_async::pooled_connection::PoolError as Backend;
+        assert!(Error::Pool(PoolError::Timeout(TimeoutType::Wait)).is_unavailable());
+        assert!(Error::Pool(PoolError::Timeout(TimeoutType::Create)).is_unavailable());
+        let refused = diesel::ConnectionError::BadConnection("connection refused".into());
+        assert!(
+            Error::Pool(PoolError::Backend(Backend::ConnectionError(refused))).is_unavailable()
+        );
+        let lost = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UnableToSendCommand,
+            Box::new("connection closed".to_owned()),
+        );
+        assert!(Error::Query(lost).is_unavailable());
+    }
 
     #[test]
     fn urls_select_the_backend() {

@@ -142,7 +142,7 @@ impl Writer {
             let _ = reply.send(answer);
         }
         if let Err(e) = stored {
-            log::error!("storing a batch of message changes: {e}");
+            log_failed_batch(&e);
         }
     }
 
@@ -163,7 +163,7 @@ impl Writer {
                 let sends = writes.iter().filter(|w| matches!(w, Write::Send(_)));
                 self.metrics.sends_errored(SendError::Failed, sends.count());
                 for (_, reply) in askers {
-                    let _ = reply.send(Err(Error::Internal));
+                    let _ = reply.send(Err(Error::from(&e)));
                 }
                 return Err(e);
             }
@@ -265,11 +265,11 @@ impl Writer {
 
     /// Answers every job of a batch that could not even be checked.
     fn fail_all(&self, jobs: Vec<Job>, cause: db::Error) {
-        log::error!("storing a batch of message changes: {cause}");
+        log_failed_batch(&cause);
         let sends = jobs.iter().filter(|job| job.task.is_send()).count();
         self.metrics.sends_errored(SendError::Failed, sends);
         for job in jobs {
-            let _ = job.reply.send(Err(Error::Internal));
+            let _ = job.reply.send(Err(Error::from(&cause)));
         }
     }
 
@@ -358,6 +358,15 @@ impl Writer {
             }
             Written::Unchanged(_) | Written::Refused(_) => false,
         }
+    }
+}
+
+/// An outage is expected to pass (a warning); anything else is a bug (an error).
+fn log_failed_batch(cause: &db::Error) {
+    if cause.is_unavailable() {
+        log::warn!("storing a batch of message changes: database unavailable: {cause}");
+    } else {
+        log::error!("storing a batch of message changes: {cause}");
     }
 }
 

@@ -57,6 +57,11 @@ pub struct Connect {
         (status = 429, description = "`too_many_sockets`: the user already has `MAX_SOCKETS_PER_USER` sockets open; checked before the upgrade", body = crate::api::openapi::ErrorBody,
             example = json!({"error": "too_many_sockets", "message": "too many open sockets for this user (at most 16): close one first"})),
         crate::api::openapi::Internal,
+        (status = 503, description = "`unavailable`: the database cannot be reached, checked before the upgrade; \
+            try again after `retry_after_ms` (also `Retry-After`). Should it become unreachable while the socket \
+            catches up, the socket is closed with 1013 (try again later).", body = crate::api::openapi::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again")),
+            example = json!({"error": "unavailable", "message": "the database is unavailable: try again in 1000 ms", "retry_after_ms": 1000})),
     ),
 )]
 // Each argument is an actix extractor: one per service the socket's task uses.

@@ -250,8 +250,9 @@ pub enum ServerFrame<'a> {
         /// most 64 characters. Otherwise `null`.
         #[schema(required = true)]
         client_id: Option<&'a str>,
-        /// Only with `rate_limited`: milliseconds until a send will be accepted
-        /// again.
+        /// Only with `rate_limited` and `unavailable`: milliseconds to wait before
+        /// sending the frame again (an unavailable database: with the same
+        /// `client_id`).
         #[serde(skip_serializing_if = "Option::is_none")]
         #[schema(nullable = false)]
         retry_after_ms: Option<u64>,

@@ -502,10 +502,7 @@ impl Session {
             }
             // Not moved, or the user left in the meantime.
             Ok(_) => None,
-            Err(e) => {
-                log::error!("user {}: marking room {room} read: {e}", self.user);
-                Some(error_reply(&Error::Internal, None))
-            }
+            Err(e) => Some(error_reply(&Error::from(e), None)),
         }
     }
 
@@ -540,10 +537,7 @@ impl Session {
                 self.hub.route(self.user, Some(self.connection), &frame);
                 None
             }
-            Err(e) => {
-                log::error!("user {}: marking messages read: {e}", self.user);
-                Some(error_reply(&Error::Internal, None))
-            }
+            Err(e) => Some(error_reply(&Error::from(e), None)),
         }
     }
 
@@ -649,9 +643,19 @@ fn error_frame(error: &Error, client_id: Option<&str>) -> String {
     .to_json()
 }
 
+/// Closes with 1013 (try again later) when the database is unreachable, so the
+/// client reconnects after a pause; 1011 for anything else.
 fn catch_up_failed(cause: db::Error) -> Stop {
-    log::error!("catching a socket up: {cause}");
-    Some(close(CloseCode::Error, "could not load the message stream"))
+    if cause.is_unavailable() {
+        log::warn!("catching a socket up: database unavailable: {cause}");
+        Some(close(
+            CloseCode::Again,
+            "the database is unavailable: reconnect in a moment",
+        ))
+    } else {
+        log::error!("catching a socket up: {cause}");
+        Some(close(CloseCode::Error, "could not load the message stream"))
+    }
 }
 
 fn close(code: CloseCode, description: &str) -> CloseReason {

@@ -24,6 +24,7 @@ mod metrics;
 mod nul_text;
 mod openapi;
 mod operations;
+mod outage;
 mod presence;
 mod proxies;
 mod receipts;

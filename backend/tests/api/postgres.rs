@@ -64,52 +64,9 @@ fn unique_suffix() -> String {
 /// is started from a thread that lives as long as the test process, with a
 /// parent-death signal, so it shuts down when the tests end however they end.
 fn start_throwaway_server() -> String {
-    let bin = postgres_bin_dir();
-    let root = std::env::temp_dir().join(format!("parley-test-pg-{}", std::process::id()));
     remove_stale_clusters();
-    let data = root.join("data");
-    std::fs::create_dir_all(&root).expect("create the cluster directory");
-    let as_root = is_root();
-    if as_root {
-        // PostgreSQL refuses to run as root: hand the directory to `postgres`.
-        run(Command::new("chown").args(["-R", "postgres:"]).arg(&root));
-    }
-    run(unprivileged(as_root, &bin.join("initdb"))
-        .args([
-            "--auth=trust",
-            "--username=postgres",
-            "--encoding=UTF8",
-            "--no-sync",
-            "-D",
-        ])
-        .arg(&data));
-
-    let port = free_port();
-    let mut server = Command::new("setpriv");
-    server.args(["--pdeathsig", "QUIT"]);
-    if as_root {
-        server.args(["--reuid=postgres", "--regid=postgres", "--init-groups"]);
-    }
-    server
-        .arg(bin.join("postgres"))
-        .arg("-D")
-        .arg(&data)
-        .args(["-p", &port.to_string(), "-k"])
-        .arg(&root)
-        .args([
-            "-c",
-            "listen_addresses=127.0.0.1",
-            "-c",
-            "fsync=off",
-            "-c",
-            "synchronous_commit=off",
-            "-c",
-            "full_page_writes=off",
-            "-c",
-            "max_connections=500",
-        ])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(root.join("server.log")).map_or(Stdio::null(), Stdio::from));
+    let cluster = Cluster::init(&std::process::id().to_string());
+    let mut server = cluster.server();
     let (started, wait) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let child = server.spawn();
@@ -125,17 +82,107 @@ fn start_throwaway_server() -> String {
     wait.recv()
         .expect("postgres launcher thread")
         .unwrap_or_else(|e| panic!("cannot start postgres (is PostgreSQL installed?): {e}"));
+    cluster.wait_until_listening();
+    cluster.url()
+}
 
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "postgres did not start; see {}/server.log",
-            root.display()
-        );
-        std::thread::sleep(Duration::from_millis(100));
+/// A cluster directory made by initdb, with the port its server listens on.
+pub struct Cluster {
+    root: PathBuf,
+    data: PathBuf,
+    bin: PathBuf,
+    as_root: bool,
+    port: u16,
+}
+
+impl Cluster {
+    /// A new cluster in `parley-test-pg-<name>` under the temporary directory;
+    /// `name` starts with this process's id, so later runs can clean it up.
+    pub fn init(name: &str) -> Self {
+        let bin = postgres_bin_dir();
+        let root = std::env::temp_dir().join(format!("parley-test-pg-{name}"));
+        let data = root.join("data");
+        std::fs::create_dir_all(&root).expect("create the cluster directory");
+        let as_root = is_root();
+        if as_root {
+            // PostgreSQL refuses to run as root: hand the directory to `postgres`.
+            run(Command::new("chown").args(["-R", "postgres:"]).arg(&root));
+        }
+        run(unprivileged(as_root, &bin.join("initdb"))
+            .args([
+                "--auth=trust",
+                "--username=postgres",
+                "--encoding=UTF8",
+                "--no-sync",
+                "-D",
+            ])
+            .arg(&data));
+        Self {
+            root,
+            data,
+            bin,
+            as_root,
+            port: free_port(),
+        }
     }
-    format!("postgres://postgres@127.0.0.1:{port}")
+
+    /// `postgres://…` without a database name.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}", self.port)
+    }
+
+    /// The server's command: it gets SIGQUIT (immediate shutdown) when the thread
+    /// that spawns it ends.
+    pub fn server(&self) -> Command {
+        let mut server = Command::new("setpriv");
+        server.args(["--pdeathsig", "QUIT"]);
+        if self.as_root {
+            server.args(["--reuid=postgres", "--regid=postgres", "--init-groups"]);
+        }
+        server
+            .arg(self.bin.join("postgres"))
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-p", &self.port.to_string(), "-k"])
+            .arg(&self.root)
+            .args([
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=500",
+            ])
+            .stdout(Stdio::null())
+            .stderr(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(self.root.join("server.log"))
+                    .map_or(Stdio::null(), Stdio::from),
+            );
+        server
+    }
+
+    pub fn wait_until_listening(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "postgres did not start; see {}/server.log",
+                self.root.display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn remove(&self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
 }
 
 fn postgres_bin_dir() -> PathBuf {
@@ -170,7 +217,10 @@ fn remove_stale_clusters() {
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name.strip_prefix("parley-test-pg-") else {
+        let Some(pid) = name
+            .strip_prefix("parley-test-pg-")
+            .and_then(|rest| rest.split('-').next())
+        else {
             continue;
         };
         if !Path::new("/proc").join(pid).exists() {

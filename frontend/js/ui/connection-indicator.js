@@ -1,11 +1,19 @@
 // The connection state: a line under the user's name, and a banner over the chat for
 // phones (where the sidebar is hidden while a chat is open) while the connection is down.
+// The server can also be reachable while its database is not (answers `unavailable`): the
+// socket stays open, but nothing is stored until it is back, so that shows as reconnecting.
+
+// Shown at least this long, so one `unavailable` answer does not just flicker.
+const MIN_UNAVAILABLE_MS = 1_000;
 
 export class ConnectionIndicator {
   #node;
   #text;
   #banner;
   #ticker = null;
+  #status = { state: 'connecting' };
+  #unavailableUntil = 0;
+  #unavailableTimer = null;
 
   constructor(node, banner) {
     this.#node = node;
@@ -14,9 +22,38 @@ export class ConnectionIndicator {
   }
 
   /** @param {{state: string, retryAt?: number}} status as reported by ChatSocket */
-  show({ state, retryAt }) {
+  show(status) {
+    this.#status = status;
+    this.#render();
+  }
+
+  /** The server answered `unavailable`: it said to try again in `retryAfterMs`. */
+  showUnavailable(retryAfterMs) {
+    const wait = Math.max(MIN_UNAVAILABLE_MS, Number(retryAfterMs) || 0);
+    this.#unavailableUntil = Math.max(this.#unavailableUntil, Date.now() + wait);
+    clearTimeout(this.#unavailableTimer);
+    this.#unavailableTimer = setTimeout(() => this.#render(), this.#unavailableUntil - Date.now());
+    this.#render();
+  }
+
+  /** Something was stored again: the database is back. */
+  clearUnavailable() {
+    if (this.#unavailableUntil === 0) return;
+    this.#unavailableUntil = 0;
+    clearTimeout(this.#unavailableTimer);
+    this.#render();
+  }
+
+  #render() {
     clearInterval(this.#ticker);
     this.#ticker = null;
+    const { state, retryAt } = this.#status;
+    if (state === 'open' && Date.now() < this.#unavailableUntil) {
+      this.#node.dataset.state = 'unavailable';
+      this.#banner.hidden = false;
+      this.#setText('Reconnecting…');
+      return;
+    }
     this.#node.dataset.state = state;
     this.#banner.hidden = state !== 'waiting';
     if (state === 'open') this.#setText('Connected');
@@ -24,7 +61,7 @@ export class ConnectionIndicator {
     else if (state === 'waiting') {
       const update = () => {
         const seconds = Math.ceil((retryAt - Date.now()) / 1000);
-        this.#setText(seconds > 0 ? `Offline · retrying in ${seconds} s` : 'Offline · retrying…');
+        this.#setText(seconds > 0 ? `Offline · reconnecting in ${seconds} s` : 'Offline · reconnecting…');
       };
       update();
       this.#ticker = setInterval(update, 1000);
@@ -39,5 +76,6 @@ export class ConnectionIndicator {
 
   dispose() {
     clearInterval(this.#ticker);
+    clearTimeout(this.#unavailableTimer);
   }
 }

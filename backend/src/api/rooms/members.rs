@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{visible, RoomView};
-use crate::api::openapi::{ErrorBody, Internal, RoomNotFound, Unauthorized, Unreadable};
+use crate::api::openapi::{
+    ErrorBody, Internal, RoomNotFound, Unauthorized, Unavailable, Unreadable,
+};
 use crate::auth::AuthUser;
 use crate::db::{self, Db, Role, RoomId, UserId};
 use crate::error::Error;
@@ -44,6 +46,7 @@ pub struct MemberView {
         (status = 429, description = "`rate_limited`: over the `MEMBERSHIP_RATE`/`MEMBERSHIP_BURST` limit on joins, leaves and member changes; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
             example = json!({"error": "rate_limited", "message": "too many requests: try again in 1000 ms", "retry_after_ms": 1000})),
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn join(
@@ -76,6 +79,7 @@ pub async fn join(
         (status = 429, description = "`rate_limited`: over the `MEMBERSHIP_RATE`/`MEMBERSHIP_BURST` limit on joins, leaves and member changes; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
             example = json!({"error": "rate_limited", "message": "too many requests: try again in 1000 ms", "retry_after_ms": 1000})),
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn leave(
@@ -103,6 +107,7 @@ pub async fn leave(
         Unauthorized,
         RoomNotFound,
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn list_members(
@@ -154,6 +159,7 @@ pub struct NewMember {
         (status = 429, description = "`rate_limited`: over the `MEMBERSHIP_RATE`/`MEMBERSHIP_BURST` limit on joins, leaves and member changes; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
             example = json!({"error": "rate_limited", "message": "too many requests: try again in 1000 ms", "retry_after_ms": 1000})),
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn add_member(
@@ -214,6 +220,7 @@ pub async fn add_member(
         (status = 429, description = "`rate_limited`: over the `MEMBERSHIP_RATE`/`MEMBERSHIP_BURST` limit on joins, leaves and member changes; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
             example = json!({"error": "rate_limited", "message": "too many requests: try again in 1000 ms", "retry_after_ms": 1000})),
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn remove_member(

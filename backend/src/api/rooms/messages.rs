@@ -9,7 +9,8 @@ use super::visible;
 use crate::api::events::stream_item;
 use crate::api::messages::{NewMessage, Page};
 use crate::api::openapi::{
-    BadPage, ErrorBody, Internal, NotAMember, RoomNotFound, StreamItem, Unauthorized, Unreadable,
+    BadPage, ErrorBody, Internal, NotAMember, RoomNotFound, StreamItem, Unauthorized, Unavailable,
+    Unreadable,
 };
 use crate::auth::AuthUser;
 use crate::db::{self, Chat, Db, MessageId, RoomId};
@@ -44,6 +45,7 @@ pub struct History {
         RoomNotFound,
         BadPage,
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn history(
@@ -90,6 +92,7 @@ pub async fn history(
         (status = 429, description = "`rate_limited`: over the `SEND_RATE`/`SEND_BURST` limit; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
             example = json!({"error": "rate_limited", "message": "too many requests: try again in 200 ms", "retry_after_ms": 200})),
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn send(

@@ -16,7 +16,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
 use super::events::stream_item;
-use super::openapi::{ErrorBody, Internal, RoomNotFound, StreamItem, Unauthorized, Unreadable};
+use super::openapi::{
+    ErrorBody, Internal, RoomNotFound, StreamItem, Unauthorized, Unavailable, Unreadable,
+};
 use crate::auth::AuthUser;
 use crate::config::MAX_HISTORY_LIMIT;
 use crate::db::rooms::{Member, Room};
@@ -139,6 +141,7 @@ pub struct Search {
         (status = 422, description = "`validation_failed`: `q` over 64 characters or `limit` out of range", body = ErrorBody,
             example = json!({"error": "validation_failed", "message": "limit must be between 1 and 200", "field": "limit"})),
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn list_rooms(
@@ -190,6 +193,7 @@ pub struct NewRoom {
         (status = 429, description = "`rate_limited`: over the `ROOM_RATE`/`ROOM_BURST` limit on rooms created; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
             example = json!({"error": "rate_limited", "message": "too many requests: try again in 10000 ms", "retry_after_ms": 10000})),
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn create_room(
@@ -217,6 +221,7 @@ pub async fn create_room(
         Unauthorized,
         RoomNotFound,
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn get_room(
@@ -259,6 +264,7 @@ fn present<'de, D: Deserializer<'de>>(field: D) -> Result<Option<Option<i64>>, D
         (status = 422, description = "`validation_failed`: `history_limit` out of range", body = ErrorBody,
             example = json!({"error": "validation_failed", "message": "history_limit must be between 1 and 1000000, or null", "field": "history_limit"})),
         Internal,
+        Unavailable,
     ),
 )]
 pub async fn update_room(
