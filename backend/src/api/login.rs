@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::openapi::{ErrorBody, Internal, Unreadable};
 use super::users::UserView;
+use super::Json;
 use crate::auth::{Passwords, Tokens};
 use crate::db::{self, users::Profile, Db};
 use crate::error::Error;
@@ -54,7 +55,7 @@ pub async fn login(
     passwords: web::Data<Passwords>,
     tokens: web::Data<Tokens>,
     guard: web::Data<LoginGuard>,
-    body: web::Json<Credentials>,
+    body: Json<Credentials>,
 ) -> Result<web::Json<Session>, Error> {
     let Credentials { username, password } = body.into_inner();
     // The direct peer: behind a proxy, all clients share its address.

@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use super::openapi::{ErrorBody, Internal, Unreadable};
 use super::users::UserView;
+use super::Json;
 use crate::auth::{Password, Passwords, Username};
 use crate::db::{self, users::NewUser, Db};
 use crate::error::Error;
@@ -40,7 +41,7 @@ pub struct Registration {
 pub async fn register(
     db: web::Data<Db>,
     passwords: web::Data<Passwords>,
-    body: web::Json<Registration>,
+    body: Json<Registration>,
 ) -> Result<HttpResponse, Error> {
     let username = Username::parse(&body.username)?;
     let password = Password::parse(&body.password)?;
