@@ -1,12 +1,16 @@
 //! Builds the server from a [`Config`]: database, secrets, shared state and routes.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_files::Files;
 use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, Logger};
 use actix_web::{web, App, HttpMessage, HttpServer};
+use futures_util::future;
+use tokio::sync::Notify;
+use tokio::time::Instant;
 
 use crate::auth::{random_hex, Passwords, Revocations, Tokens};
 use crate::client_address::{ClientAddress, TrustedProxies};
@@ -27,11 +31,29 @@ pub struct Application {
     hub: web::Data<Hub>,
     messaging: web::Data<Messaging>,
     shutdown_grace: Duration,
+    signals: StopSignals,
+    stop: StopHandle,
+    /// Held until `run` has stored the last write.
+    lock: db::Lock,
+}
+
+/// Starts the same shutdown as SIGTERM, from within the process (tests use it to
+/// restart a server over the same database).
+#[derive(Clone, Default)]
+pub struct StopHandle(Arc<Notify>);
+
+impl StopHandle {
+    pub fn stop(&self) {
+        // Kept as a permit if `run` is not waiting yet.
+        self.0.notify_one();
+    }
 }
 
 impl Application {
-    /// Connects to and migrates the database, then binds `config.bind`.
+    /// Locks (SQLite), connects to and migrates the database, then binds
+    /// `config.bind`.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let lock = db::Lock::acquire(&config.database_url)?;
         let db = Db::connect(&config.database_url).await?;
         log::info!("using {}", db.backend_name());
         let secret = jwt_secret(&db, config.jwt_secret).await?;
@@ -99,6 +121,9 @@ impl Application {
                 frontend.display()
             );
         }
+        // `Files` logs an error per worker for a missing directory; the warning
+        // above already said it.
+        let serve_files = frontend.is_dir();
 
         let listener = TcpListener::bind(config.bind)?;
         let port = listener.local_addr()?.port();
@@ -107,7 +132,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             // The last `wrap` is the outermost: every response, even a CORS
             // preflight answered early, gets the hardening headers.
-            App::new()
+            let app = App::new()
                 .wrap(from_fn(crate::headers::static_files))
                 .wrap(crate::headers::cors(&cors_origins))
                 .wrap(access_log())
@@ -126,14 +151,18 @@ impl Application {
                 .app_data(trusted_proxies.clone())
                 .app_data(metrics.clone())
                 .app_data(scrape_token.clone())
-                .configure(crate::api::routes)
-                .service(
+                .configure(crate::api::routes);
+            let not_found =
+                web::to(|| async { Err::<actix_web::HttpResponse, _>(Error::RouteNotFound) });
+            if serve_files {
+                app.service(
                     Files::new("/", &frontend)
                         .index_file("index.html")
-                        .default_handler(web::to(|| async {
-                            Err::<actix_web::HttpResponse, _>(Error::RouteNotFound)
-                        })),
+                        .default_handler(not_found),
                 )
+            } else {
+                app.default_service(not_found)
+            }
         })
         // Chat frames are small and answered at once: without this, Nagle's
         // algorithm holds an ack behind the previous unacknowledged frame until the
@@ -141,7 +170,9 @@ impl Application {
         .tcp_nodelay(true)
         // `run` handles SIGTERM and SIGINT itself, to close sockets first.
         .disable_signals()
-        .shutdown_timeout(config.shutdown_grace.as_secs().max(1))
+        // Past `run`'s own deadline, so that `run` sees (and says) when
+        // connections were still open and are cut off.
+        .shutdown_timeout(config.shutdown_grace.as_secs() + 1)
         .listen(listener)?;
         if let Some(workers) = config.workers {
             server = server.workers(workers);
@@ -152,6 +183,9 @@ impl Application {
             hub: app_hub,
             messaging: app_messaging,
             shutdown_grace: config.shutdown_grace,
+            signals: StopSignals::listen()?,
+            stop: StopHandle::default(),
+            lock,
         })
     }
 
@@ -159,54 +193,100 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGTERM or SIGINT, then shuts down within the grace period:
-    /// stops accepting, answers what sockets already sent and asks them to
-    /// reconnect (1012), and waits for every queued write to be stored.
+    /// Stops this server as SIGTERM would, once it runs.
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop.clone()
+    }
+
+    /// Serves until SIGTERM, SIGINT or [`StopHandle::stop`], then shuts down
+    /// within the grace period: stops accepting, answers what sockets already
+    /// sent and asks them to reconnect (1012), and waits for every queued write to
+    /// be stored. Returns as soon as that is done; the SQLite lock is released
+    /// then.
     pub async fn run(self) -> std::io::Result<()> {
-        let handle = self.server.handle();
-        let mut server = self.server;
+        let Self {
+            mut server,
+            hub,
+            messaging,
+            shutdown_grace: grace,
+            mut signals,
+            stop,
+            lock,
+            ..
+        } = self;
         tokio::select! {
             stopped = &mut server => return stopped,
-            () = stop_signal() => {}
+            () = signals.recv() => {}
+            () = stop.0.notified() => {}
         }
-        let grace = self.shutdown_grace;
         log::info!("shutting down: closing sockets and finishing writes (at most {grace:?})");
-        let deadline = tokio::time::Instant::now() + grace;
-        self.hub.restart();
-        let stopped = async {
-            handle.stop(true).await;
-            let _ = server.await;
-        };
+        let deadline = Instant::now() + grace;
+        hub.restart();
+        // `stop` only sends the command: `server` carries it out (stop
+        // accepting, close idle connections, wait for the rest), and only while
+        // it is polled, so both are awaited together. It ends as soon as every
+        // connection has closed (workers look once a second).
+        let stopped = future::join(server.handle().stop(true), server);
         if tokio::time::timeout_at(deadline, stopped).await.is_err() {
             log::warn!("connections still open after {grace:?}: dropping them");
         }
-        match tokio::time::timeout_at(deadline, self.messaging.flush()).await {
+        // Sockets queue their last writes before they close, so this covers
+        // them. Past the deadline (connections were cut off) the writer still
+        // gets a moment to show whether it is behind.
+        let flush_deadline = deadline.max(Instant::now() + FINAL_FLUSH);
+        match tokio::time::timeout_at(flush_deadline, messaging.flush()).await {
             Ok(Ok(())) => log::info!("every queued write is stored; bye"),
             Ok(Err(_)) => log::error!("the message writer failed while shutting down"),
             Err(_) => log::error!("queued writes were still waiting after {grace:?}"),
         }
+        drop(lock);
         Ok(())
     }
 }
 
-/// Resolves on SIGTERM (what orchestrators send) or SIGINT (Ctrl-C).
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
+/// How long the writer gets to report that it is drained when the grace period
+/// is already over.
+const FINAL_FLUSH: Duration = Duration::from_secs(1);
+
+/// SIGTERM (what orchestrators send) and SIGINT (Ctrl-C), listened for from
+/// `build` on: one that arrives before `run` is polled must not kill the process
+/// (their default action) but stop it like any other.
+#[cfg(unix)]
+struct StopSignals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl StopSignals {
+    fn listen() -> std::io::Result<Self> {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => tokio::select! {
-                _ = terminate.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            },
-            Err(e) => {
-                log::warn!("cannot listen for SIGTERM ({e}); stopping on Ctrl-C only");
-                let _ = tokio::signal::ctrl_c().await;
-            }
+        Ok(Self {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.terminate.recv() => {}
+            _ = self.interrupt.recv() => {}
         }
     }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(not(unix))]
+struct StopSignals;
+
+#[cfg(not(unix))]
+impl StopSignals {
+    fn listen() -> std::io::Result<Self> {
+        Ok(Self)
+    }
+
+    async fn recv(&mut self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// One line per request, naming the client's address as the limits see it (see

@@ -15,5 +15,5 @@ pub mod messaging;
 pub mod metrics;
 pub mod ws;
 
-pub use app::Application;
+pub use app::{Application, StopHandle};
 pub use config::Config;

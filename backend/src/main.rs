@@ -1,6 +1,6 @@
 use clap::Parser;
 use parley::config::{Cli, Command};
-use parley::db::Db;
+use parley::db::{self, Db};
 use parley::Application;
 
 #[actix_web::main]
@@ -12,6 +12,8 @@ async fn main() -> anyhow::Result<()> {
     match command.unwrap_or(Command::Serve) {
         Command::User(command) => parley::accounts::run(command, &config).await?,
         Command::Migrate => {
+            // Not under a running server's feet (SQLite).
+            let _lock = db::Lock::acquire(&config.database_url)?;
             let db = Db::connect(&config.database_url).await?;
             println!("{}: every migration is applied", db.backend_name());
         }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::openapi::{ErrorBody, Internal, Unreadable};
 use super::users::UserView;
+use super::Json;
 use crate::auth::{Passwords, Tokens, Username};
 use crate::client_address::ClientAddress;
 use crate::db::{self, users::Profile, Db};
@@ -56,7 +57,7 @@ pub async fn login(
     passwords: web::Data<Passwords>,
     tokens: web::Data<Tokens>,
     guard: web::Data<LoginGuard>,
-    body: web::Json<Credentials>,
+    body: Json<Credentials>,
 ) -> Result<web::Json<Session>, Error> {
     let Credentials { username, password } = body.into_inner();
     let address = client.0;

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::openapi::{BadPage, ErrorBody, Internal, Unauthorized, Unavailable, Unreadable};
+use super::Json;
 use crate::auth::AuthUser;
 use crate::db::messages::{Change, Message};
 use crate::db::{self, Chat, Db, MessageId, RoomId, UserId};
@@ -164,7 +165,7 @@ pub async fn send(
     messaging: web::Data<Messaging>,
     caller: AuthUser,
     recipient: web::Path<i64>,
-    body: web::Json<NewMessage>,
+    body: Json<NewMessage>,
 ) -> Result<HttpResponse, Error> {
     let NewMessage { content, client_id } = body.into_inner();
     let recipient = UserId(recipient.into_inner());
@@ -227,7 +228,7 @@ pub async fn edit(
     messaging: web::Data<Messaging>,
     caller: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<Edit>,
+    body: Json<Edit>,
 ) -> Result<web::Json<MessageView>, Error> {
     let change = Change::Edit(body.into_inner().content);
     let message = messaging

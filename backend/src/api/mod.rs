@@ -4,6 +4,7 @@ mod asyncapi;
 mod conversations;
 mod events;
 mod health;
+mod json;
 mod login;
 mod logout;
 mod messages;
@@ -18,6 +19,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, ResponseError};
 
 use crate::error::Error;
+pub use json::Json;
 
 /// Request bodies above this are refused.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use super::openapi::{ErrorBody, Internal, Unreadable};
 use super::users::UserView;
+use super::Json;
 use crate::auth::{Password, Passwords, Username};
 use crate::client_address::ClientAddress;
 use crate::db::{self, users::NewUser, Db};
@@ -50,7 +51,7 @@ pub async fn register(
     passwords: web::Data<Passwords>,
     guard: web::Data<RegistrationGuard>,
     client: ClientAddress,
-    body: web::Json<Registration>,
+    body: Json<Registration>,
 ) -> Result<HttpResponse, Error> {
     guard.check_open()?;
     let username = Username::parse(&body.username)?;

@@ -5,6 +5,7 @@
 
 mod ids;
 mod kind;
+mod lock;
 pub mod messages;
 pub mod revoked_tokens;
 pub mod rooms;
@@ -29,6 +30,7 @@ use futures_util::FutureExt;
 
 pub use ids::{Chat, MessageId, RoomId, UserId};
 pub use kind::{Action, Kind, Role, RoomKind};
+pub use lock::Lock;
 
 type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures_util::{SinkExt, StreamExt};
 use parley::config::{LogFormat, Registration};
-use parley::{Application, Config};
+use parley::{Application, Config, StopHandle};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
@@ -59,6 +59,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// Holds the SQLite database's directory until the test ends.
     _dir: Option<Arc<tempfile::TempDir>>,
+    stop: StopHandle,
+    running: std::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>,
 }
 
 pub struct TestUser {
@@ -119,19 +121,34 @@ async fn start(config: Config, dir: Option<Arc<tempfile::TempDir>>) -> TestApp {
         .await
         .expect("build the application");
     let port = app.port();
-    tokio::spawn(app.run());
+    let stop = app.stop_handle();
+    let running = tokio::spawn(app.run());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         config,
         client: reqwest::Client::new(),
         _dir: dir,
+        stop,
+        running: std::sync::Mutex::new(Some(running)),
     }
 }
 
 impl TestApp {
-    /// A second server over the same database, as after a restart.
+    /// Stops this server as SIGTERM would and waits until it has (and, on SQLite,
+    /// has let go of the database).
+    pub async fn stop(&self) {
+        self.stop.stop();
+        let running = self.running.lock().unwrap().take();
+        if let Some(running) = running {
+            running.await.expect("the server task").expect("the server");
+        }
+    }
+
+    /// Stops this server, then starts another over the same database, as after a
+    /// restart.
     pub async fn start_again(&self) -> TestApp {
+        self.stop().await;
         start(self.config.clone(), self._dir.clone()).await
     }
 

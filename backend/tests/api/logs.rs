@@ -66,3 +66,46 @@ async fn json_logs_name_the_user_and_the_connection() {
     assert!(logs.iter().all(|l| !l.contains(&token)), "{logs:#?}");
     assert!(logs.iter().all(|l| l.starts_with('{')), "{logs:#?}");
 }
+
+/// Without the web app's directory, start-up says so once, as a warning (the
+/// static file service would log an error per worker), and unknown paths still
+/// get the JSON 404.
+#[tokio::test]
+async fn a_missing_frontend_dir_is_one_warning_and_no_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-frontend");
+    let server = Server::start(
+        dir.path(),
+        &[
+            ("FRONTEND_DIR", missing.to_str().unwrap()),
+            ("LOG_FORMAT", "json"),
+            ("RUST_LOG", "info"),
+            // One worker: once it has answered, it has built its services.
+            ("WORKERS", "1"),
+        ],
+    );
+    let response = reqwest::get(server.url("/index.html")).await.unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::NOT_FOUND);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "not_found");
+
+    // The request's log line comes after anything logged while starting.
+    server.log_line(|l| l.contains("GET /index.html")).await;
+    let logs = server.logs();
+    let levels = |level: &str| -> Vec<Value> {
+        logs.iter()
+            .map(|l| json(l))
+            .filter(|l| l["level"] == level)
+            .collect()
+    };
+    assert_eq!(levels("ERROR"), Vec::<Value>::new(), "{logs:#?}");
+    let warnings = levels("WARN");
+    assert_eq!(warnings.len(), 1, "{logs:#?}");
+    assert!(
+        warnings[0]["msg"]
+            .as_str()
+            .unwrap()
+            .contains("FRONTEND_DIR"),
+        "{warnings:?}"
+    );
+}

@@ -11,7 +11,9 @@ mod process;
 
 mod auth;
 mod batching;
+mod bodies;
 mod conversations;
+mod database_lock;
 mod edits;
 mod events;
 mod failures;

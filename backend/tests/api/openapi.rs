@@ -13,7 +13,7 @@ const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
-async fn document(app: &TestApp) -> Value {
+pub async fn document(app: &TestApp) -> Value {
     let response = app
         .client
         .get(app.url("/openapi.json"))
@@ -25,7 +25,7 @@ async fn document(app: &TestApp) -> Value {
 }
 
 /// Every `(method, path, operation)` in the document.
-fn operations(doc: &Value) -> Vec<(&str, &str, &Value)> {
+pub fn operations(doc: &Value) -> Vec<(&str, &str, &Value)> {
     let paths = doc["paths"].as_object().expect("paths is an object");
     paths
         .iter()

@@ -10,6 +10,7 @@ use super::{visible, RoomView};
 use crate::api::openapi::{
     ErrorBody, Internal, RoomNotFound, Unauthorized, Unavailable, Unreadable,
 };
+use crate::api::Json;
 use crate::auth::AuthUser;
 use crate::db::{self, Db, Role, RoomId, UserId};
 use crate::error::Error;
@@ -168,7 +169,7 @@ pub async fn add_member(
     messaging: web::Data<Messaging>,
     caller: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<NewMember>,
+    body: Json<NewMember>,
 ) -> Result<HttpResponse, Error> {
     let room = RoomId(id.into_inner());
     let user = body.user_id;

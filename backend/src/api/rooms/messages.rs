@@ -12,6 +12,7 @@ use crate::api::openapi::{
     BadPage, ErrorBody, Internal, NotAMember, RoomNotFound, StreamItem, Unauthorized, Unavailable,
     Unreadable,
 };
+use crate::api::Json;
 use crate::auth::AuthUser;
 use crate::db::{self, Chat, Db, MessageId, RoomId};
 use crate::error::Error;
@@ -99,7 +100,7 @@ pub async fn send(
     messaging: web::Data<Messaging>,
     caller: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<NewMessage>,
+    body: Json<NewMessage>,
 ) -> Result<HttpResponse, Error> {
     let NewMessage { content, client_id } = body.into_inner();
     let room = Chat::Room(RoomId(id.into_inner()));

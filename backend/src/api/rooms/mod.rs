@@ -19,6 +19,7 @@ use super::events::stream_item;
 use super::openapi::{
     ErrorBody, Internal, RoomNotFound, StreamItem, Unauthorized, Unavailable, Unreadable,
 };
+use super::Json;
 use crate::auth::AuthUser;
 use crate::config::MAX_HISTORY_LIMIT;
 use crate::db::rooms::{Member, Room};
@@ -200,7 +201,7 @@ pub async fn create_room(
     db: web::Data<Db>,
     messaging: web::Data<Messaging>,
     caller: AuthUser,
-    body: web::Json<NewRoom>,
+    body: Json<NewRoom>,
 ) -> Result<HttpResponse, Error> {
     let room = messaging
         .create_room(caller.id, &body.name, body.kind)
@@ -272,7 +273,7 @@ pub async fn update_room(
     messaging: web::Data<Messaging>,
     caller: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<Settings>,
+    body: Json<Settings>,
 ) -> Result<web::Json<RoomView>, Error> {
     let (mut room, member) = visible(&db, RoomId(id.into_inner()), caller.id).await?;
     if member.is_none_or(|member| member.role != Role::Owner) {
