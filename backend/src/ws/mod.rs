@@ -1,6 +1,7 @@
 //! The WebSocket endpoint: `/ws?token=<JWT>[&since=<cursor>]`.
 
 pub mod deliveries;
+mod frame_guard;
 pub mod hub;
 pub mod protocol;
 mod session;
@@ -8,7 +9,7 @@ pub mod typing;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{dev, web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use tokio::time::Instant;
 
@@ -89,6 +90,11 @@ pub async fn connect(
         return Err(Error::InvalidToken.into());
     }
 
+    // Sizes are checked on each frame's header, before its payload is buffered.
+    let mut guarded: dev::Payload = dev::Payload::Stream {
+        payload: Box::pin(frame_guard::FrameGuard::new(body, HARD_FRAME_LIMIT)),
+    };
+    let body = web::Payload::from_request(&req, &mut guarded).await?;
     let (response, socket, frames) = actix_ws::handle(&req, body)?;
     let frames = frames
         .max_frame_size(HARD_FRAME_LIMIT)

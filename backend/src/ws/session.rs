@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{interval, sleep_until, timeout, Instant, MissedTickBehavior};
 
 use super::deliveries::Deliveries;
+use super::frame_guard;
 use super::hub::{ConnectionId, Hub, Outbound, Registration};
 use super::protocol::{utc, ClientFrame, FrameError, ServerFrame};
 use super::typing::{self, Typing, LEASE};
@@ -177,7 +178,7 @@ impl Session {
                                 replies.push_back(reply);
                             }
                         }
-                        Some(Err(ProtocolError::Overflow)) => {
+                        Some(Err(error)) if too_large(&error) => {
                             return Err(Some(close(CloseCode::Size, "frame too large")));
                         }
                         Some(Err(e)) => {
@@ -647,6 +648,19 @@ fn error_frame(error: &Error, client_id: Option<&str>) -> String {
         retry_after_ms: error.retry_after_ms(),
     }
     .to_json()
+}
+
+/// Whether a frame error is a frame or fragmented message over the size limit.
+fn too_large(error: &ProtocolError) -> bool {
+    match error {
+        ProtocolError::Overflow => true,
+        // The guard's refusal, or actix-ws's limit on fragmented messages (which
+        // the guard normally meets first, on the header).
+        ProtocolError::Io(io) => {
+            frame_guard::is_overflow(io) || io.to_string() == "Exceeded maximum continuation size"
+        }
+        _ => false,
+    }
 }
 
 fn catch_up_failed(cause: db::Error) -> Stop {

@@ -15,6 +15,7 @@ mod conversations;
 mod edits;
 mod events;
 mod failures;
+mod frame_limits;
 mod headers;
 mod history;
 mod limits;
