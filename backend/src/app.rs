@@ -8,7 +8,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, Logger};
 use actix_web::{web, App, HttpMessage, HttpServer};
 
-use crate::auth::{random_hex, Passwords, Revocations, Tokens};
+use crate::auth::{random_hex, Passwords, Revocations, TokenKeys, Tokens};
 use crate::config::Config;
 use crate::db::{self, Db, UserId};
 use crate::error::Error;
@@ -62,6 +62,7 @@ impl Application {
         let db = web::Data::new(db);
         let tokens = web::Data::new(Tokens::new(secret.as_bytes(), database_id, config.jwt_ttl));
         let passwords = web::Data::new(Passwords::start(config.bcrypt_cost)?);
+        let token_keys = web::Data::new(TokenKeys::default());
         let frontend = config.frontend_dir;
         if !frontend.join("index.html").is_file() {
             log::warn!(
@@ -88,6 +89,7 @@ impl Application {
                 .app_data(tokens.clone())
                 .app_data(passwords.clone())
                 .app_data(revocations.clone())
+                .app_data(token_keys.clone())
                 .app_data(typing.clone())
                 .app_data(messaging.clone())
                 .app_data(deliveries.clone())

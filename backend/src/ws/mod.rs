@@ -13,8 +13,8 @@ use actix_web::{dev, web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use tokio::time::Instant;
 
-use crate::auth::{authenticate, Revocations};
-use crate::db::{self, Db, MessageId};
+use crate::auth::{authenticate, Revocations, TokenKeys};
+use crate::db::{Db, MessageId};
 use crate::error::Error;
 use crate::limits::TokenBucket;
 use crate::messaging::Messaging;
@@ -70,9 +70,10 @@ pub async fn connect(
     typing: web::Data<Typing>,
     deliveries: web::Data<Deliveries>,
     metrics: web::Data<Metrics>,
+    keys: web::Data<TokenKeys>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let token = query.token.as_deref().ok_or(Error::MissingToken)?;
-    let caller = authenticate(&req, token)?;
+    let caller = authenticate(&req, token).await?;
     let since = match query.since {
         Some(since) if since < 0 => {
             return Err(
@@ -81,14 +82,6 @@ pub async fn connect(
         }
         since => since.map(MessageId),
     };
-    // A token can outlive its user's row.
-    if db::users::find_profile(&db, caller.id)
-        .await
-        .map_err(Error::from)?
-        .is_none()
-    {
-        return Err(Error::InvalidToken.into());
-    }
 
     // Sizes are checked on each frame's header, before its payload is buffered.
     let mut guarded: dev::Payload = dev::Payload::Stream {
@@ -120,6 +113,8 @@ pub async fn connect(
         signals: TokenBucket::full(SIGNAL_RATE),
         socket,
         metrics,
+        token_key: caller.key,
+        keys,
     };
     actix_web::rt::spawn(session.run(frames, registration, since));
     Ok(response)

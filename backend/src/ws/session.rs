@@ -21,6 +21,7 @@ use super::frame_guard;
 use super::hub::{ConnectionId, Hub, Outbound, Registration};
 use super::protocol::{utc, ClientFrame, FrameError, ServerFrame};
 use super::typing::{self, Typing, LEASE};
+use crate::auth::TokenKeys;
 use crate::db::{self, Chat, Db, Kind, MessageId, RoomId, UserId};
 use crate::error::Error;
 use crate::limits::{Rate, TokenBucket};
@@ -67,6 +68,9 @@ pub struct Session {
     pub signals: TokenBucket,
     pub socket: actix_ws::Session,
     pub metrics: web::Data<Metrics>,
+    /// The user's token key the socket's token carries, checked at each heartbeat.
+    pub token_key: String,
+    pub keys: web::Data<TokenKeys>,
 }
 
 /// What a client frame gets back: an ack, once its message is stored, or an error.
@@ -202,6 +206,12 @@ impl Session {
                 _ = heartbeat.tick() => {
                     if last_heard.elapsed() > IDLE_TIMEOUT {
                         return Err(Some(close(CloseCode::Away, "idle timeout")));
+                    }
+                    // The user may be gone or signed out everywhere since the
+                    // socket opened (an outage is not a reason to close it).
+                    let checked = self.keys.check(&self.db, self.user, &self.token_key).await;
+                    if matches!(checked, Err(Error::InvalidToken)) {
+                        return Err(Some(close(CloseCode::Other(TOKEN_ENDED), "token revoked")));
                     }
                     self.socket.ping(b"").await.map_err(|_| None)?;
                 }

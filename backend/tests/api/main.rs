@@ -18,6 +18,7 @@ mod failures;
 mod frame_limits;
 mod headers;
 mod history;
+mod identity;
 mod limits;
 mod logout;
 mod logs;
