@@ -79,6 +79,7 @@ impl Application {
             // The last `wrap` is the outermost: every response, even a CORS
             // preflight answered early, gets the hardening headers.
             App::new()
+                .wrap(from_fn(crate::api::body_deadline))
                 .wrap(from_fn(crate::headers::static_files))
                 .wrap(crate::headers::cors(&cors_origins))
                 .wrap(access_log())

@@ -34,6 +34,7 @@ mod rooms;
 mod routing;
 mod shutdown;
 mod stream;
+mod timeouts;
 mod typing;
 mod users;
 mod websocket;
