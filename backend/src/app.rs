@@ -18,6 +18,7 @@ use crate::metrics::{Metrics, ScrapeToken};
 use crate::ws::deliveries::Deliveries;
 use crate::ws::hub::Hub;
 use crate::ws::typing::Typing;
+use crate::ws::Heartbeat;
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -63,6 +64,7 @@ impl Application {
         let tokens = web::Data::new(Tokens::new(secret.as_bytes(), database_id, config.jwt_ttl));
         let passwords = web::Data::new(Passwords::start(config.bcrypt_cost)?);
         let token_keys = web::Data::new(TokenKeys::default());
+        let heartbeat = web::Data::new(Heartbeat::new(config.socket_idle_timeout));
         let frontend = config.frontend_dir;
         if !frontend.join("index.html").is_file() {
             log::warn!(
@@ -91,6 +93,7 @@ impl Application {
                 .app_data(passwords.clone())
                 .app_data(revocations.clone())
                 .app_data(token_keys.clone())
+                .app_data(heartbeat.clone())
                 .app_data(typing.clone())
                 .app_data(messaging.clone())
                 .app_data(deliveries.clone())

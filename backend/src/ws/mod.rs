@@ -21,8 +21,8 @@ use crate::messaging::Messaging;
 use crate::metrics::Metrics;
 use deliveries::Deliveries;
 use hub::Hub;
-pub use session::TOKEN_ENDED;
-use session::{Session, HARD_FRAME_LIMIT, SIGNAL_RATE};
+pub use session::{Heartbeat, TOKEN_ENDED};
+use session::{Session, HARD_FRAME_LIMIT, PINGS_REMEMBERED, SIGNAL_RATE};
 use typing::Typing;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -71,6 +71,7 @@ pub async fn connect(
     deliveries: web::Data<Deliveries>,
     metrics: web::Data<Metrics>,
     keys: web::Data<TokenKeys>,
+    heartbeat: web::Data<Heartbeat>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let token = query.token.as_deref().ok_or(Error::MissingToken)?;
     let caller = authenticate(&req, token).await?;
@@ -115,6 +116,8 @@ pub async fn connect(
         metrics,
         token_key: caller.key,
         keys,
+        heartbeat: **heartbeat,
+        pings: [None; PINGS_REMEMBERED],
     };
     actix_web::rt::spawn(session.run(frames, registration, since));
     Ok(response)

@@ -6,7 +6,10 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{spawn_app, Backend};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::{spawn_app, spawn_app_with, Backend};
 
 /// The server's body deadline (10 s) and some slack.
 const BODY_WAIT: Duration = Duration::from_secs(20);
@@ -34,5 +37,46 @@ async fn a_stalled_body_times_out() {
         started.elapsed() >= Duration::from_secs(9),
         "{:?}",
         started.elapsed()
+    );
+}
+
+/// A client that keeps sending (pings the server answers, pongs that answer no
+/// ping of the server's) but never reads is closed once it has answered none of
+/// the server's pings for `SOCKET_IDLE_TIMEOUT`, and its connection ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_whose_client_does_not_read_times_out() {
+    let idle = Duration::from_secs(2);
+    let app = spawn_app_with(Backend::Sqlite, |config| {
+        config.socket_idle_timeout = idle;
+    })
+    .await;
+    let alice = app.signup("alice").await;
+    let mut socket = app.connect_with_small_buffer(&alice).await;
+    let started = Instant::now();
+    let mut sent = 0u32;
+    loop {
+        assert!(
+            started.elapsed() < 10 * idle,
+            "still open after {:?}",
+            started.elapsed()
+        );
+        let frame = if sent % 2 == 0 {
+            Message::Ping(b"are you there".to_vec().into())
+        } else {
+            Message::Pong(b"unsolicited".to_vec().into())
+        };
+        if socket.try_send(frame).await.is_err() {
+            break;
+        }
+        sent += 1;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(started.elapsed() >= idle, "{:?}", started.elapsed());
+    // The close frame, unless the reset that ended the connection discarded it
+    // unread (as Linux does), says why.
+    let close = socket.next_close(Duration::from_secs(10)).await;
+    assert!(
+        close.as_ref().is_none_or(|c| c.code == CloseCode::Away),
+        "{close:?}"
     );
 }
