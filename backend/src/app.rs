@@ -12,7 +12,7 @@ use futures_util::future;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::auth::{random_hex, Passwords, Revocations, Tokens};
+use crate::auth::{random_hex, Passwords, Revocations, TokenKeys, Tokens};
 use crate::client_address::{ClientAddress, TrustedProxies};
 use crate::config::{Config, Registration};
 use crate::db::{self, Db, UserId};
@@ -23,6 +23,7 @@ use crate::metrics::{Metrics, ScrapeToken};
 use crate::ws::deliveries::Deliveries;
 use crate::ws::hub::Hub;
 use crate::ws::typing::Typing;
+use crate::ws::Heartbeat;
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -114,6 +115,8 @@ impl Application {
         let db = web::Data::new(db);
         let tokens = web::Data::new(Tokens::new(secret.as_bytes(), database_id, config.jwt_ttl));
         let passwords = web::Data::new(Passwords::start(config.bcrypt_cost)?);
+        let token_keys = web::Data::new(TokenKeys::default());
+        let heartbeat = web::Data::new(Heartbeat::new(config.socket_idle_timeout));
         let frontend = config.frontend_dir;
         if !frontend.join("index.html").is_file() {
             log::warn!(
@@ -133,6 +136,7 @@ impl Application {
             // The last `wrap` is the outermost: every response, even a CORS
             // preflight answered early, gets the hardening headers.
             let app = App::new()
+                .wrap(from_fn(crate::api::body_deadline))
                 .wrap(from_fn(crate::headers::static_files))
                 .wrap(crate::headers::cors(&cors_origins))
                 .wrap(access_log())
@@ -143,6 +147,8 @@ impl Application {
                 .app_data(tokens.clone())
                 .app_data(passwords.clone())
                 .app_data(revocations.clone())
+                .app_data(token_keys.clone())
+                .app_data(heartbeat.clone())
                 .app_data(typing.clone())
                 .app_data(messaging.clone())
                 .app_data(deliveries.clone())

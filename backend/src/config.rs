@@ -109,6 +109,13 @@ pub struct Config {
     #[arg(long, env = "SHUTDOWN_GRACE", default_value = "10s", value_parser = parse_duration)]
     pub shutdown_grace: Duration,
 
+    /// A socket whose client has answered none of the server's pings for this long
+    /// is closed (1001); pings go out every third of it. Only a pong to one of the
+    /// server's own pings counts, so a client that stops reading times out even if
+    /// it keeps sending.
+    #[arg(long, env = "SOCKET_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub socket_idle_timeout: Duration,
+
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "WORKERS")]
     pub workers: Option<usize>,

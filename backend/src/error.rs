@@ -67,6 +67,8 @@ pub enum Error {
 pub enum BadRequest {
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    #[error("the request body did not arrive within {} seconds", crate::api::BODY_TIMEOUT.as_secs())]
+    BodyTimeout,
     #[error("request body must be JSON (Content-Type: application/json)")]
     NotJson,
     #[error("request body is not valid JSON: {0}")]
@@ -105,6 +107,7 @@ impl Error {
         match self {
             Self::BadRequest(bad) => match bad {
                 BadRequest::PayloadTooLarge { .. } => "payload_too_large",
+                BadRequest::BodyTimeout => "body_timeout",
                 BadRequest::NotJson => "unsupported_content_type",
                 BadRequest::MalformedJson(_) => "malformed_json",
                 BadRequest::InvalidBody(_) => "invalid_body",

@@ -83,7 +83,7 @@ pub async fn login(
     }
     let user = user.ok_or(Error::InvalidCredentials)?;
     Ok(web::Json(Session {
-        access_token: tokens.issue(user.id)?,
+        access_token: tokens.issue(user.id, &user.token_key)?,
         token_type: "bearer",
         expires_in: tokens.ttl().as_secs(),
         user: UserView::from(Profile {

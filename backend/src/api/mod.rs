@@ -1,6 +1,7 @@
 //! The REST API: one module per resource, DTOs beside their handlers.
 
 mod asyncapi;
+mod body_deadline;
 mod conversations;
 mod events;
 mod health;
@@ -22,6 +23,8 @@ use crate::error::Error;
 pub use json::Json;
 
 /// Request bodies above this are refused.
+pub use body_deadline::{body_deadline, BODY_TIMEOUT};
+
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

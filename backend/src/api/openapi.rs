@@ -131,6 +131,7 @@ pub(super) fn frame_type(frame: &RefOr<Schema>) -> Option<&str> {
     status = 400,
     description = "The body, query or path could not be read: `malformed_json`, \
         `invalid_body`, `unsupported_content_type`, `payload_too_large` (over 64 KiB), \
+        `body_timeout` (the body did not arrive within 10 s), \
         `invalid_query` or `invalid_path`.",
     example = json!({"error": "malformed_json", "message": "request body is not valid JSON: expected value at line 1 column 1"}),
 )]

@@ -17,6 +17,9 @@ pub fn json_config() -> web::JsonConfig {
                     limit: MAX_BODY_BYTES,
                 },
                 JsonPayloadError::ContentType => BadRequest::NotJson,
+                JsonPayloadError::Payload(e) if super::body_deadline::is_timeout(&e) => {
+                    BadRequest::BodyTimeout
+                }
                 JsonPayloadError::Deserialize(e) if e.is_data() => {
                     BadRequest::InvalidBody(e.to_string())
                 }

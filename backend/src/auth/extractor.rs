@@ -1,25 +1,26 @@
 //! `AuthUser`: a handler argument that only exists for a valid, unrevoked bearer
-//! token.
-
-use std::future::{ready, Ready};
+//! token of a user who still exists with the token's key.
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::LocalBoxFuture;
 
-use super::{Revocations, Tokens};
-use crate::db::UserId;
+use super::{Revocations, TokenKeys, Tokens};
+use crate::db::{Db, UserId};
 use crate::error::Error;
 
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     pub id: UserId,
     pub token_id: String,
+    /// The user's token key the token carries.
+    pub key: String,
     /// Seconds since the Unix epoch.
     pub expires_at: u64,
 }
 
 impl FromRequest for AuthUser {
     type Error = Error;
-    type Future = Ready<Result<Self, Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = req
@@ -34,30 +35,36 @@ impl FromRequest for AuthUser {
                         v.strip_prefix("Bearer ")
                             .or_else(|| v.strip_prefix("bearer "))
                     })
+                    .map(|token| token.trim().to_owned())
                     .ok_or(Error::InvalidToken)
             });
-        ready(token.and_then(|token| authenticate(req, token.trim())))
+        let req = req.clone();
+        Box::pin(async move { authenticate(&req, &token?).await })
     }
 }
 
 /// Checks a token from a header or, for the WebSocket, from the query string.
-pub fn authenticate(req: &HttpRequest, token: &str) -> Result<AuthUser, Error> {
-    let (Some(tokens), Some(revocations)) = (
+pub async fn authenticate(req: &HttpRequest, token: &str) -> Result<AuthUser, Error> {
+    let (Some(tokens), Some(revocations), Some(keys), Some(db)) = (
         req.app_data::<web::Data<Tokens>>(),
         req.app_data::<web::Data<Revocations>>(),
+        req.app_data::<web::Data<TokenKeys>>(),
+        req.app_data::<web::Data<Db>>(),
     ) else {
-        log::error!("Tokens and Revocations are not registered as app data");
+        log::error!("Tokens, Revocations, TokenKeys and Db are not registered as app data");
         return Err(Error::Internal);
     };
     let verified = tokens.verify(token)?;
     if revocations.is_revoked(&verified.token_id) {
         return Err(Error::InvalidToken);
     }
+    keys.check(db, verified.user, &verified.key).await?;
     // For the access log line of this request.
     req.extensions_mut().insert(verified.user);
     Ok(AuthUser {
         id: verified.user,
         token_id: verified.token_id,
+        key: verified.key,
         expires_at: verified.expires_at,
     })
 }

@@ -3,12 +3,14 @@
 
 mod credentials;
 mod extractor;
+mod keys;
 mod password;
 mod revocations;
 mod token;
 
 pub use credentials::{Password, Username};
 pub use extractor::{authenticate, AuthUser};
+pub use keys::{TokenKeys, KEY_CHECK_TTL};
 pub use password::Passwords;
 pub use revocations::Revocations;
 pub use token::{random_hex, Tokens};

@@ -1,6 +1,9 @@
 //! HS256 access tokens whose subject is the user id and whose audience is the
 //! database they were issued for: after a database reset with the same
 //! `JWT_SECRET`, old tokens cannot pass for the new users who reuse their ids.
+//! They also carry the user's token key, which [`super::TokenKeys`] checks against
+//! the user row: after a restore from a backup (same database id) a token neither
+//! outlives its user nor passes for another one who got its id.
 
 use std::time::Duration;
 
@@ -24,6 +27,8 @@ struct Claims {
     aud: String,
     /// The token's own id, so that logout can revoke just this token.
     jti: String,
+    /// The user's token key when it was issued.
+    key: String,
     iat: u64,
     exp: u64,
 }
@@ -33,6 +38,8 @@ struct Claims {
 pub struct Verified {
     pub user: UserId,
     pub token_id: String,
+    /// The user's token key when the token was issued.
+    pub key: String,
     /// Seconds since the Unix epoch.
     pub expires_at: u64,
 }
@@ -43,6 +50,7 @@ impl Tokens {
         // This server both issues and checks its tokens: one clock, no leeway.
         validation.leeway = 0;
         validation.set_audience(&[&audience]);
+        // `key` is required too: a token without it does not deserialize.
         validation.set_required_spec_claims(&["exp", "sub", "aud", "jti"]);
         Self {
             audience,
@@ -57,12 +65,14 @@ impl Tokens {
         self.ttl
     }
 
-    pub fn issue(&self, user: UserId) -> Result<String, Error> {
+    /// A token for `user`, whose current token key is `key`.
+    pub fn issue(&self, user: UserId, key: &str) -> Result<String, Error> {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
             sub: user.to_string(),
             aud: self.audience.clone(),
             jti: random_hex(16),
+            key: key.to_owned(),
             iat: now,
             exp: now.saturating_add(self.ttl.as_secs()),
         };
@@ -83,6 +93,7 @@ impl Tokens {
                 .map(UserId)
                 .map_err(|_| Error::InvalidToken)?,
             token_id: claims.jti,
+            key: claims.key,
             expires_at: claims.exp,
         })
     }
@@ -104,8 +115,9 @@ mod tests {
     fn a_token_names_its_user_and_only_verifies_with_its_key() {
         let minute = Duration::from_secs(60);
         let tokens = Tokens::new(b"first secret", "db-1".into(), minute);
-        let token = tokens.issue(UserId(42)).expect("sign");
-        assert_eq!(tokens.verify(&token).expect("verify").user, UserId(42));
+        let token = tokens.issue(UserId(42), "k1").expect("sign");
+        let verified = tokens.verify(&token).expect("verify");
+        assert_eq!((verified.user, verified.key.as_str()), (UserId(42), "k1"));
 
         let other_key = Tokens::new(b"other secret", "db-1".into(), minute);
         assert!(other_key.verify(&token).is_err());

@@ -8,6 +8,7 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         last_seen_at -> Nullable<Timestamp>,
+        token_key -> Text,
     }
 }
 

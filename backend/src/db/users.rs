@@ -18,6 +18,8 @@ pub struct User {
     pub password_hash: String,
     pub created_at: NaiveDateTime,
     pub last_seen_at: Option<NaiveDateTime>,
+    /// Carried in the user's access tokens; a new key signs every one of them out.
+    pub token_key: String,
 }
 
 #[derive(Debug, Insertable)]
@@ -40,11 +42,13 @@ pub struct Profile {
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
-/// Stores a new user; `None` when the username is taken (in any letter case).
+/// Stores a new user with a fresh token key; `None` when the username is taken
+/// (in any letter case).
 pub async fn insert(db: &Db, new: NewUser<'_>) -> Result<Option<Profile>> {
+    let key = new_token_key();
     let inserted: std::result::Result<Profile, DieselError> = db_run!(db, |conn| {
         diesel::insert_into(users::table)
-            .values(&new)
+            .values((&new, users::token_key.eq(&key)))
             .returning(Profile::as_returning())
             .get_result(conn)
             .await
@@ -81,6 +85,39 @@ pub async fn find_profile(db: &Db, id: UserId) -> Result<Option<Profile>> {
             .await
             .optional()
     })?)
+}
+
+/// The user's current token key; `None` when there is no such user.
+pub async fn token_key(db: &Db, id: UserId) -> Result<Option<String>> {
+    Ok(db_run!(db, |conn| {
+        users::table
+            .find(id)
+            .select(users::token_key)
+            .first(conn)
+            .await
+            .optional()
+    })?)
+}
+
+/// Gives the user a new token key, which signs out every token issued before
+/// (a running server that did not make the change notices within seconds). Returns whether the user exists.
+pub async fn rotate_token_key(db: &Db, id: UserId) -> Result<bool> {
+    let key = new_token_key();
+    let changed = db_run!(db, |conn| {
+        diesel::update(users::table.find(id))
+            .set(users::token_key.eq(&key))
+            .execute(conn)
+            .await
+    })?;
+    Ok(changed > 0)
+}
+
+/// 128 random bits, hex-encoded.
+fn new_token_key() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The profiles of `ids` that exist.

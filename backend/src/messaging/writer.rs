@@ -60,6 +60,18 @@ pub struct Writer {
 }
 
 impl Task {
+    /// The user who asks: a token can outlive its user's row (a restore, a row
+    /// deleted by hand), and such a row must not reach the transaction.
+    fn actor(&self) -> Option<UserId> {
+        match self {
+            Self::Write(Write::Send(send)) => Some(send.sender),
+            Self::Write(Write::Change { editor, .. }) => Some(*editor),
+            Self::Write(Write::CreateRoom(room)) => Some(room.owner_id),
+            Self::Member { actor, .. } => Some(*actor),
+            Self::Write(Write::Member(_)) | Self::Flush => None,
+        }
+    }
+
     /// The user who must exist for the task to be stored.
     fn user(&self) -> Option<UserId> {
         match self {
@@ -89,7 +101,9 @@ impl Task {
 impl Writer {
     pub async fn run(self, mut queue: mpsc::Receiver<Job>) {
         let mut batch = Vec::with_capacity(BATCH);
-        // Users known to exist: users are never deleted, so each is looked up once.
+        // Users known to exist, each looked up once. Parley deletes no user, but a
+        // row can go behind its back (a restore, by hand): a batch that fails then
+        // checks its users again (see `write`).
         let mut users = HashSet::new();
         while queue.recv_many(&mut batch, BATCH).await > 0 {
             self.write(&mut users, std::mem::take(&mut batch)).await;
@@ -99,7 +113,8 @@ impl Writer {
     async fn write(&self, users: &mut HashSet<UserId>, jobs: Vec<Job>) {
         let unchecked: Vec<UserId> = jobs
             .iter()
-            .filter_map(|job| job.task.user())
+            .flat_map(|job| [job.task.actor(), job.task.user()])
+            .flatten()
             .filter(|user| !users.contains(user))
             .collect();
         if !unchecked.is_empty() {
@@ -137,35 +152,96 @@ impl Writer {
         }
         self.metrics
             .sends_errored(SendError::Refused, refused_sends);
-        let stored = self.store(writes, askers, changed).await;
+        let mut stored = self.store(writes, askers, changed).await;
+        if let Err(failed) = stored {
+            stored = if matches!(failed.cause, db::Error::Query(_))
+                && !failed.cause.is_unavailable()
+                && !users.is_empty()
+            {
+                // One row may name a user cached as existing who is gone: check
+                // the batch's users again and store the rest once more.
+                users.clear();
+                self.retry_known(users, failed, &mut settled).await
+            } else {
+                Err(failed)
+            };
+        }
         for (reply, answer) in settled {
             let _ = reply.send(answer);
         }
-        if let Err(e) = stored {
-            log_failed_batch(&e);
+        if let Err(failed) = stored {
+            log_failed_batch(&failed.cause);
+            let sends = failed.writes.iter().filter(|w| matches!(w, Write::Send(_)));
+            self.metrics.sends_errored(SendError::Failed, sends.count());
+            for (_, reply) in failed.askers {
+                let _ = reply.send(Err(Error::from(&failed.cause)));
+            }
         }
     }
 
-    /// Stores the checked writes, then answers and routes them.
+    /// Stores again the writes of a failed batch whose users all exist; the others
+    /// are refused (a sender that is gone: `invalid_token`).
+    async fn retry_known(
+        &self,
+        users: &mut HashSet<UserId>,
+        failed: Failed,
+        settled: &mut Vec<(Reply, Answer)>,
+    ) -> Result<(), Failed> {
+        let named: Vec<UserId> = failed
+            .writes
+            .iter()
+            .flat_map(named_users)
+            .flatten()
+            .collect();
+        match db::users::existing(&self.db, &named).await {
+            Ok(existing) => users.extend(existing),
+            Err(cause) => return Err(Failed { cause, ..failed }),
+        }
+        let mut writes = Vec::with_capacity(failed.writes.len());
+        let mut askers = Vec::with_capacity(failed.writes.len());
+        for (write, asker) in failed.writes.into_iter().zip(failed.askers) {
+            let [actor, other] = named_users(&write);
+            if actor.is_some_and(|user| !users.contains(&user)) {
+                self.metrics.sends_errored(
+                    SendError::Refused,
+                    usize::from(matches!(write, Write::Send(_))),
+                );
+                settled.push((asker.1, Err(Error::InvalidToken)));
+            } else if let Some(user) = other.filter(|user| !users.contains(user)) {
+                self.metrics.sends_errored(
+                    SendError::Refused,
+                    usize::from(matches!(write, Write::Send(_))),
+                );
+                settled.push((asker.1, Err(Error::UserNotFound(user.0))));
+            } else {
+                writes.push(write);
+                askers.push(asker);
+            }
+        }
+        self.store(writes, askers, failed.changed).await
+    }
+
+    /// Stores the checked writes, then answers and routes them; a batch that
+    /// could not be stored comes back unanswered.
     async fn store(
         &self,
         writes: Vec<Write>,
         askers: Vec<(Option<ConnectionId>, Reply)>,
         changed: HashMap<RoomId, RoomState>,
-    ) -> db::Result<()> {
+    ) -> Result<(), Failed> {
         if writes.is_empty() {
             return Ok(());
         }
         self.metrics.batch_written(writes.len());
         let written = match db::messages::write_batch(&self.db, &writes).await {
             Ok(written) => written,
-            Err(e) => {
-                let sends = writes.iter().filter(|w| matches!(w, Write::Send(_)));
-                self.metrics.sends_errored(SendError::Failed, sends.count());
-                for (_, reply) in askers {
-                    let _ = reply.send(Err(Error::from(&e)));
-                }
-                return Err(e);
+            Err(cause) => {
+                return Err(Failed {
+                    cause,
+                    writes,
+                    askers,
+                    changed,
+                })
             }
         };
         let stored = written.iter().filter(|w| {
@@ -215,6 +291,9 @@ impl Writer {
         users: &HashSet<UserId>,
         changed: &mut HashMap<RoomId, RoomState>,
     ) -> Result<Option<Write>, Error> {
+        if task.actor().is_some_and(|actor| !users.contains(&actor)) {
+            return Err(Error::InvalidToken);
+        }
         let unknown = task.user().filter(|user| !users.contains(user));
         match task {
             Task::Write(write) => {
@@ -367,6 +446,24 @@ fn log_failed_batch(cause: &db::Error) {
         log::warn!("storing a batch of message changes: database unavailable: {cause}");
     } else {
         log::error!("storing a batch of message changes: {cause}");
+    }
+}
+
+/// A batch the database refused, not yet answered.
+struct Failed {
+    cause: db::Error,
+    writes: Vec<Write>,
+    askers: Vec<(Option<ConnectionId>, Reply)>,
+    changed: HashMap<RoomId, RoomState>,
+}
+
+/// The users a write names: who makes it, and who else it names.
+fn named_users(write: &Write) -> [Option<UserId>; 2] {
+    match write {
+        Write::Send(send) => [Some(send.sender), send.to.recipient()],
+        Write::Change { editor, .. } => [Some(*editor), None],
+        Write::Member(change) => [None, Some(change.user)],
+        Write::CreateRoom(room) => [Some(room.owner_id), None],
     }
 }
 

@@ -1,6 +1,7 @@
 //! The WebSocket endpoint: `/ws?token=<JWT>[&since=<cursor>]`.
 
 pub mod deliveries;
+mod frame_guard;
 pub mod hub;
 pub mod protocol;
 mod session;
@@ -8,20 +9,20 @@ pub mod typing;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{dev, web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use tokio::time::Instant;
 
-use crate::auth::{authenticate, Revocations};
-use crate::db::{self, Db, MessageId};
+use crate::auth::{authenticate, Revocations, TokenKeys};
+use crate::db::{Db, MessageId};
 use crate::error::Error;
 use crate::limits::TokenBucket;
 use crate::messaging::Messaging;
 use crate::metrics::{Limiter, Metrics};
 use deliveries::Deliveries;
 use hub::Hub;
-pub use session::TOKEN_ENDED;
-use session::{Session, HARD_FRAME_LIMIT, SIGNAL_RATE};
+pub use session::{Heartbeat, TOKEN_ENDED};
+use session::{Session, HARD_FRAME_LIMIT, PINGS_REMEMBERED, SIGNAL_RATE};
 use typing::Typing;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -76,9 +77,11 @@ pub async fn connect(
     typing: web::Data<Typing>,
     deliveries: web::Data<Deliveries>,
     metrics: web::Data<Metrics>,
+    keys: web::Data<TokenKeys>,
+    heartbeat: web::Data<Heartbeat>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let token = query.token.as_deref().ok_or(Error::MissingToken)?;
-    let caller = authenticate(&req, token)?;
+    let caller = authenticate(&req, token).await?;
     let since = match query.since {
         Some(since) if since < 0 => {
             return Err(
@@ -87,15 +90,12 @@ pub async fn connect(
         }
         since => since.map(MessageId),
     };
-    // A token can outlive its user's row.
-    if db::users::find_profile(&db, caller.id)
-        .await
-        .map_err(Error::from)?
-        .is_none()
-    {
-        return Err(Error::InvalidToken.into());
-    }
 
+    // Sizes are checked on each frame's header, before its payload is buffered.
+    let mut guarded: dev::Payload = dev::Payload::Stream {
+        payload: Box::pin(frame_guard::FrameGuard::new(body, HARD_FRAME_LIMIT)),
+    };
+    let body = web::Payload::from_request(&req, &mut guarded).await?;
     let (response, socket, frames) = actix_ws::handle(&req, body)?;
     let frames = frames
         .max_frame_size(HARD_FRAME_LIMIT)
@@ -126,6 +126,10 @@ pub async fn connect(
         signals: TokenBucket::full(SIGNAL_RATE),
         socket,
         metrics,
+        token_key: caller.key,
+        keys,
+        heartbeat: **heartbeat,
+        pings: [None; PINGS_REMEMBERED],
     };
     actix_web::rt::spawn(session.run(frames, registration, since));
     Ok(response)

@@ -17,9 +17,11 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{interval, sleep_until, timeout, Instant, MissedTickBehavior};
 
 use super::deliveries::Deliveries;
+use super::frame_guard;
 use super::hub::{ConnectionId, Hub, Outbound, Registration};
 use super::protocol::{utc, ClientFrame, FrameError, ServerFrame};
 use super::typing::{self, Typing, LEASE};
+use crate::auth::TokenKeys;
 use crate::db::{self, Chat, Db, Kind, MessageId, RoomId, UserId};
 use crate::error::Error;
 use crate::limits::{Rate, TokenBucket};
@@ -33,8 +35,9 @@ pub const HARD_FRAME_LIMIT: usize = 4 * MAX_FRAME_BYTES;
 /// Close code for a revoked or expired token: log in again.
 pub const TOKEN_ENDED: u16 = 4401;
 
-const PING_INTERVAL: Duration = Duration::from_secs(20);
-const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Pings whose pong still counts: a slow client may answer one after the next
+/// went out.
+pub const PINGS_REMEMBERED: usize = 3;
 /// A client that does not take a frame within this time is considered gone.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// When the server shuts down, replies still pending get this long to be written.
@@ -52,6 +55,23 @@ pub const SIGNAL_RATE: Rate = Rate {
     burst: 40.0,
 };
 
+/// When the server pings, and when a socket whose client answers none of its pings
+/// is closed (`SOCKET_IDLE_TIMEOUT`).
+#[derive(Debug, Clone, Copy)]
+pub struct Heartbeat {
+    pub ping_every: Duration,
+    pub idle_after: Duration,
+}
+
+impl Heartbeat {
+    pub fn new(idle_after: Duration) -> Self {
+        Self {
+            ping_every: (idle_after / 3).max(Duration::from_millis(100)),
+            idle_after,
+        }
+    }
+}
+
 pub struct Session {
     pub db: Db,
     pub hub: web::Data<Hub>,
@@ -66,6 +86,13 @@ pub struct Session {
     pub signals: TokenBucket,
     pub socket: actix_ws::Session,
     pub metrics: web::Data<Metrics>,
+    /// The user's token key the socket's token carries, checked at each heartbeat.
+    pub token_key: String,
+    pub keys: web::Data<TokenKeys>,
+    pub heartbeat: Heartbeat,
+    /// The payloads of the latest pings: only a pong echoing one proves that the
+    /// client reads (it cannot guess them), where any other frame would not.
+    pub pings: [Option<[u8; 8]>; PINGS_REMEMBERED],
 }
 
 /// What a client frame gets back: an ack, once its message is stored, or an error.
@@ -161,23 +188,27 @@ impl Session {
         Box::pin(self.write(ServerFrame::Ready { cursor }.to_json().into())).await?;
 
         let mut replies = FuturesOrdered::<Reply>::new();
-        let mut heartbeat = interval(PING_INTERVAL);
+        let mut heartbeat = interval(self.heartbeat.ping_every);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let mut last_heard = Instant::now();
+        let mut last_pong = Instant::now();
         let expiry = sleep_until(self.token_expiry);
         tokio::pin!(expiry);
         loop {
             tokio::select! {
                 // With enough replies pending, the client waits (TCP backpressure).
                 frame = frames.recv(), if replies.len() < MAX_PENDING_REPLIES => {
-                    last_heard = Instant::now();
                     match frame {
+                        Some(Ok(AggregatedMessage::Pong(payload))) => {
+                            if self.answers_a_ping(&payload) {
+                                last_pong = Instant::now();
+                            }
+                        }
                         Some(Ok(frame)) => {
                             if let Some(reply) = Box::pin(self.on_frame(frame)).await? {
                                 replies.push_back(reply);
                             }
                         }
-                        Some(Err(ProtocolError::Overflow)) => {
+                        Some(Err(error)) if too_large(&error) => {
                             return Err(Some(close(CloseCode::Size, "frame too large")));
                         }
                         Some(Err(e)) => {
@@ -199,10 +230,16 @@ impl Session {
                     None => return Err(Some(close(CloseCode::Again, "too slow: reconnect to catch up"))),
                 },
                 _ = heartbeat.tick() => {
-                    if last_heard.elapsed() > IDLE_TIMEOUT {
+                    if last_pong.elapsed() > self.heartbeat.idle_after {
                         return Err(Some(close(CloseCode::Away, "idle timeout")));
                     }
-                    self.socket.ping(b"").await.map_err(|_| None)?;
+                    // The user may be gone or signed out everywhere since the
+                    // socket opened (an outage is not a reason to close it).
+                    let checked = self.keys.check(&self.db, self.user, &self.token_key).await;
+                    if matches!(checked, Err(Error::InvalidToken)) {
+                        return Err(Some(close(CloseCode::Other(TOKEN_ENDED), "token revoked")));
+                    }
+                    Box::pin(self.ping()).await?;
                 }
                 () = &mut expiry => {
                     return Err(Some(close(CloseCode::Other(TOKEN_ENDED), "token expired")));
@@ -353,8 +390,13 @@ impl Session {
                 client_id: None,
             })),
             AggregatedMessage::Ping(bytes) => {
-                self.socket.pong(&bytes).await.map_err(|_| None)?;
-                None
+                // Bounded like every write: a client that pings but does not
+                // read cannot hold the socket here.
+                match timeout(WRITE_TIMEOUT, self.socket.pong(&bytes)).await {
+                    Ok(Ok(())) => None,
+                    Ok(Err(_closed)) => return Err(None),
+                    Err(_elapsed) => return Err(Some(too_slow())),
+                }
             }
             AggregatedMessage::Pong(_) => None,
             AggregatedMessage::Close(reason) => return Err(reason),
@@ -596,11 +638,24 @@ impl Session {
         match timeout(WRITE_TIMEOUT, self.socket.text(frame)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_closed)) => Err(None),
-            Err(_elapsed) => Err(Some(close(
-                CloseCode::Again,
-                "too slow: reconnect to catch up",
-            ))),
+            Err(_elapsed) => Err(Some(too_slow())),
         }
+    }
+
+    /// Pings with a fresh random payload, remembered for its pong.
+    async fn ping(&mut self) -> Result<(), Stop> {
+        let payload: [u8; 8] = rand::random();
+        self.pings.rotate_right(1);
+        self.pings[0] = Some(payload);
+        match timeout(WRITE_TIMEOUT, self.socket.ping(&payload)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_closed)) => Err(None),
+            Err(_elapsed) => Err(Some(too_slow())),
+        }
+    }
+
+    fn answers_a_ping(&self, pong: &[u8]) -> bool {
+        self.pings.iter().flatten().any(|ping| ping[..] == *pong)
     }
 }
 
@@ -643,6 +698,19 @@ fn error_frame(error: &Error, client_id: Option<&str>) -> String {
     .to_json()
 }
 
+/// Whether a frame error is a frame or fragmented message over the size limit.
+fn too_large(error: &ProtocolError) -> bool {
+    match error {
+        ProtocolError::Overflow => true,
+        // The guard's refusal, or actix-ws's limit on fragmented messages (which
+        // the guard normally meets first, on the header).
+        ProtocolError::Io(io) => {
+            frame_guard::is_overflow(io) || io.to_string() == "Exceeded maximum continuation size"
+        }
+        _ => false,
+    }
+}
+
 /// Closes with 1013 (try again later) when the database is unreachable, so the
 /// client reconnects after a pause; 1011 for anything else.
 fn catch_up_failed(cause: db::Error) -> Stop {
@@ -656,6 +724,10 @@ fn catch_up_failed(cause: db::Error) -> Stop {
         log::error!("catching a socket up: {cause}");
         Some(close(CloseCode::Error, "could not load the message stream"))
     }
+}
+
+fn too_slow() -> CloseReason {
+    close(CloseCode::Again, "too slow: reconnect to catch up")
 }
 
 fn close(code: CloseCode, description: &str) -> CloseReason {

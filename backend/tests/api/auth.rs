@@ -364,13 +364,14 @@ async fn me_refuses_forged_and_expired_tokens(backend: Backend) {
     let app = spawn_app(backend).await;
     let alice = app.signup("alice").await;
     let aud = audience(&alice.token);
+    let key = claim(&alice.token, "key");
     let bob = app.signup("bob").await;
     let sub = alice.id.to_string();
     let now = now();
 
     let genuine = sign(
         JWT_SECRET,
-        &json!({"aud": aud, "jti": "test-token", "sub": sub, "iat": now, "exp": now + 600}),
+        &json!({"aud": aud, "jti": "test-token", "key": key, "sub": sub, "iat": now, "exp": now + 600}),
     );
     let response = app.get("/me", &genuine).await;
     assert_eq!(response.status(), StatusCode::OK, "the control token");
@@ -380,7 +381,7 @@ async fn me_refuses_forged_and_expired_tokens(backend: Backend) {
         (
             sign(
                 other_secret,
-                &json!({"aud": aud, "jti": "test-token", "sub": sub, "iat": now, "exp": now + 600}),
+                &json!({"aud": aud, "jti": "test-token", "key": key, "sub": sub, "iat": now, "exp": now + 600}),
             ),
             "signed with another secret",
         ),
@@ -388,21 +389,35 @@ async fn me_refuses_forged_and_expired_tokens(backend: Backend) {
             // Well past the server's 5 s leeway.
             sign(
                 JWT_SECRET,
-                &json!({"aud": aud, "jti": "test-token", "sub": sub, "iat": now - 7200, "exp": now - 3600}),
+                &json!({"aud": aud, "jti": "test-token", "key": key, "sub": sub, "iat": now - 7200, "exp": now - 3600}),
             ),
             "expired",
         ),
         (
             sign(
                 JWT_SECRET,
-                &json!({"aud": aud, "jti": "test-token", "sub": sub, "iat": now}),
+                &json!({"aud": aud, "jti": "test-token", "key": key, "sub": sub, "iat": now}),
             ),
             "without exp",
         ),
         (
             sign(
                 JWT_SECRET,
-                &json!({"aud": aud, "jti": "test-token", "sub": "alice", "iat": now, "exp": now + 600}),
+                &json!({"aud": aud, "jti": "test-token", "sub": sub, "iat": now, "exp": now + 600}),
+            ),
+            "without the user's token key",
+        ),
+        (
+            sign(
+                JWT_SECRET,
+                &json!({"aud": aud, "jti": "test-token", "key": "0123", "sub": sub, "iat": now, "exp": now + 600}),
+            ),
+            "with another token key",
+        ),
+        (
+            sign(
+                JWT_SECRET,
+                &json!({"aud": aud, "jti": "test-token", "key": key, "sub": "alice", "iat": now, "exp": now + 600}),
             ),
             "a non-numeric subject",
         ),
@@ -410,7 +425,7 @@ async fn me_refuses_forged_and_expired_tokens(backend: Backend) {
             sign_with(
                 Algorithm::HS512,
                 JWT_SECRET,
-                &json!({"aud": aud, "jti": "test-token", "sub": sub, "iat": now, "exp": now + 600}),
+                &json!({"aud": aud, "jti": "test-token", "key": key, "sub": sub, "iat": now, "exp": now + 600}),
             ),
             "HS512 instead of HS256",
         ),
@@ -419,7 +434,7 @@ async fn me_refuses_forged_and_expired_tokens(backend: Backend) {
             with_signature_of(
                 &sign(
                     other_secret,
-                    &json!({"aud": aud, "jti": "test-token", "sub": bob.id.to_string(), "iat": now, "exp": now + 600}),
+                    &json!({"aud": aud, "jti": "test-token", "key": key, "sub": bob.id.to_string(), "iat": now, "exp": now + 600}),
                 ),
                 &genuine,
             ),
@@ -457,10 +472,11 @@ async fn me_refuses_a_token_for_a_missing_user(backend: Backend) {
     let app = spawn_app(backend).await;
     let alice = app.signup("alice").await;
     let aud = audience(&alice.token);
+    let key = claim(&alice.token, "key");
     let now = now();
     let token = sign(
         JWT_SECRET,
-        &json!({"aud": aud, "jti": "test-token", "sub": (alice.id + 1000).to_string(), "iat": now, "exp": now + 600}),
+        &json!({"aud": aud, "jti": "test-token", "key": key, "sub": (alice.id + 1000).to_string(), "iat": now, "exp": now + 600}),
     );
     let response = app.get("/me", &token).await;
     expect_error(
@@ -526,6 +542,7 @@ async fn an_empty_jwt_secret_counts_as_unset(backend: Backend) {
     let app = spawn_app_with(backend, |config| config.jwt_secret = Some(String::new())).await;
     let alice = app.signup("alice").await;
     let aud = audience(&alice.token);
+    let key = claim(&alice.token, "key");
     let restarted = app.start_again().await;
     let response = restarted.get("/me", &alice.token).await;
     assert_eq!(
@@ -538,7 +555,7 @@ async fn an_empty_jwt_secret_counts_as_unset(backend: Backend) {
     let now = now();
     let forged = sign(
         "",
-        &json!({"aud": aud, "jti": "test-token", "sub": alice.id.to_string(), "iat": now, "exp": now + 600}),
+        &json!({"aud": aud, "jti": "test-token", "key": key, "sub": alice.id.to_string(), "iat": now, "exp": now + 600}),
     );
     let response = restarted.get("/me", &forged).await;
     expect_error(
@@ -604,10 +621,15 @@ fn now() -> u64 {
 
 /// The audience of a token the server issued: the id of its database.
 fn audience(token: &str) -> String {
+    claim(token, "aud")
+}
+
+/// A string claim of `token`, read without checking it.
+pub fn claim(token: &str, name: &str) -> String {
     let claims: Value = jsonwebtoken::dangerous::insecure_decode(token)
         .expect("decode a token")
         .claims;
-    claims["aud"].as_str().expect("aud").to_owned()
+    claims[name].as_str().expect("a string claim").to_owned()
 }
 
 fn sign(secret: &str, claims: &Value) -> String {

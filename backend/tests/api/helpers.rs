@@ -93,6 +93,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         send_burst: 10_000.0,
         room_history_limit: 10_000,
         shutdown_grace: Duration::from_secs(10),
+        socket_idle_timeout: Duration::from_secs(60),
         frontend_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../frontend"),
         workers: Some(2),
         metrics_token: None,
@@ -491,6 +492,11 @@ impl Socket {
 
     pub async fn send_json(&mut self, frame: Value) {
         self.send(Message::text(frame.to_string())).await;
+    }
+
+    /// Sends a frame that may fail (the server may have closed the connection).
+    pub async fn try_send(&mut self, message: Message) -> Result<(), tungstenite::Error> {
+        self.ws.send(message).await
     }
 
     pub async fn send(&mut self, message: Message) {

@@ -579,3 +579,42 @@ async fn the_owner_sets_the_history_limit(backend: Backend) {
     .await;
 }
 both_backends!(the_owner_sets_the_history_limit);
+
+/// A public room's newest message is shown only to members, in the list and in
+/// the room itself: outsiders cannot read its history either.
+async fn a_public_rooms_newest_message_is_for_members_only(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let owner = app.signup("owner").await;
+    let bob = app.signup("bob").await;
+    let room = app.create_room(&owner, "lobby", "public").await;
+    let body = json!({"content": "members only"});
+    let response = app
+        .call(
+            &owner,
+            Method::POST,
+            &format!("/rooms/{room}/messages"),
+            Some(body),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    let listed = app.listed_room(&owner, room).await.expect("listed");
+    assert_eq!(
+        listed["last_message"]["content"], "members only",
+        "{listed}"
+    );
+    let listed = app.listed_room(&bob, room).await.expect("listed");
+    assert_eq!(listed["joined"], false);
+    assert_eq!(listed["last_message"], Value::Null, "{listed}");
+    let response = app.get(&format!("/rooms/{room}"), &bob.token).await;
+    let shown: Value = response.json().await.unwrap();
+    assert_eq!(shown["last_message"], Value::Null, "{shown}");
+
+    app.join_room(&bob, room).await;
+    let listed = app.listed_room(&bob, room).await.expect("listed");
+    assert_eq!(
+        listed["last_message"]["content"], "members only",
+        "{listed}"
+    );
+}
+both_backends!(a_public_rooms_newest_message_is_for_members_only);

@@ -48,7 +48,8 @@ pub struct RoomView {
     role: Option<Role>,
     /// Messages from others after the viewer's read marker.
     unread_count: i64,
-    /// The newest message, as the stream frame a socket gets.
+    /// The newest message, as the stream frame a socket gets; `null` when the viewer
+    /// is not a member (who cannot read the room's history either).
     #[schema(value_type = Option<StreamItem>)]
     last_message: Option<Box<RawValue>>,
     /// `null`: the server's default.
@@ -66,8 +67,10 @@ impl RoomView {
             .map(|member| (member.room_id, member.role))
             .collect();
         let unread = db::rooms::unread_counts(db, viewer, &ids).await?;
+        // Only members may read a room's messages.
         let last_ids: Vec<_> = rooms
             .iter()
+            .filter(|room| roles.contains_key(&room.id))
             .filter_map(|room| room.last_message_id)
             .collect();
         let mut last: HashMap<_, _> = HashMap::new();
