@@ -46,7 +46,10 @@ pub async fn run(command: UserCommand, config: &Config) -> anyhow::Result<()> {
             let user = db::users::set_password_hash(&db, &name, &password_hash)
                 .await?
                 .with_context(|| format!("there is no user `{name}`"))?;
-            println!("password changed for {} ({})", user.username, user.id);
+            println!(
+                "password changed for {} ({}); every session of theirs is signed out",
+                user.username, user.id
+            );
         }
     }
     Ok(())

@@ -143,8 +143,8 @@ pub async fn existing(db: &Db, ids: &[UserId]) -> Result<HashSet<UserId>> {
     Ok(found.into_iter().collect())
 }
 
-/// Replaces the password hash of `username` (any letter case); `None` when there
-/// is no such user.
+/// Replaces the password hash of `username` (any letter case) and its token key,
+/// so every token issued before is signed out; `None` when there is no such user.
 pub async fn set_password_hash(
     db: &Db,
     username: &str,
@@ -155,7 +155,10 @@ pub async fn set_password_hash(
     };
     Ok(db_run!(db, |conn| {
         diesel::update(users::table.find(user.id))
-            .set(users::password_hash.eq(password_hash))
+            .set((
+                users::password_hash.eq(password_hash),
+                users::token_key.eq(new_token_key()),
+            ))
             .returning(Profile::as_returning())
             .get_result(conn)
             .await

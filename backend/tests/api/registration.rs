@@ -217,6 +217,14 @@ async fn operators_add_users_and_set_passwords(backend: Backend) {
     let (code, _, err) = user(&["add"], "").await;
     assert_eq!(code, 2, "{err}");
 
+    // A token from before the password change is signed out by it.
+    let before = spawn_app_with(backend, |config| config.database_url = url.clone()).await;
+    let response = before.login("Alice", "first password").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let session: serde_json::Value = response.json().await.unwrap();
+    let old_token = session["access_token"].as_str().unwrap().to_owned();
+    before.stop().await;
+
     let (code, out, err) = user(&["passwd", "ALICE"], "second password\r\n").await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("password changed for Alice"), "{out}");
@@ -232,6 +240,8 @@ async fn operators_add_users_and_set_passwords(backend: Backend) {
     );
     let response = app.login("alice", "first password").await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = app.get("/me", &old_token).await;
+    expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token", "old token").await;
     let response = app.register("bob", PASSWORD).await;
     expect_error(
         response,
