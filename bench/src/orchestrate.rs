@@ -503,6 +503,16 @@ fn goals(results: &Results, sizes: &Sizes) -> Vec<Goal> {
         format!("lost {lost}, duplicated {duplicated} over {count} runs"),
         lost == 0 && duplicated == 0 && count > 0,
     ));
+    // A receiver that reads is never closed as too slow; messages it would get
+    // only by reconnecting count here, not as lost.
+    let dm_runs = runs.len();
+    let dropped: u64 = runs.iter().map(|run| run.messages.receivers_dropped).sum();
+    let recovered: u64 = runs.iter().map(|run| run.messages.recovered).sum();
+    goals.push(Goal::new(
+        "no dm receiver dropped by the server (every dm run)",
+        format!("{dropped} dropped, {recovered} messages recovered over {dm_runs} runs"),
+        dropped == 0 && dm_runs > 0,
+    ));
 
     let goal = "open-loop p99 ≤ the database's commit p99 + 8 ms";
     goals.push(match (&results.open, db) {

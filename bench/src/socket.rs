@@ -2,6 +2,7 @@
 //! chosen loopback source address, and a wait for `ready` before the socket counts
 //! as connected.
 
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::watch;
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{client_async_with_config, WebSocketStream};
 
 use crate::stamp::Stamp;
@@ -56,6 +57,17 @@ impl Endpoint {
 
     /// Opens `/ws?token=…` from `source` and waits for `ready`.
     pub async fn connect(&self, token: &str, source: IpAddr) -> Result<Socket> {
+        Ok(self.connect_since(token, source, None).await?.socket)
+    }
+
+    /// Opens `/ws?token=…[&since=…]` from `source` and waits for `ready`, keeping
+    /// the frames replayed before it.
+    pub async fn connect_since(
+        &self,
+        token: &str,
+        source: IpAddr,
+        since: Option<i64>,
+    ) -> Result<Connected> {
         let tcp = TcpSocket::new_v4().context("creating a socket")?;
         tcp.bind(SocketAddr::new(source, 0))
             .with_context(|| format!("binding to {source}"))?;
@@ -65,47 +77,93 @@ impl Endpoint {
             .with_context(|| format!("connecting to {} from {source}", self.server))?;
         // Frames are small and latency is measured: no Nagle delays.
         stream.set_nodelay(true).context("setting TCP_NODELAY")?;
-        let url = format!("ws://{}/ws?token={token}", self.server);
+        let mut url = format!("ws://{}/ws?token={token}", self.server);
+        if let Some(since) = since {
+            url.push_str(&format!("&since={since}"));
+        }
         let config = WebSocketConfig::default()
             .read_buffer_size(READ_BUFFER_BYTES)
             .write_buffer_size(WRITE_BUFFER_BYTES);
         let (mut socket, _) = client_async_with_config(url, stream, Some(config))
             .await
             .context("WebSocket handshake")?;
-        timeout(READY_TIMEOUT, wait_for_ready(&mut socket))
+        let (replayed, cursor) = timeout(READY_TIMEOUT, wait_for_ready(&mut socket))
             .await
             .context("no ready frame within 30 s")??;
-        Ok(socket)
+        Ok(Connected {
+            socket,
+            replayed,
+            cursor,
+        })
     }
 }
 
-async fn wait_for_ready(socket: &mut Socket) -> Result<()> {
+/// A socket past its `ready` frame.
+pub struct Connected {
+    pub socket: Socket,
+    /// The frames before `ready` (with `since`, the replay).
+    pub replayed: Vec<Message>,
+    /// The `ready` frame's cursor (none from the echo reference).
+    pub cursor: Option<i64>,
+}
+
+async fn wait_for_ready(socket: &mut Socket) -> Result<(Vec<Message>, Option<i64>)> {
+    let mut replayed = Vec::new();
     while let Some(message) = socket.next().await {
-        if let Some(ServerFrame::Ready {}) = ServerFrame::parse(&message?) {
-            return Ok(());
+        let message = message?;
+        match ServerFrame::parse(&message) {
+            Some(ServerFrame::Ready { cursor }) => return Ok((replayed, cursor)),
+            _ => replayed.push(message),
         }
     }
     bail!("the socket closed before ready")
 }
 
+/// How a socket the bench still wanted ended: the server's close code and reason,
+/// or what broke it.
+#[derive(Clone, Debug)]
+pub struct Closed(String);
+
+impl Closed {
+    /// What `frames.next()` gave instead of a frame the bench reads on: a close
+    /// frame, an error or the end of the stream.
+    pub fn of(end: Option<Result<Message, tungstenite::Error>>) -> Self {
+        Self(match end {
+            Some(Ok(Message::Close(Some(frame)))) => {
+                format!("close {} \"{}\"", u16::from(frame.code), frame.reason)
+            }
+            Some(Ok(Message::Close(None))) => "close without a code".to_owned(),
+            Some(Ok(other)) => format!("unexpected {other:?}"),
+            Some(Err(e)) => format!("failed: {e}"),
+            None => "ended without a close frame".to_owned(),
+        })
+    }
+}
+
+impl fmt::Display for Closed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Hands each frame to `on_frame` until `stop` changes, then closes the socket.
-/// True when the socket closed or failed first.
+/// `Some` when the socket closed or failed first.
 pub async fn read_until_stopped(
     mut socket: Socket,
     mut stop: watch::Receiver<bool>,
     mut on_frame: impl FnMut(&Message),
-) -> bool {
-    let dropped = loop {
+) -> Option<Closed> {
+    let closed = loop {
         tokio::select! {
-            _ = stop.changed() => break false,
+            _ = stop.changed() => break None,
             frame = socket.next() => match frame {
-                Some(Ok(message)) => on_frame(&message),
-                _ => break true,
+                Some(Ok(message)) if !message.is_close() => on_frame(&message),
+                end => break Some(Closed::of(end)),
             },
         }
     };
     let _ = socket.send(Message::Close(None)).await;
-    dropped
+    closed
 }
 
 /// Whom a `message` frame is for.
@@ -142,12 +200,16 @@ pub fn message_frame(to: Recipient, stamp: &Stamp) -> Result<Message> {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
-    Ready {},
+    Ready {
+        cursor: Option<i64>,
+    },
     Ack {
         client_id: Option<String>,
         duplicate: bool,
     },
     Message {
+        /// The stream position (none from the echo reference).
+        cursor: Option<i64>,
         content: String,
         /// Set on room messages.
         room_id: Option<i64>,
@@ -172,6 +234,21 @@ impl ServerFrame {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_close_names_its_code_and_reason() {
+        use tungstenite::protocol::frame::coding::CloseCode;
+        use tungstenite::protocol::CloseFrame;
+        let close = Message::Close(Some(CloseFrame {
+            code: CloseCode::Again,
+            reason: "too slow".into(),
+        }));
+        assert_eq!(
+            Closed::of(Some(Ok(close))).to_string(),
+            r#"close 1013 "too slow""#
+        );
+        assert_eq!(Closed::of(None).to_string(), "ended without a close frame");
+    }
 
     #[test]
     fn message_frames_name_their_recipient() {

@@ -90,6 +90,7 @@ pub struct Metrics {
     messages_delivered: AtomicU64,
     sends_refused: AtomicU64,
     sends_failed: AtomicU64,
+    socket_catch_ups: AtomicU64,
     send_ack: Histogram,
     batch_sizes: Histogram,
     rate_limited: [AtomicU64; Limiter::ALL.len()],
@@ -104,6 +105,7 @@ impl Default for Metrics {
             messages_delivered: AtomicU64::new(0),
             sends_refused: AtomicU64::new(0),
             sends_failed: AtomicU64::new(0),
+            socket_catch_ups: AtomicU64::new(0),
             send_ack: Histogram::latency(),
             batch_sizes: Histogram::new(BATCH_BOUNDS, 1.0),
             rate_limited: Default::default(),
@@ -152,6 +154,12 @@ impl Metrics {
     /// From a socket taking a message frame to its ack being written.
     pub fn send_acked(&self, elapsed: Duration) {
         self.send_ack.observe_duration(elapsed);
+    }
+
+    /// A socket fell behind the stream and read the rows it missed from the
+    /// database.
+    pub fn socket_caught_up(&self) {
+        self.socket_catch_ups.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Changes the writer stored in one transaction.
@@ -210,6 +218,12 @@ impl Metrics {
                 counter.load(Ordering::Relaxed),
             );
         }
+        out.single(
+            "parley_socket_catch_ups_total",
+            "counter",
+            "Times a socket's mailbox filled up with stream rows and the socket read the rest from the database instead of being disconnected.",
+            self.socket_catch_ups.load(Ordering::Relaxed),
+        );
         out.header(
             "parley_send_ack_duration_seconds",
             "histogram",

@@ -11,9 +11,32 @@ use tokio::sync::watch;
 
 use crate::db::{MessageId, UserId};
 
-/// How many frames may wait for one socket. A client that falls this far behind is
-/// disconnected; what it missed stays in the database for its next connection.
+/// How many frames may wait for one socket.
 pub const MAILBOX_CAPACITY: usize = 256;
+/// Slots that stream rows leave free for notices (receipts, typing, presence) and
+/// the [`Outbound::Behind`] marker, so that a socket that is behind on rows still
+/// gets them.
+pub const NOTICE_HEADROOM: usize = 32;
+
+// Backpressure between the writer and the sockets. The writer routes each row as
+// soon as it is committed and never waits for a socket: one slow client must not
+// hold up everyone else's sends. So a socket can fall behind the writer, on a busy
+// or starved server as much as with a slow client. The invariant:
+//
+// * A socket is never disconnected because rows came faster than it could write
+//   them. The mailbox is only the fast path: the rows are in the database. When a
+//   row finds the mailbox at its row limit (capacity - NOTICE_HEADROOM), the socket
+//   is marked behind and gets one `Behind` marker instead; rows for it are then not
+//   queued until its task reaches the marker, calls `caught_up`, and replays the
+//   stream from the database after the last row it wrote (as a reconnect with
+//   `since` would). Order holds: everything before the marker was queued in
+//   stream order, everything after the marker's row is read from the database or
+//   queued after `caught_up`, and the replay's position dedups the overlap.
+// * Memory stays bounded: at most MAILBOX_CAPACITY frames per socket, one flag.
+// * A client that does not read is still disconnected: its task cannot write a
+//   frame within the write timeout (1013), or, when notices alone fill its
+//   mailbox, the hub drops it here.
+// * Nothing acked is lost: rows are routed only after their commit.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ConnectionId(u64);
@@ -35,6 +58,9 @@ pub enum Outbound {
     Notice(Arc<ByteString>),
     /// The token this socket was opened with was revoked.
     Revoked,
+    /// The mailbox was full: rows after the ones already queued were not. Catch
+    /// up from the database, then call [`Hub::caught_up`].
+    Behind,
 }
 
 /// A stream row as it goes out: its position, its frame, and the recipient for
@@ -50,6 +76,9 @@ struct Connection {
     id: ConnectionId,
     token_id: String,
     mailbox: mpsc::Sender<Outbound>,
+    /// Rows are not queued: the socket will read them from the database once it
+    /// reaches its `Behind` marker.
+    behind: bool,
 }
 
 pub struct Hub {
@@ -110,6 +139,7 @@ impl Hub {
             id,
             token_id: token_id.to_owned(),
             mailbox,
+            behind: false,
         });
         Ok(Registration {
             id,
@@ -149,7 +179,8 @@ impl Hub {
     }
 
     /// Hands `outbound` to every socket of `user` except `skip`; returns how many
-    /// took it. A socket whose mailbox is full is dropped from the hub: its task
+    /// took it. A row that does not fit marks its socket behind (see the invariant
+    /// above); a notice that does not fit drops the socket from the hub: its task
     /// sees its mailbox close and disconnects the client.
     pub fn route(&self, user: UserId, skip: Option<ConnectionId>, outbound: &Outbound) -> usize {
         deliver(&mut self.lock(), user, skip, outbound)
@@ -168,6 +199,17 @@ impl Hub {
             .into_iter()
             .map(|user| deliver(&mut connections, user, skip, outbound))
             .sum()
+    }
+
+    /// The socket reached its `Behind` marker and reads the stream from the
+    /// database from now on: rows are queued for it again. Call before reading,
+    /// so that no row falls between the read and the mailbox.
+    pub fn caught_up(&self, user: UserId, id: ConnectionId) {
+        let mut connections = self.lock();
+        let sockets = connections.get_mut(&user).into_iter().flatten();
+        for socket in sockets.filter(|socket| socket.id == id) {
+            socket.behind = false;
+        }
     }
 
     /// Tells every socket opened with `token_id` that its token is revoked.
@@ -200,18 +242,41 @@ fn deliver(
         return 0;
     };
     let mut reached = 0;
-    sockets.retain(|socket| {
+    let is_row = matches!(outbound, Outbound::Stream(_));
+    sockets.retain_mut(|socket| {
         if Some(socket.id) == skip {
             return true;
         }
-        match socket.mailbox.try_send(outbound.clone()) {
+        let sent = if !is_row {
+            socket.mailbox.try_send(outbound.clone())
+        } else if socket.behind {
+            // Its task reads this row from the database.
+            return true;
+        } else if socket.mailbox.capacity() <= NOTICE_HEADROOM {
+            socket.behind = true;
+            log::debug!("user {user}: socket {} fell behind the stream", socket.id);
+            return match socket.mailbox.try_send(Outbound::Behind) {
+                Ok(()) => true,
+                Err(TrySendError::Full(_)) => {
+                    log::warn!(
+                        "user {user}: socket {} is too slow, disconnecting it",
+                        socket.id
+                    );
+                    false
+                }
+                Err(TrySendError::Closed(_)) => false,
+            };
+        } else {
+            socket.mailbox.try_send(outbound.clone())
+        };
+        match sent {
             Ok(()) => {
                 reached += 1;
                 true
             }
             Err(TrySendError::Full(_)) => {
                 log::warn!(
-                    "user {user}: socket {:?} is too slow, disconnecting it",
+                    "user {user}: socket {} is too slow, disconnecting it",
                     socket.id
                 );
                 false
@@ -268,6 +333,47 @@ mod tests {
             socket.inbox.try_recv(),
             Err(mpsc::error::TryRecvError::Disconnected)
         ));
+    }
+
+    fn row(cursor: usize) -> Outbound {
+        Outbound::Stream(Arc::new(Streamed {
+            cursor: MessageId(cursor as i64),
+            delivers: None,
+            frame: ByteString::from_static("{}"),
+        }))
+    }
+
+    #[test]
+    fn rows_that_do_not_fit_mark_the_socket_behind_instead_of_dropping_it() {
+        let hub = Hub::default();
+        let mut socket = hub.register(UserId(2), "t");
+        let limit = MAILBOX_CAPACITY - NOTICE_HEADROOM;
+        for cursor in 0..limit {
+            assert_eq!(hub.route(UserId(2), None, &row(cursor)), 1);
+        }
+        // The next rows stay in the database; one marker says so.
+        for cursor in limit..limit + 10 {
+            assert_eq!(hub.route(UserId(2), None, &row(cursor)), 0);
+        }
+        assert!(hub.is_online(UserId(2)));
+        // Notices still fit, after the marker.
+        assert_eq!(hub.route(UserId(2), None, &notice()), 1);
+        for cursor in 0..limit {
+            match socket.inbox.try_recv() {
+                Ok(Outbound::Stream(row)) => assert_eq!(row.cursor, MessageId(cursor as i64)),
+                other => panic!("row {cursor} expected, got {other:?}"),
+            }
+        }
+        assert!(matches!(socket.inbox.try_recv(), Ok(Outbound::Behind)));
+        assert!(matches!(socket.inbox.try_recv(), Ok(Outbound::Notice(_))));
+        assert!(socket.inbox.try_recv().is_err());
+        // Rows are queued again once the socket reads the database.
+        assert_eq!(hub.route(UserId(2), None, &row(1000)), 0);
+        hub.caught_up(UserId(2), socket.id);
+        assert_eq!(hub.route(UserId(2), None, &row(1001)), 1);
+        assert!(
+            matches!(socket.inbox.try_recv(), Ok(Outbound::Stream(row)) if row.cursor == MessageId(1001))
+        );
     }
 
     #[test]

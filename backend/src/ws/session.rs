@@ -186,6 +186,8 @@ impl Session {
             None => Box::pin(self.flush_undelivered()).await?,
         };
         Box::pin(self.write(ServerFrame::Ready { cursor }.to_json().into())).await?;
+        // The last stream position written: where a catch-up after `Behind` resumes.
+        let mut position = cursor;
 
         let mut replies = FuturesOrdered::<Reply>::new();
         let mut heartbeat = interval(self.heartbeat.ping_every);
@@ -226,7 +228,9 @@ impl Session {
                     Box::pin(self.write_answer(reply)).await?;
                 }
                 outbound = inbox.recv() => match outbound {
-                    Some(first) => Box::pin(self.forward(first, &mut inbox, &mut seen)).await?,
+                    Some(first) => {
+                        Box::pin(self.forward(first, &mut inbox, &mut seen, &mut position)).await?;
+                    }
                     None => return Err(Some(close(CloseCode::Again, "too slow: reconnect to catch up"))),
                 },
                 _ = heartbeat.tick() => {
@@ -326,20 +330,24 @@ impl Session {
     }
 
     /// Writes `first` and whatever else is already waiting (up to a batch), then
-    /// records the messages among them as delivered.
+    /// records the messages among them as delivered; at a `Behind` marker, catches
+    /// up from the database.
     async fn forward(
         &mut self,
         first: Outbound,
         inbox: &mut mpsc::Receiver<Outbound>,
         seen: &mut Seen,
+        position: &mut MessageId,
     ) -> Result<(), Stop> {
         let mut delivered = Vec::new();
         let mut next = Some(first);
         let mut taken = 0;
+        let mut behind = false;
         let result = loop {
             let Some(outbound) = next else { break Ok(()) };
             let written = match outbound {
                 Outbound::Stream(row) => {
+                    *position = (*position).max(row.cursor);
                     let delivery = row.delivers == Some(self.user);
                     if seen.already_written(row.cursor, delivery) {
                         Ok(())
@@ -355,6 +363,10 @@ impl Session {
                 Outbound::Revoked => {
                     Err(Some(close(CloseCode::Other(TOKEN_ENDED), "token revoked")))
                 }
+                Outbound::Behind => {
+                    behind = true;
+                    break Ok(());
+                }
             };
             if written.is_err() {
                 break written;
@@ -367,7 +379,32 @@ impl Session {
             };
         };
         self.deliveries.record(delivered).await;
-        result
+        result?;
+        if behind {
+            Box::pin(self.catch_up(seen, position)).await?;
+        }
+        Ok(())
+    }
+
+    /// The hub left rows out of the full mailbox (see the invariant in `hub`):
+    /// writes them, and any row stored since, from the database, as a reconnect
+    /// with `since` would. The client may get rows it already has (its own sends,
+    /// say); clients drop repeated ids.
+    async fn catch_up(&mut self, seen: &mut Seen, position: &mut MessageId) -> Result<(), Stop> {
+        log::info!(
+            "socket behind user={} conn={}: catching up from the database after {position}",
+            self.user,
+            self.connection
+        );
+        // Before reading: a row committed from now on is either in the replay or
+        // queued, and `seen` skips queued rows the replay already wrote.
+        self.hub.caught_up(self.user, self.connection);
+        // Counted first: the client may see the replay's last row before it ends.
+        self.metrics.socket_caught_up();
+        let (replayed, cursor) = self.replay(*position).await?;
+        *seen = replayed;
+        *position = cursor;
+        Ok(())
     }
 
     /// Handles one frame from the client; the reply, if any, is written once ready.

@@ -328,6 +328,20 @@ async fn a_client_that_stops_reading_is_disconnected(backend: Backend) {
     for _ in 0..COUNT {
         assert_eq!(sender.next_json().await["type"], "ack");
     }
+    // Rows beyond the mailbox wait in the database rather than closing the socket;
+    // what closes it is that it takes no frame for the write timeout. Alice hears
+    // that bob went offline once it is gone.
+    let went_offline = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(frame) = sender.next_text().await {
+            if frame["type"] == "presence" && frame["user_id"] == bob.id && frame["online"] == false
+            {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(went_offline, Ok(true), "the stalled socket was not closed");
 
     // Reading now, bob finds the end of his socket before the end of the messages.
     let mut received = 0;
@@ -361,6 +375,79 @@ async fn a_client_that_stops_reading_is_disconnected(backend: Backend) {
     while fresh.next_json().await["id"] != last {}
 }
 both_backends!(a_client_that_stops_reading_is_disconnected);
+
+/// A reader that falls far behind the writer (it pauses while a burst much larger
+/// than its mailbox and socket buffers is stored, then reads steadily) is caught up
+/// from the database instead of being closed as too slow: it gets every message,
+/// once and in order, and its socket stays open.
+async fn a_reader_that_falls_behind_gets_every_message(backend: Backend) {
+    const COUNT: usize = 2400;
+    let app = spawn_app(backend).await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let mut reader = app.connect_with_small_buffer(&bob).await;
+    let mut sender = app.connect(&alice).await;
+    let filler = "x".repeat(3990);
+    for seq in 0..COUNT {
+        sender
+            .send_json(json!({"recipient_id": bob.id, "content": format!("{seq} {filler}")}))
+            .await;
+    }
+    let mut ids = Vec::new();
+    for _ in 0..COUNT {
+        let ack = sender.next_json().await;
+        assert_eq!(ack["type"], "ack", "{ack}");
+        ids.push(ack["message_id"].as_i64().unwrap());
+    }
+    // Every message is routed (the acks come after), far more than the mailbox holds.
+    let sentinel = sender.send_message(bob.id, "sentinel").await;
+    assert_eq!(sentinel["type"], "ack", "{sentinel}");
+
+    let mut received = Vec::new();
+    loop {
+        let frame = reader.next_json().await;
+        assert_eq!(frame["type"], "message", "{frame}");
+        if frame["id"] == sentinel["message_id"] {
+            break;
+        }
+        let content = frame["content"].as_str().unwrap();
+        received.push((
+            frame["id"].as_i64().unwrap(),
+            content.split(' ').next().unwrap().to_owned(),
+        ));
+    }
+    let expected: Vec<(i64, String)> = ids
+        .iter()
+        .enumerate()
+        .map(|(seq, &id)| (id, seq.to_string()))
+        .collect();
+    assert!(
+        received == expected,
+        "{} messages before the sentinel, {} expected; first difference at {:?}",
+        received.len(),
+        expected.len(),
+        received.iter().zip(&expected).position(|(a, b)| a != b)
+    );
+    // The burst really went past the mailbox: the reader was caught up.
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let catch_ups = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("parley_socket_catch_ups_total "))
+        .and_then(|count| count.parse::<u64>().ok());
+    assert!(
+        catch_ups.is_some_and(|n| n >= 1),
+        "catch-ups: {catch_ups:?}"
+    );
+}
+both_backends!(a_reader_that_falls_behind_gets_every_message);
 
 /// Read and typing frames have a per-socket allowance; past it they are refused
 /// with `rate_limited` and the socket stays usable.

@@ -5,6 +5,7 @@
 mod receiver;
 mod sender;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -27,7 +28,7 @@ use crate::database;
 use crate::latency::{merged, Latency};
 use crate::process::CpuMeter;
 use crate::report::{nonzero_counts, or_na, Figures, Section};
-use crate::socket::{source_address, Endpoint, Socket};
+use crate::socket::{source_address, Connected, Endpoint, Socket};
 use crate::target::{Server, Target};
 use crate::tasks::joined;
 
@@ -207,12 +208,24 @@ pub async fn connect_all<'a>(
 
 /// Connects every pair, sends for the load's duration, waits for the deliveries.
 async fn exchange(server: &Server, pairs: &[Pair], load: Load) -> Result<DmReport> {
-    let receivers = connect_all(
-        &server.endpoint,
-        pairs.iter().map(|pair| pair.receiver.token.as_str()),
-        0,
-    )
-    .await?;
+    // Receiver i connects from source address i, as connect_all would.
+    let receivers: Vec<(Connected, receiver::Identity)> = stream::iter(pairs.iter().zip(0..))
+        .map(|(pair, index)| async move {
+            let identity = receiver::Identity {
+                endpoint: server.endpoint,
+                token: pair.receiver.token.clone(),
+                source: source_address(index as usize),
+                pair: index,
+            };
+            let connected = identity
+                .endpoint
+                .connect_since(&identity.token, identity.source, None)
+                .await?;
+            Ok::<_, anyhow::Error>((connected, identity))
+        })
+        .buffered(CONNECTS_IN_FLIGHT)
+        .try_collect()
+        .await?;
     let senders = connect_all(
         &server.endpoint,
         pairs.iter().map(|pair| pair.sender.token.as_str()),
@@ -231,11 +244,10 @@ async fn exchange(server: &Server, pairs: &[Pair], load: Load) -> Result<DmRepor
     let (stop, stopped) = watch::channel(false);
     let receiving: Vec<_> = receivers
         .into_iter()
-        .zip(0..)
-        .map(|(socket, pair)| {
+        .map(|(connected, identity)| {
             tokio::spawn(receiver::run(
-                socket,
-                pair,
+                connected,
+                identity,
                 clock,
                 Arc::clone(&progress),
                 stopped.clone(),
@@ -313,12 +325,19 @@ pub struct Messages {
     pub delivered: u64,
     /// Acked and delivered.
     pub completed: u64,
-    /// Acked but never delivered.
+    /// Acked but never delivered, not even after reconnecting with `since`.
     pub lost: u64,
+    /// Acked and first delivered on a receiver's reconnected socket: the server
+    /// dropped the receiver but kept the messages for it.
+    pub recovered: u64,
     /// Delivered more than once.
     pub duplicated: u64,
     pub strays: u64,
-    pub dropped_sockets: u64,
+    /// Receiver sockets the server closed during the run (each reconnected).
+    pub receivers_dropped: u64,
+    /// How they were closed: code and reason, with how often.
+    pub receiver_closes: BTreeMap<String, u64>,
+    pub senders_dropped: u64,
 }
 
 impl Messages {
@@ -327,7 +346,15 @@ impl Messages {
         for (sent, received) in sent.iter().zip(received) {
             messages.answers.add(&sent.answers);
             messages.strays += received.strays;
-            messages.dropped_sockets += u64::from(sent.dropped) + u64::from(received.dropped);
+            messages.senders_dropped += u64::from(sent.dropped);
+            messages.receivers_dropped += received.drops.len() as u64;
+            for closed in &received.drops {
+                *messages
+                    .receiver_closes
+                    .entry(closed.to_string())
+                    .or_default() += 1;
+            }
+            messages.recovered += received.recovered;
             for &seq in &sent.answers.acked {
                 let arrivals = usize::try_from(seq)
                     .ok()
@@ -354,7 +381,15 @@ impl Messages {
             (self.answers.duplicate_acks, "sends acked as duplicates"),
             (self.answers.unanswered, "messages never answered"),
             (self.strays, "messages delivered to the wrong receiver"),
-            (self.dropped_sockets, "pair sockets dropped"),
+            (
+                self.recovered,
+                "messages delivered only after their receiver reconnected",
+            ),
+            (
+                self.receivers_dropped,
+                "receiver sockets dropped by the server",
+            ),
+            (self.senders_dropped, "sender sockets dropped"),
             (self.answers.error_frames(), "error frames"),
         ])
     }
@@ -416,6 +451,14 @@ impl DmReport {
             .row("delivered", messages.delivered)
             .row("acked and delivered", messages.completed)
             .row("lost (acked, never delivered)", messages.lost)
+            .row(
+                "receiver sockets dropped by the server (close codes)",
+                dropped_figure(messages.receivers_dropped, &messages.receiver_closes),
+            )
+            .row(
+                "dropped + recovered (delivered after reconnecting with since)",
+                messages.recovered,
+            )
             .row("duplicated (delivered more than once)", messages.duplicated)
             .row("unanswered", answers.unanswered)
             .row("error frames", answers.errors_figure())
@@ -457,7 +500,31 @@ impl DmReport {
             figures = idle.rows(figures, "idle sockets");
         }
         figures
-            .note("Each message's client id and content carry its pair, sequence number and send instant (on the bench's monotonic clock); latency is measured to its first arrival at the receiver, from the instant it was sent in a closed loop, or from its scheduled slot in an open loop (so a late send counts against the server, with no coordinated omission). A message counts towards throughput once both its ack and its delivery arrived; the elapsed time runs from the first slot to the last of those. Server CPU is utime+stime from /proc over the sending and draining.")
+            .note("Each message's client id and content carry its pair, sequence number and send instant (on the bench's monotonic clock); latency is measured to its first arrival at the receiver, from the instant it was sent in a closed loop, or from its scheduled slot in an open loop (so a late send counts against the server, with no coordinated omission). A message counts towards throughput once both its ack and its delivery arrived; the elapsed time runs from the first slot to the last of those. Server CPU is utime+stime from /proc over the sending and draining. Every socket the server closes is logged with its close code; a dropped receiver reconnects with `since` = the last cursor it saw, and the messages that first arrive then are counted as dropped + recovered, not as lost (both are problems).")
             .section(self.problems())
+    }
+}
+
+/// "0", or e.g. "3 (close 1013 \"too slow\" ×3)".
+fn dropped_figure(dropped: u64, closes: &BTreeMap<String, u64>) -> String {
+    if dropped == 0 {
+        return "0".to_owned();
+    }
+    let closes: Vec<String> = closes
+        .iter()
+        .map(|(close, count)| format!("{close} ×{count}"))
+        .collect();
+    format!("{dropped} ({})", closes.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drops_are_counted_by_close() {
+        assert_eq!(dropped_figure(0, &BTreeMap::new()), "0");
+        let closes = BTreeMap::from([("close 1013 \"too slow\"".to_owned(), 3)]);
+        assert_eq!(dropped_figure(3, &closes), "3 (close 1013 \"too slow\" ×3)");
     }
 }

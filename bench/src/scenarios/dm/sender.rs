@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::Pace;
 use crate::clock::Clock;
 use crate::scenarios::answers::Answers;
-use crate::socket::{message_frame, Recipient, ServerFrame, Socket};
+use crate::socket::{message_frame, Closed, Recipient, ServerFrame, Socket};
 use crate::stamp::Stamp;
 
 /// A sender with nothing left to send gives up on the answers it still waits for
@@ -87,8 +87,13 @@ pub async fn run(socket: Socket, plan: Plan, clock: Clock) -> Result<Sent> {
         tokio::select! {
             biased;
             frame = frames.next() => match frame {
-                Some(Ok(message)) => sent.on_frame(&message, &clock),
-                _ => {
+                Some(Ok(message)) if !message.is_close() => sent.on_frame(&message, &clock),
+                end => {
+                    eprintln!(
+                        "dm: sender {}: the server dropped its socket ({})",
+                        plan.pair,
+                        Closed::of(end)
+                    );
                     sent.dropped = true;
                     break;
                 }

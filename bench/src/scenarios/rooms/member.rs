@@ -35,7 +35,10 @@ pub struct Received {
 
 impl Received {
     fn on_frame(&mut self, message: &Message, room: i64, clock: &Clock, progress: &Progress) {
-        let Some(ServerFrame::Message { content, room_id }) = ServerFrame::parse(message) else {
+        let Some(ServerFrame::Message {
+            content, room_id, ..
+        }) = ServerFrame::parse(message)
+        else {
             return;
         };
         let stamp = Stamp::parse(&content).filter(|_| room_id == Some(room));
@@ -82,10 +85,14 @@ pub async fn run(
         dropped: false,
         next: 0,
     };
-    received.dropped = read_until_stopped(socket, stop, |message| {
+    let closed = read_until_stopped(socket, stop, |message| {
         received.on_frame(message, room, &clock, &progress);
     })
     .await;
+    if let Some(closed) = closed {
+        eprintln!("rooms: a member socket was dropped: {closed}");
+        received.dropped = true;
+    }
     Ok(received)
 }
 
