@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::rt::System;
 use chrono::{DateTime, Utc};
 use futures_util::{SinkExt, StreamExt};
 use parley::config::LogFormat;
@@ -14,8 +15,11 @@ use parley::{Application, Config};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
+use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::server_log::ServerLog;
 
 pub const JWT_SECRET: &str = "test secret that is long enough for HS256 keys";
 pub const PASSWORD: &str = "correct horse battery";
@@ -57,8 +61,23 @@ pub struct TestApp {
     pub port: u16,
     pub config: Config,
     pub client: reqwest::Client,
+    /// The server's log, printed if the test fails.
+    pub log: Arc<ServerLog>,
+    /// Stops the server when the test ends (dropped with the app).
+    _stop: oneshot::Sender<()>,
     /// Holds the SQLite database's directory until the test ends.
     _dir: Option<Arc<tempfile::TempDir>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "--- log of the server on port {} ---\n{}--- end of the log ---",
+                self.port, self.log
+            );
+        }
+    }
 }
 
 pub struct TestUser {
@@ -101,19 +120,73 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     start(config, dir).await
 }
 
+/// Starts a server as `main.rs` does, in an actix `System` of its own on a thread
+/// of its own, with its log captured; it stops when the [`TestApp`] is dropped.
 async fn start(config: Config, dir: Option<Arc<tempfile::TempDir>>) -> TestApp {
-    let app = Application::build(config.clone())
-        .await
-        .expect("build the application");
-    let port = app.port();
-    tokio::spawn(app.run());
+    let log = ServerLog::new();
+    let (started, port) = oneshot::channel();
+    let (stop, stopped) = oneshot::channel();
+    let server = {
+        let (config, log) = (config.clone(), Arc::clone(&log));
+        move || serve(config, log, started, stopped)
+    };
+    std::thread::Builder::new()
+        .name("test server".into())
+        .spawn(server)
+        .expect("start a server thread");
+    let port = match port.await {
+        Ok(Ok(port)) => port,
+        Ok(Err(e)) => panic!("build the application: {e:#}\n--- server log ---\n{log}"),
+        Err(_) => panic!("the server thread ended before it was built\n--- server log ---\n{log}"),
+    };
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         config,
         client: reqwest::Client::new(),
+        log,
+        _stop: stop,
         _dir: dir,
     }
+}
+
+/// The server thread: builds the application, reports its port, and serves until
+/// `stop` fires or is dropped.
+fn serve(
+    config: Config,
+    log: Arc<ServerLog>,
+    started: oneshot::Sender<anyhow::Result<u16>>,
+    stop: oneshot::Receiver<()>,
+) {
+    log.attach_thread();
+    let runtime_log = Arc::clone(&log);
+    let system = System::with_tokio_rt(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .on_thread_start(move || runtime_log.attach_thread())
+            .build()
+            .expect("a server runtime")
+    });
+    log.attach_system();
+    system.block_on(async move {
+        let app = match Application::build(config).await {
+            Ok(app) => app,
+            Err(e) => {
+                let _ = started.send(Err(e));
+                return;
+            }
+        };
+        let _ = started.send(Ok(app.port()));
+        tokio::select! {
+            served = app.run() => if let Err(e) = served {
+                log::error!("the server stopped: {e}");
+            },
+            _ = stop => {}
+        }
+    });
+    // Dropping the server stopped its workers; this ends their arbiters too.
+    System::current().stop();
+    let _ = system.run();
 }
 
 impl TestApp {
@@ -433,6 +506,8 @@ pub fn timestamp(value: &Value) -> DateTime<Utc> {
 
 pub struct Socket {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// How the server ended the socket, once it did: said when a read fails.
+    ended: Option<String>,
     /// Catch-up frames read while waiting for `ready`.
     pending: VecDeque<Value>,
     /// The cursor the `ready` frame reported.
@@ -443,6 +518,7 @@ impl Socket {
     async fn caught_up(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Self {
         let mut socket = Socket {
             ws,
+            ended: None,
             pending: VecDeque::new(),
             ready_cursor: 0,
         };
@@ -534,7 +610,7 @@ impl Socket {
         tokio::time::timeout(FRAME_WAIT, self.next_text())
             .await
             .expect("timed out waiting for a frame")
-            .expect("socket closed while waiting for a frame")
+            .unwrap_or_else(|| panic!("socket closed while waiting for a frame: {:?}", self.ended))
     }
 
     /// The next text frame, or `None` once the server closed the socket.
@@ -551,7 +627,14 @@ impl Socket {
                 Ok(Message::Text(text)) => {
                     return Some(serde_json::from_str(&text).expect("server sent JSON"))
                 }
-                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(Message::Close(close)) => {
+                    self.ended = Some(format!("closed with {close:?}"));
+                    return None;
+                }
+                Err(e) => {
+                    self.ended = Some(format!("failed: {e}"));
+                    return None;
+                }
                 Ok(_) => {}
             }
         }
