@@ -1,7 +1,7 @@
 //! `spawn_app()`: a real server on a free port over a fresh database, and typed
 //! HTTP and WebSocket clients to talk to it.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -63,6 +63,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The server's log, printed if the test fails.
     pub log: Arc<ServerLog>,
+    /// The user who sends sentinels, signed up on first use.
+    sentinel_sender: tokio::sync::OnceCell<TestUser>,
     /// Stops the server when the test ends (dropped with the app).
     _stop: oneshot::Sender<()>,
     /// Holds the SQLite database's directory until the test ends.
@@ -145,6 +147,7 @@ async fn start(config: Config, dir: Option<Arc<tempfile::TempDir>>) -> TestApp {
         config,
         client: reqwest::Client::new(),
         log,
+        sentinel_sender: tokio::sync::OnceCell::new(),
         _stop: stop,
         _dir: dir,
     }
@@ -382,6 +385,22 @@ impl TestApp {
         expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token", "").await;
     }
 
+    /// Sends `to` a sentinel: a message from a user of its own, over REST. The
+    /// writer routes it to every socket of `to` after everything routed before this
+    /// call, and the 201 comes after routing; so on each socket, whatever the
+    /// actions the test already saw complete (acks, HTTP answers, a socket's
+    /// earlier frames) sent it comes before this message. Returns its id, for
+    /// [`Socket::frames_before`]. It adds a conversation with that user.
+    pub async fn sentinel(&self, to: &TestUser) -> i64 {
+        let sender = self
+            .sentinel_sender
+            .get_or_init(|| async { self.signup("sentinel").await })
+            .await;
+        self.send_over_rest(sender, to.id, "sentinel").await["id"]
+            .as_i64()
+            .expect("sentinel id")
+    }
+
     /// The HTTP status of a WebSocket upgrade with `token`.
     pub async fn upgrade_status(&self, token: &str) -> StatusCode {
         match self.try_connect(token).await {
@@ -508,6 +527,11 @@ pub struct Socket {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     /// How the server ended the socket, once it did: said when a read fails.
     ended: Option<String>,
+    /// Stream positions this socket was sent: a row sent twice fails the test.
+    cursors: HashSet<i64>,
+    /// Messages this socket was told were delivered: a second receipt fails the test.
+    receipted: HashSet<i64>,
+    ready_seen: bool,
     /// Catch-up frames read while waiting for `ready`.
     pending: VecDeque<Value>,
     /// The cursor the `ready` frame reported.
@@ -519,6 +543,9 @@ impl Socket {
         let mut socket = Socket {
             ws,
             ended: None,
+            cursors: HashSet::new(),
+            receipted: HashSet::new(),
+            ready_seen: false,
             pending: VecDeque::new(),
             ready_cursor: 0,
         };
@@ -625,7 +652,9 @@ impl Socket {
         while let Some(frame) = self.ws.next().await {
             match frame {
                 Ok(Message::Text(text)) => {
-                    return Some(serde_json::from_str(&text).expect("server sent JSON"))
+                    let frame: Value = serde_json::from_str(&text).expect("server sent JSON");
+                    self.check(&frame);
+                    return Some(frame);
                 }
                 Ok(Message::Close(close)) => {
                     self.ended = Some(format!("closed with {close:?}"));
@@ -639,6 +668,59 @@ impl Socket {
             }
         }
         None
+    }
+
+    /// What must hold for every frame a socket is sent, read or skipped: no stream
+    /// row twice, no message in two `delivered` receipts, one `ready`.
+    fn check(&mut self, frame: &Value) {
+        match frame["type"].as_str() {
+            Some("ready") => {
+                assert!(!self.ready_seen, "a second `ready`: {frame}");
+                self.ready_seen = true;
+            }
+            Some("delivered") => {
+                for id in frame["message_ids"].as_array().expect("message_ids") {
+                    let id = id.as_i64().expect("a message id");
+                    assert!(
+                        self.receipted.insert(id),
+                        "message {id} receipted twice on one socket: {frame}"
+                    );
+                }
+            }
+            _ => {
+                if let Some(cursor) = frame["cursor"].as_i64() {
+                    assert!(
+                        self.cursors.insert(cursor),
+                        "stream row sent twice on one socket: {frame}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Reads up to the sentinel message `id` (see [`TestApp::sentinel`]) and
+    /// returns every frame before it, less those of the types in `skip`.
+    pub async fn frames_before(&mut self, id: i64, skip: &[&str]) -> Vec<Value> {
+        let mut before = Vec::new();
+        loop {
+            let frame = self.next_frame().await;
+            if frame["type"] == "message" && frame["id"] == id {
+                return before;
+            }
+            if !skip.contains(&frame["type"].as_str().unwrap_or_default()) {
+                before.push(frame);
+            }
+        }
+    }
+
+    /// Asserts that nothing but frames of the types in `skip` comes before the
+    /// sentinel message `id`.
+    pub async fn expect_nothing_before(&mut self, id: i64, skip: &[&str]) {
+        let before = self.frames_before(id, skip).await;
+        assert!(
+            before.is_empty(),
+            "expected nothing before the sentinel, got {before:?}"
+        );
     }
 
     /// The payload of the next pong.
