@@ -698,6 +698,17 @@ impl Socket {
         }
     }
 
+    /// Asserts that every frame of the catch-up (before `ready`) has been read.
+    /// Exact when the test writes nothing after connecting: the catch-up is all
+    /// the socket can be sent.
+    pub fn expect_caught_up(&self) {
+        assert!(
+            self.pending.is_empty(),
+            "catch-up frames left unread: {:?}",
+            self.pending
+        );
+    }
+
     /// Reads up to the sentinel message `id` (see [`TestApp::sentinel`]) and
     /// returns every frame before it, less those of the types in `skip`.
     pub async fn frames_before(&mut self, id: i64, skip: &[&str]) -> Vec<Value> {
