@@ -698,6 +698,24 @@ impl Socket {
         }
     }
 
+    /// Waits until the server has handled every frame this socket sent before, and
+    /// returns the frames that came meanwhile: sends a frame the server refuses
+    /// (`invalid_frame`), whose error the socket answers in order, after handling
+    /// the frames sent before it.
+    pub async fn sync(&mut self) -> Vec<Value> {
+        self.send_json(json!({"type": "sync", "client_id": "sync"}))
+            .await;
+        let mut before = Vec::new();
+        loop {
+            let frame = self.next_frame().await;
+            if frame["type"] == "error" && frame["client_id"] == "sync" {
+                assert_eq!(frame["code"], "invalid_frame", "{frame}");
+                return before;
+            }
+            before.push(frame);
+        }
+    }
+
     /// Asserts that every frame of the catch-up (before `ready`) has been read.
     /// Exact when the test writes nothing after connecting: the catch-up is all
     /// the socket can be sent.
