@@ -716,6 +716,11 @@ impl Socket {
         }
     }
 
+    /// The frames of the catch-up (before `ready`) not read yet.
+    pub fn catch_up(&mut self) -> Vec<Value> {
+        self.pending.drain(..).collect()
+    }
+
     /// Asserts that every frame of the catch-up (before `ready`) has been read.
     /// Exact when the test writes nothing after connecting: the catch-up is all
     /// the socket can be sent.
