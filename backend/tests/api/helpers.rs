@@ -771,7 +771,10 @@ impl Socket {
         .expect("timed out waiting for a pong")
     }
 
-    /// Asserts that no frame but notices arrives for `wait`.
+    /// Asserts that no frame but notices arrives for `wait`. A fixed wait proves
+    /// little on a slow machine: prefer a sentinel ([`TestApp::sentinel`],
+    /// [`Self::sync`]). Kept for tests that have none.
+    #[allow(dead_code)]
     pub async fn expect_silence(&mut self, wait: Duration) {
         let deadline = tokio::time::Instant::now() + wait;
         while let Ok(Some(frame)) = tokio::time::timeout_at(deadline, self.next_text()).await {
