@@ -827,8 +827,20 @@ impl Socket {
     }
 
     pub async fn close(mut self) {
-        let _ = self.ws.close(None).await;
-        // Wait for the server's side of the close so it has unregistered the socket.
-        while let Some(Ok(_)) = self.ws.next().await {}
+        // With a status code, as most clients close: the server echoes it. A close
+        // frame without one it answers only by dropping the connection, about a
+        // second later (logs.rs covers that path).
+        let normal = tungstenite::protocol::CloseFrame {
+            code: tungstenite::protocol::frame::coding::CloseCode::Normal,
+            reason: "".into(),
+        };
+        let _ = self.ws.close(Some(normal)).await;
+        // Wait for the server's side of the close, sent once it has unregistered
+        // the socket (and told its peers if the user went offline).
+        while let Some(Ok(frame)) = self.ws.next().await {
+            if frame.is_close() {
+                break;
+            }
+        }
     }
 }
