@@ -270,8 +270,8 @@ async fn race_round(app: &TestApp, alice: &TestUser, bob: &TestUser, connect_aft
     // Every message after the first `connect_after` may be routed to the recipient's
     // mailbox before its socket forwards any (during catch-up, or while its task
     // waits for a core): fewer than the mailbox holds (256), or the server may
-    // rightly close the socket with 1013 as a slow consumer. With 300 it did, about
-    // one run in ten under load: "socket closed while waiting for a frame".
+    // close the socket with 1013 as a slow consumer, as documented. With 300 it
+    // now and then did under load ("socket closed while waiting for a frame").
     const COUNT: usize = 250;
     let sender = app.connect(alice).await;
     let bob_id = bob.id;
