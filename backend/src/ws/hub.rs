@@ -346,7 +346,7 @@ mod tests {
     #[test]
     fn rows_that_do_not_fit_mark_the_socket_behind_instead_of_dropping_it() {
         let hub = Hub::default();
-        let mut socket = hub.register(UserId(2), "t");
+        let mut socket = hub.register(UserId(2), "t").unwrap();
         let limit = MAILBOX_CAPACITY - NOTICE_HEADROOM;
         for cursor in 0..limit {
             assert_eq!(hub.route(UserId(2), None, &row(cursor)), 1);

@@ -3,8 +3,6 @@
 //! INSERT, and still every message is stored once, acked in order and delivered
 //! exactly once, in order.
 
-use std::time::Duration;
-
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 
@@ -65,7 +63,8 @@ async fn a_burst_from_one_socket_is_acked_and_delivered_in_order(backend: Backen
     let acks = burst(&mut alice_socket, bob.id, "burst", 200).await;
     let ids = assert_acked_in_order(&acks, "burst");
     assert_received(&mut bob_socket, alice.id, "burst", &ids).await;
-    bob_socket.expect_silence(Duration::from_millis(300)).await;
+    let sentinel = app.sentinel(&bob).await;
+    bob_socket.expect_nothing_before(sentinel, &[]).await;
 
     let stored = app
         .history(&bob, &format!("/messages/{}?limit=100", alice.id))
@@ -119,7 +118,8 @@ async fn a_resend_inside_a_burst_is_a_duplicate(backend: Backend) {
         let message = bob_socket.next_json().await;
         assert_eq!(message["content"], content, "{message}");
     }
-    bob_socket.expect_silence(Duration::from_millis(300)).await;
+    let sentinel = app.sentinel(&bob).await;
+    bob_socket.expect_nothing_before(sentinel, &[]).await;
     let stored = app.history(&bob, &format!("/messages/{}", alice.id)).await;
     assert_eq!(stored.len(), 3, "stored once each: {stored:?}");
 }
@@ -154,15 +154,15 @@ async fn many_sockets_sending_at_once_lose_and_duplicate_nothing(backend: Backen
     }
 
     // Every sender bursts at once, so the writer's batches mix senders.
+    let app = &app;
     join_all(sockets.iter_mut().zip(&pairs).enumerate().map(
         |(n, ((sender_socket, receiver_socket), pair))| async move {
             let tag = format!("pair{n}");
             let acks = burst(sender_socket, pair.receiver.id, &tag, EACH).await;
             let ids = assert_acked_in_order(&acks, &tag);
             assert_received(receiver_socket, pair.sender.id, &tag, &ids).await;
-            receiver_socket
-                .expect_silence(Duration::from_millis(200))
-                .await;
+            let sentinel = app.sentinel(&pair.receiver).await;
+            receiver_socket.expect_nothing_before(sentinel, &[]).await;
         },
     ))
     .await;

@@ -1,16 +1,12 @@
 //! Editing and deleting over REST: `PATCH`/`DELETE /messages/{message_id}`, the
 //! `edited`/`deleted` stream frames, and who may change what.
 
-use std::time::Duration;
-
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::helpers::{expect_error, expect_invalid, spawn_app, Backend, TestApp, TestUser};
-
-const QUIET: Duration = Duration::from_millis(300);
 
 async fn the_sender_edits_and_both_sides_see_it(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -52,8 +48,14 @@ async fn the_sender_edits_and_both_sides_see_it(backend: Backend) {
             })
         );
         assert_eq!(*cursor.get_or_insert(position), position);
-        socket.expect_silence(QUIET).await;
     }
+    // One frame each. The laptop's receipt for the message comes whenever it does.
+    let (to_alice, to_bob) = (app.sentinel(&alice).await, app.sentinel(&bob).await);
+    alice_phone.expect_nothing_before(to_alice, &[]).await;
+    alice_laptop
+        .expect_nothing_before(to_alice, &["delivered"])
+        .await;
+    bob_socket.expect_nothing_before(to_bob, &[]).await;
 
     // History shows the message as it now reads, and the edit is not a message.
     let page = app.history(&bob, &format!("/messages/{}", alice.id)).await;
@@ -117,17 +119,19 @@ async fn the_sender_deletes_and_both_sides_see_a_tombstone(backend: Backend) {
     let response = delete(&app, &alice, id).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.json::<Value>().await.unwrap(), tombstone);
-    alice_socket.expect_silence(QUIET).await;
-    bob_socket.expect_silence(QUIET).await;
     let events: Value = app.get("/events", &bob.token).await.json().await.unwrap();
     assert_eq!(events["events"].as_array().unwrap().len(), 2, "{events}");
+    let (to_alice, to_bob) = (app.sentinel(&alice).await, app.sentinel(&bob).await);
+    alice_socket.expect_nothing_before(to_alice, &[]).await;
+    bob_socket.expect_nothing_before(to_bob, &[]).await;
 
     // A deleted message cannot be edited.
     let response = edit(&app, &alice, id, "back again").await;
     expect_error(response, StatusCode::CONFLICT, "message_deleted", "edit").await;
     let page = app.history(&alice, &format!("/messages/{}", bob.id)).await;
     assert_eq!(page, [tombstone]);
-    bob_socket.expect_silence(QUIET).await;
+    let to_bob = app.sentinel(&bob).await;
+    bob_socket.expect_nothing_before(to_bob, &[]).await;
 }
 both_backends!(the_sender_deletes_and_both_sides_see_a_tombstone);
 
@@ -174,7 +178,8 @@ async fn only_the_sender_may_change_a_message(backend: Backend) {
     assert_eq!(page.len(), 1);
     assert_eq!(page[0]["content"], "still mine");
     assert_eq!(page[0]["deleted_at"], Value::Null);
-    alice_socket.expect_silence(QUIET).await;
+    let sentinel = app.sentinel(&alice).await;
+    alice_socket.expect_nothing_before(sentinel, &[]).await;
 }
 both_backends!(only_the_sender_may_change_a_message);
 
@@ -260,7 +265,8 @@ async fn changes_are_in_the_stream_and_replays_show_the_current_state(backend: B
             socket.next_json().await,
             socket.next_json().await,
         ];
-        socket.expect_silence(QUIET).await;
+        // Nothing is written after: the replay was exactly these.
+        socket.expect_caught_up();
         assert_eq!(replayed[0]["type"], "message");
         assert_eq!(replayed[0]["id"], first);
         assert_eq!(replayed[0]["content"], "first, edited");
@@ -283,7 +289,7 @@ async fn changes_are_in_the_stream_and_replays_show_the_current_state(backend: B
         let mut socket = app.connect_since(user, second).await;
         assert_eq!(socket.next_json().await, replayed[2]);
         assert_eq!(socket.next_json().await, replayed[3]);
-        socket.expect_silence(QUIET).await;
+        socket.expect_caught_up();
     }
 }
 both_backends!(changes_are_in_the_stream_and_replays_show_the_current_state);

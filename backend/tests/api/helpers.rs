@@ -1,12 +1,13 @@
 //! `spawn_app()`: a real server on a free port over a fresh database, and typed
 //! HTTP and WebSocket clients to talk to it.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::rt::System;
 use chrono::{DateTime, Utc};
 use futures_util::{SinkExt, StreamExt};
 use parley::config::{LogFormat, Registration};
@@ -14,8 +15,11 @@ use parley::{Application, Config, StopHandle};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
+use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::server_log::ServerLog;
 
 pub const JWT_SECRET: &str = "test secret that is long enough for HS256 keys";
 pub const PASSWORD: &str = "correct horse battery";
@@ -57,10 +61,29 @@ pub struct TestApp {
     pub port: u16,
     pub config: Config,
     pub client: reqwest::Client,
+    /// The server's log, printed if the test fails.
+    pub log: Arc<ServerLog>,
+    /// The user who sends sentinels, signed up on first use.
+    sentinel_sender: tokio::sync::OnceCell<TestUser>,
+    /// Stops the server when the test ends (dropped with the app).
+    _stop: oneshot::Sender<()>,
+    /// Stops the server as SIGTERM would.
+    stop: StopHandle,
+    /// The server's thread, until [`TestApp::stop`] waits for it.
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Holds the SQLite database's directory until the test ends.
     _dir: Option<Arc<tempfile::TempDir>>,
-    stop: StopHandle,
-    running: std::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "--- log of the server on port {} ---\n{}--- end of the log ---",
+                self.port, self.log
+            );
+        }
+    }
 }
 
 pub struct TestUser {
@@ -117,22 +140,76 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     start(config, dir).await
 }
 
+/// Starts a server as `main.rs` does, in an actix `System` of its own on a thread
+/// of its own, with its log captured; it stops when the [`TestApp`] is dropped.
 async fn start(config: Config, dir: Option<Arc<tempfile::TempDir>>) -> TestApp {
-    let app = Application::build(config.clone())
-        .await
-        .expect("build the application");
-    let port = app.port();
-    let stop = app.stop_handle();
-    let running = tokio::spawn(app.run());
+    let log = ServerLog::new();
+    let (started, port) = oneshot::channel();
+    let (stop, stopped) = oneshot::channel();
+    let server = {
+        let (config, log) = (config.clone(), Arc::clone(&log));
+        move || serve(config, log, started, stopped)
+    };
+    let thread = std::thread::Builder::new()
+        .name("test server".into())
+        .spawn(server)
+        .expect("start a server thread");
+    let (port, stop_handle) = match port.await {
+        Ok(Ok(started)) => started,
+        Ok(Err(e)) => panic!("build the application: {e:#}\n--- server log ---\n{log}"),
+        Err(_) => panic!("the server thread ended before it was built\n--- server log ---\n{log}"),
+    };
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         config,
         client: reqwest::Client::new(),
+        log,
+        sentinel_sender: tokio::sync::OnceCell::new(),
+        _stop: stop,
+        stop: stop_handle,
+        thread: std::sync::Mutex::new(Some(thread)),
         _dir: dir,
-        stop,
-        running: std::sync::Mutex::new(Some(running)),
     }
+}
+
+/// The server thread: builds the application, reports its port, and serves until
+/// `stop` fires or is dropped.
+fn serve(
+    config: Config,
+    log: Arc<ServerLog>,
+    started: oneshot::Sender<anyhow::Result<(u16, StopHandle)>>,
+    stop: oneshot::Receiver<()>,
+) {
+    log.attach_thread();
+    let runtime_log = Arc::clone(&log);
+    let system = System::with_tokio_rt(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .on_thread_start(move || runtime_log.attach_thread())
+            .build()
+            .expect("a server runtime")
+    });
+    log.attach_system();
+    system.block_on(async move {
+        let app = match Application::build(config).await {
+            Ok(app) => app,
+            Err(e) => {
+                let _ = started.send(Err(e));
+                return;
+            }
+        };
+        let _ = started.send(Ok((app.port(), app.stop_handle())));
+        tokio::select! {
+            served = app.run() => if let Err(e) = served {
+                log::error!("the server stopped: {e}");
+            },
+            _ = stop => {}
+        }
+    });
+    // Dropping the server stopped its workers; this ends their arbiters too.
+    System::current().stop();
+    let _ = system.run();
 }
 
 impl TestApp {
@@ -140,9 +217,12 @@ impl TestApp {
     /// has let go of the database).
     pub async fn stop(&self) {
         self.stop.stop();
-        let running = self.running.lock().unwrap().take();
-        if let Some(running) = running {
-            running.await.expect("the server task").expect("the server");
+        let thread = self.thread.lock().unwrap().take();
+        if let Some(thread) = thread {
+            tokio::task::spawn_blocking(move || thread.join())
+                .await
+                .expect("join the server thread")
+                .expect("the server thread");
         }
     }
 
@@ -340,6 +420,22 @@ impl TestApp {
         expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token", "").await;
     }
 
+    /// Sends `to` a sentinel: a message from a user of its own, over REST. The
+    /// writer routes it to every socket of `to` after everything routed before this
+    /// call, and the 201 comes after routing; so on each socket, whatever the
+    /// actions the test already saw complete (acks, HTTP answers, a socket's
+    /// earlier frames) sent it comes before this message. Returns its id, for
+    /// [`Socket::frames_before`]. It adds a conversation with that user.
+    pub async fn sentinel(&self, to: &TestUser) -> i64 {
+        let sender = self
+            .sentinel_sender
+            .get_or_init(|| async { self.signup("sentinel").await })
+            .await;
+        self.send_over_rest(sender, to.id, "sentinel").await["id"]
+            .as_i64()
+            .expect("sentinel id")
+    }
+
     /// The HTTP status of a WebSocket upgrade with `token`.
     pub async fn upgrade_status(&self, token: &str) -> StatusCode {
         match self.try_connect(token).await {
@@ -464,6 +560,13 @@ pub fn timestamp(value: &Value) -> DateTime<Utc> {
 
 pub struct Socket {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// How the server ended the socket, once it did: said when a read fails.
+    ended: Option<String>,
+    /// Stream positions this socket was sent: a row sent twice fails the test.
+    cursors: HashSet<i64>,
+    /// Messages this socket was told were delivered: a second receipt fails the test.
+    receipted: HashSet<i64>,
+    ready_seen: bool,
     /// Catch-up frames read while waiting for `ready`.
     pending: VecDeque<Value>,
     /// The cursor the `ready` frame reported.
@@ -474,6 +577,10 @@ impl Socket {
     async fn caught_up(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Self {
         let mut socket = Socket {
             ws,
+            ended: None,
+            cursors: HashSet::new(),
+            receipted: HashSet::new(),
+            ready_seen: false,
             pending: VecDeque::new(),
             ready_cursor: 0,
         };
@@ -570,7 +677,7 @@ impl Socket {
         tokio::time::timeout(FRAME_WAIT, self.next_text())
             .await
             .expect("timed out waiting for a frame")
-            .expect("socket closed while waiting for a frame")
+            .unwrap_or_else(|| panic!("socket closed while waiting for a frame: {:?}", self.ended))
     }
 
     /// The next text frame, or `None` once the server closed the socket.
@@ -585,13 +692,109 @@ impl Socket {
         while let Some(frame) = self.ws.next().await {
             match frame {
                 Ok(Message::Text(text)) => {
-                    return Some(serde_json::from_str(&text).expect("server sent JSON"))
+                    let frame: Value = serde_json::from_str(&text).expect("server sent JSON");
+                    self.check(&frame);
+                    return Some(frame);
                 }
-                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(Message::Close(close)) => {
+                    self.ended = Some(format!("closed with {close:?}"));
+                    return None;
+                }
+                Err(e) => {
+                    self.ended = Some(format!("failed: {e}"));
+                    return None;
+                }
                 Ok(_) => {}
             }
         }
         None
+    }
+
+    /// What must hold for every frame a socket is sent, read or skipped: no stream
+    /// row twice, no message in two `delivered` receipts, one `ready`.
+    fn check(&mut self, frame: &Value) {
+        match frame["type"].as_str() {
+            Some("ready") => {
+                assert!(!self.ready_seen, "a second `ready`: {frame}");
+                self.ready_seen = true;
+            }
+            Some("delivered") => {
+                for id in frame["message_ids"].as_array().expect("message_ids") {
+                    let id = id.as_i64().expect("a message id");
+                    assert!(
+                        self.receipted.insert(id),
+                        "message {id} receipted twice on one socket: {frame}"
+                    );
+                }
+            }
+            _ => {
+                if let Some(cursor) = frame["cursor"].as_i64() {
+                    assert!(
+                        self.cursors.insert(cursor),
+                        "stream row sent twice on one socket: {frame}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Waits until the server has handled every frame this socket sent before, and
+    /// returns the frames that came meanwhile: sends a frame the server refuses
+    /// (`invalid_frame`), whose error the socket answers in order, after handling
+    /// the frames sent before it.
+    pub async fn sync(&mut self) -> Vec<Value> {
+        self.send_json(json!({"type": "sync", "client_id": "sync"}))
+            .await;
+        let mut before = Vec::new();
+        loop {
+            let frame = self.next_frame().await;
+            if frame["type"] == "error" && frame["client_id"] == "sync" {
+                assert_eq!(frame["code"], "invalid_frame", "{frame}");
+                return before;
+            }
+            before.push(frame);
+        }
+    }
+
+    /// The frames of the catch-up (before `ready`) not read yet.
+    pub fn catch_up(&mut self) -> Vec<Value> {
+        self.pending.drain(..).collect()
+    }
+
+    /// Asserts that every frame of the catch-up (before `ready`) has been read.
+    /// Exact when the test writes nothing after connecting: the catch-up is all
+    /// the socket can be sent.
+    pub fn expect_caught_up(&self) {
+        assert!(
+            self.pending.is_empty(),
+            "catch-up frames left unread: {:?}",
+            self.pending
+        );
+    }
+
+    /// Reads up to the sentinel message `id` (see [`TestApp::sentinel`]) and
+    /// returns every frame before it, less those of the types in `skip`.
+    pub async fn frames_before(&mut self, id: i64, skip: &[&str]) -> Vec<Value> {
+        let mut before = Vec::new();
+        loop {
+            let frame = self.next_frame().await;
+            if frame["type"] == "message" && frame["id"] == id {
+                return before;
+            }
+            if !skip.contains(&frame["type"].as_str().unwrap_or_default()) {
+                before.push(frame);
+            }
+        }
+    }
+
+    /// Asserts that nothing but frames of the types in `skip` comes before the
+    /// sentinel message `id`.
+    pub async fn expect_nothing_before(&mut self, id: i64, skip: &[&str]) {
+        let before = self.frames_before(id, skip).await;
+        assert!(
+            before.is_empty(),
+            "expected nothing before the sentinel, got {before:?}"
+        );
     }
 
     /// The payload of the next pong.
@@ -608,7 +811,10 @@ impl Socket {
         .expect("timed out waiting for a pong")
     }
 
-    /// Asserts that no frame but notices arrives for `wait`.
+    /// Asserts that no frame but notices arrives for `wait`. A fixed wait proves
+    /// little on a slow machine: prefer a sentinel ([`TestApp::sentinel`],
+    /// [`Self::sync`]). Kept for tests that have none.
+    #[allow(dead_code)]
     pub async fn expect_silence(&mut self, wait: Duration) {
         let deadline = tokio::time::Instant::now() + wait;
         while let Ok(Some(frame)) = tokio::time::timeout_at(deadline, self.next_text()).await {
@@ -661,8 +867,20 @@ impl Socket {
     }
 
     pub async fn close(mut self) {
-        let _ = self.ws.close(None).await;
-        // Wait for the server's side of the close so it has unregistered the socket.
-        while let Some(Ok(_)) = self.ws.next().await {}
+        // With a status code, as most clients close: the server echoes it. A close
+        // frame without one it answers only by dropping the connection, about a
+        // second later (logs.rs covers that path).
+        let normal = tungstenite::protocol::CloseFrame {
+            code: tungstenite::protocol::frame::coding::CloseCode::Normal,
+            reason: "".into(),
+        };
+        let _ = self.ws.close(Some(normal)).await;
+        // Wait for the server's side of the close, sent once it has unregistered
+        // the socket (and told its peers if the user went offline).
+        while let Some(Ok(frame)) = self.ws.next().await {
+            if frame.is_close() {
+                break;
+            }
+        }
     }
 }

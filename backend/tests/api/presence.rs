@@ -1,16 +1,20 @@
 //! Presence: people who share a conversation are told when the other comes online
 //! or goes offline, and `/users` and `/conversations` show it with `last_seen`.
 
-use std::time::Duration;
-
 use chrono::Utc;
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{keys, spawn_app, timestamp, Backend, TestApp, TestUser};
+use crate::helpers::{keys, spawn_app, timestamp, Backend, Socket, TestApp, TestUser};
 
-/// How long a test listens for a presence frame that must not come.
-const QUIET: Duration = Duration::from_millis(500);
+/// Asserts that `socket` is sent nothing before a sentinel. Presence is routed
+/// before the socket that came online gets `ready`, and before the server answers
+/// the close of the socket that went offline; so whatever the connects and closes
+/// the test has seen complete sent `user` comes before the sentinel.
+async fn expect_no_presence(app: &TestApp, user: &TestUser, socket: &mut Socket, skip: &[&str]) {
+    let sentinel = app.sentinel(user).await;
+    socket.expect_nothing_before(sentinel, skip).await;
+}
 
 async fn peers_are_told_when_a_user_comes_and_goes(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -28,10 +32,8 @@ async fn peers_are_told_when_a_user_comes_and_goes(backend: Backend) {
         online,
         json!({"type": "presence", "user_id": bob.id, "online": true, "last_seen": null})
     );
-    assert!(
-        carol_socket.frames_of("presence", QUIET).await.is_empty(),
-        "carol shares no conversation with bob"
-    );
+    // Carol shares no conversation with bob.
+    expect_no_presence(&app, &carol, &mut carol_socket, &[]).await;
     let seen = contact(&app, &alice, bob.id).await;
     assert_eq!(
         (&seen["online"], &seen["last_seen"]),
@@ -46,7 +48,8 @@ async fn peers_are_told_when_a_user_comes_and_goes(backend: Backend) {
     // A second socket, and closing one of two, change nothing.
     let bob_laptop = app.connect(&bob).await;
     bob_phone.close().await;
-    assert!(alice_socket.frames_of("presence", QUIET).await.is_empty());
+    // Alice's receipt for "hi", when bob's phone flushed it, comes when it does.
+    expect_no_presence(&app, &alice, &mut alice_socket, &["delivered"]).await;
 
     let before = Utc::now();
     bob_laptop.close().await;
@@ -58,7 +61,7 @@ async fn peers_are_told_when_a_user_comes_and_goes(backend: Backend) {
         last_seen >= before - chrono::Duration::milliseconds(1) && last_seen <= Utc::now(),
         "last_seen {last_seen} is not when bob left"
     );
-    assert!(carol_socket.frames_of("presence", QUIET).await.is_empty());
+    expect_no_presence(&app, &carol, &mut carol_socket, &[]).await;
 
     for shown in [
         contact(&app, &alice, bob.id).await,
@@ -104,16 +107,16 @@ async fn presence_reaches_both_sides_of_a_conversation(backend: Backend) {
 
     let bob_socket = app.connect(&bob).await;
     assert_eq!(carol_socket.next_of("presence").await["user_id"], bob.id);
-    assert!(alice_socket.frames_of("presence", QUIET).await.is_empty());
+    expect_no_presence(&app, &alice, &mut alice_socket, &[]).await;
 
     bob_socket.close().await;
     let offline = carol_socket.next_of("presence").await;
     assert_eq!(offline["online"], false);
-    assert!(alice_socket.frames_of("presence", QUIET).await.is_empty());
+    expect_no_presence(&app, &alice, &mut alice_socket, &[]).await;
 
     // Alice is nobody's peer: her coming and going is announced to nobody.
     alice_socket.close().await;
-    assert!(carol_socket.frames_of("presence", QUIET).await.is_empty());
+    expect_no_presence(&app, &carol, &mut carol_socket, &[]).await;
 }
 both_backends!(presence_reaches_both_sides_of_a_conversation);
 

@@ -31,6 +31,9 @@ async fn delivered_reaches_every_socket_of_the_sender_once(backend: Backend) {
     let mut at = None;
     for socket in [&mut alice_phone, &mut alice_laptop] {
         // Under load the receipt may take a while; a second one must never come.
+        // Live deliveries are recorded by a task of their own, after the sockets
+        // wrote the message, so no sentinel is ordered after them: QUIET is how
+        // long a late second receipt has to show up (any read fails on one).
         let receipt = socket.only_one_of("delivered", QUIET).await;
         assert_eq!(keys(&receipt), ["at", "message_ids", "type"]);
         assert_eq!(receipt["message_ids"], json!([id]));
@@ -58,7 +61,9 @@ async fn delivered_follows_when_an_offline_recipient_connects(backend: Backend) 
         assert_eq!(ack["delivered"], false, "bob is offline: {ack}");
         ids.push(ack["message_id"].as_i64().unwrap());
     }
-    assert!(alice_socket.frames_of("delivered", QUIET).await.is_empty());
+    // Bob has no socket: nothing can be delivered.
+    let sentinel = app.sentinel(&alice).await;
+    alice_socket.expect_nothing_before(sentinel, &[]).await;
     for id in &ids {
         let message = message_in(&app, &alice, bob.id, *id).await;
         assert_eq!(message["delivered_at"], Value::Null);
@@ -77,15 +82,14 @@ async fn delivered_follows_when_an_offline_recipient_connects(backend: Backend) 
     }
 
     // Neither another flush nor a full replay delivers them again.
-    let mut bob_laptop = app.connect(&bob).await;
-    bob_laptop.expect_silence(Duration::from_millis(200)).await;
+    let bob_laptop = app.connect(&bob).await;
+    bob_laptop.expect_caught_up();
     let mut bob_tablet = app.connect_since(&bob, 0).await;
     assert_eq!(bob_tablet.next_json().await["id"], ids[0]);
     assert_eq!(bob_tablet.next_json().await["id"], ids[1]);
-    assert!(
-        alice_socket.frames_of("delivered", QUIET).await.is_empty(),
-        "delivered twice"
-    );
+    // A catch-up's deliveries are recorded and announced before its `ready`.
+    let sentinel = app.sentinel(&alice).await;
+    alice_socket.expect_nothing_before(sentinel, &[]).await;
     let message = message_in(&app, &alice, bob.id, ids[0]).await;
     assert_eq!(message["delivered_at"], receipt["at"], "delivered_at moved");
 }
@@ -114,7 +118,13 @@ async fn delivered_follows_a_replay(backend: Backend) {
     let mut replay = app.connect_since(&bob, 0).await;
     assert_eq!(replay.next_json().await["id"], first);
     assert_eq!(replay.next_json().await["id"], second);
-    let receipt = alice_socket.only_one_of("delivered", QUIET).await;
+    // A catch-up's deliveries are recorded and announced before its `ready`.
+    let sentinel = app.sentinel(&alice).await;
+    // (And bob coming online with it.)
+    let receipts = alice_socket.frames_before(sentinel, &["presence"]).await;
+    assert_eq!(receipts.len(), 1, "{receipts:?}");
+    let receipt = &receipts[0];
+    assert_eq!(receipt["type"], "delivered");
     assert_eq!(receipt["message_ids"], json!([second]));
     let message = message_in(&app, &alice, bob.id, second).await;
     assert_eq!(message["delivered_at"], receipt["at"]);
@@ -147,14 +157,12 @@ async fn racing_devices_deliver_each_message_once(backend: Backend) {
         app.connect(&bob),
         app.connect_since(&bob, 0),
     );
+    // Every socket caught up: their deliveries were recorded and announced before
+    // their `ready`s, so every receipt comes before the sentinel.
+    let sentinel = app.sentinel(&alice).await;
     let mut receipted = Vec::new();
-    while receipted.len() < COUNT {
-        let receipt = alice_socket.next_of("delivered").await;
-        for id in receipt["message_ids"].as_array().unwrap() {
-            receipted.push(id.as_i64().unwrap());
-        }
-    }
-    for receipt in alice_socket.frames_of("delivered", QUIET).await {
+    for receipt in alice_socket.frames_before(sentinel, &["presence"]).await {
+        assert_eq!(receipt["type"], "delivered", "{receipt}");
         receipted.extend(
             receipt["message_ids"]
                 .as_array()
@@ -216,10 +224,13 @@ async fn read_markers_reach_the_peer_and_the_readers_other_sockets(backend: Back
         assert_eq!(*at.get_or_insert(stamp.clone()), stamp);
     }
     let at = at.unwrap();
-    assert!(
-        bob_phone.frames_of("read", QUIET).await.is_empty(),
-        "the reading socket is not told what it did"
-    );
+    // The reading socket is not told what it did: once the read is handled, all
+    // it routed comes before a sentinel. (Receipts for bob's reply come whenever.)
+    bob_phone.sync().await;
+    let sentinel = app.sentinel(&bob).await;
+    for socket in [&mut bob_phone, &mut bob_laptop] {
+        socket.expect_nothing_before(sentinel, &["delivered"]).await;
+    }
 
     // Only alice's messages up to `up_to` are read; bob's own reply is not touched.
     let page = app.history(&alice, &format!("/messages/{}", bob.id)).await;
@@ -245,8 +256,12 @@ async fn read_markers_reach_the_peer_and_the_readers_other_sockets(backend: Back
             .send_json(json!({"type": "read", "peer_id": alice.id, "up_to": up_to}))
             .await;
     }
-    assert!(alice_phone.frames_of("read", QUIET).await.is_empty());
-    assert!(bob_laptop.frames_of("read", QUIET).await.is_empty());
+    bob_phone.sync().await;
+    let (to_alice, to_bob) = (app.sentinel(&alice).await, app.sentinel(&bob).await);
+    alice_phone.expect_nothing_before(to_alice, &[]).await;
+    bob_laptop
+        .expect_nothing_before(to_bob, &["delivered"])
+        .await;
     let page = app.history(&alice, &format!("/messages/{}", bob.id)).await;
     assert_eq!(read_at(&page, ids[0]), at);
     assert_eq!(read_at(&page, ids[2]), Value::Null);
@@ -333,7 +348,12 @@ async fn invalid_read_markers_are_refused(backend: Backend) {
         .send_json(json!({"type": "read", "peer_id": alice.id}))
         .await;
     assert_eq!(bob_socket.next_json().await["code"], "invalid_frame");
-    assert!(alice_socket.frames_of("read", QUIET).await.is_empty());
+    // Bob's socket coming online and writing alice's message came before, as
+    // `presence` and `delivered`.
+    let sentinel = app.sentinel(&alice).await;
+    alice_socket
+        .expect_nothing_before(sentinel, &["presence", "delivered"])
+        .await;
     assert_eq!(
         app.conversation_with(&bob, alice.id).await["unread_count"],
         1

@@ -241,7 +241,13 @@ async fn operators_add_users_and_set_passwords(backend: Backend) {
     let response = app.login("alice", "first password").await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let response = app.get("/me", &old_token).await;
-    expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token", "old token").await;
+    expect_error(
+        response,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "old token",
+    )
+    .await;
     let response = app.register("bob", PASSWORD).await;
     expect_error(
         response,

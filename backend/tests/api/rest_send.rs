@@ -1,15 +1,11 @@
 //! `POST /messages/{user_id}`: sending without a socket, idempotent by client_id.
 
-use std::time::Duration;
-
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::helpers::{expect_error, expect_invalid, spawn_app, Backend, TestApp, TestUser};
-
-const QUIET: Duration = Duration::from_millis(300);
 
 async fn a_message_sent_over_rest_is_stored_and_routed(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -97,8 +93,12 @@ async fn the_same_client_id_is_stored_once(backend: Backend) {
     assert_eq!(ack["message_id"], original["id"]);
     assert_eq!(ack["duplicate"], true);
 
-    bob_socket.expect_silence(QUIET).await;
-    alice_socket.expect_silence(QUIET).await;
+    // Stored and routed once: no second copy on either side.
+    let (to_alice, to_bob) = (app.sentinel(&alice).await, app.sentinel(&bob).await);
+    bob_socket.expect_nothing_before(to_bob, &[]).await;
+    alice_socket
+        .expect_nothing_before(to_alice, &["delivered"])
+        .await;
     let page = app.history(&bob, &format!("/messages/{}", alice.id)).await;
     assert_eq!(page.len(), 1, "{page:?}");
 

@@ -8,10 +8,21 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{keys, spawn_app, wait_until, Backend};
+use crate::helpers::{keys, spawn_app, wait_until, Backend, Socket, TestApp, TestUser};
 
-/// How long a test listens for a frame that must not come.
-const QUIET: Duration = Duration::from_millis(400);
+/// Asserts that each socket of `user` is sent nothing before a sentinel (see
+/// `TestApp::sentinel`) but frames of the types in `skip`.
+async fn expect_nothing_more(
+    app: &TestApp,
+    user: &TestUser,
+    sockets: Vec<&mut Socket>,
+    skip: &[&str],
+) {
+    let sentinel = app.sentinel(user).await;
+    for socket in sockets {
+        socket.expect_nothing_before(sentinel, skip).await;
+    }
+}
 
 async fn a_room_message_reaches_every_socket_of_every_member(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -67,12 +78,12 @@ async fn a_room_message_reaches_every_socket_of_every_member(backend: Backend) {
         assert_eq!(frame["content"], "hello all");
     }
     // Once per socket, to members only, and no per-member receipts.
-    alice_phone.expect_silence(QUIET).await;
-    eve_socket.expect_silence(QUIET).await;
-    for socket in [&mut alice_phone, &mut alice_laptop, &mut bob_socket] {
-        assert!(socket.frames_of("message", QUIET).await.is_empty());
-    }
-    assert!(alice_laptop.frames_of("delivered", QUIET).await.is_empty());
+    let alice_sockets = vec![&mut alice_phone, &mut alice_laptop];
+    expect_nothing_more(&app, &alice, alice_sockets, &[]).await;
+    expect_nothing_more(&app, &bob, vec![&mut bob_socket], &[]).await;
+    let carol_sockets = vec![&mut carol_phone, &mut carol_laptop];
+    expect_nothing_more(&app, &carol, carol_sockets, &[]).await;
+    expect_nothing_more(&app, &eve, vec![&mut eve_socket], &[]).await;
 
     // A re-sent client_id stores nothing and reaches no one again.
     alice_phone
@@ -85,7 +96,7 @@ async fn a_room_message_reaches_every_socket_of_every_member(backend: Backend) {
         (again["message_id"].clone(), again["duplicate"].clone()),
         (id.clone(), json!(true))
     );
-    bob_socket.expect_silence(QUIET).await;
+    expect_nothing_more(&app, &bob, vec![&mut bob_socket], &[]).await;
 
     // Edits and deletes reach the members as for direct messages.
     let path = format!("/messages/{}", id);
@@ -104,7 +115,7 @@ async fn a_room_message_reaches_every_socket_of_every_member(backend: Backend) {
     assert!(edited.get("recipient_id").is_none());
     let response = app.call(&bob, Method::DELETE, &path, None).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN, "only the sender");
-    eve_socket.expect_silence(QUIET).await;
+    expect_nothing_more(&app, &eve, vec![&mut eve_socket], &[]).await;
 
     // Over REST too.
     let body = json!({"content": "from curl"});
@@ -177,8 +188,9 @@ async fn membership_changes_are_stream_events_and_removal_is_immediate(backend: 
     owner_socket
         .send_json(json!({"type": "typing", "room_id": group}))
         .await;
-    bob_phone.expect_silence(QUIET).await;
-    assert!(bob_laptop.frames_of("typing", QUIET).await.is_empty());
+    assert_eq!(owner_socket.sync().await, Vec::<Value>::new());
+    let bob_sockets = vec![&mut bob_phone, &mut bob_laptop];
+    expect_nothing_more(&app, &bob, bob_sockets, &[]).await;
     let refused = bob_phone.send_to_room(group, "let me back").await;
     assert_eq!(
         (refused["type"].clone(), refused["code"].clone()),
@@ -187,21 +199,18 @@ async fn membership_changes_are_stream_events_and_removal_is_immediate(backend: 
     // His replay tells him he was added and removed; the room's rows are for
     // its members, and he no longer is one.
     let mut replay = app.connect_since(&bob, 0).await;
-    let mut seen = Vec::new();
-    while let Some(frame) = tokio::time::timeout(QUIET, replay.next_text())
-        .await
-        .ok()
-        .flatten()
-    {
-        seen.push(
+    let replayed = replay.catch_up();
+    let seen: Vec<&str> = replayed
+        .iter()
+        .map(|frame| {
             frame["action"]
                 .as_str()
                 .or(frame["content"].as_str())
-                .unwrap_or_default()
-                .to_owned(),
-        );
-    }
-    assert_eq!(seen, ["added", "removed"]);
+                .unwrap()
+        })
+        .collect();
+    // (and the direct message the sentinel above was).
+    assert_eq!(seen, ["added", "removed", "sentinel"]);
 }
 both_backends!(membership_changes_are_stream_events_and_removal_is_immediate);
 
@@ -246,7 +255,8 @@ async fn an_offline_member_catches_up_on_the_room(backend: Backend) {
         .collect();
     assert!(cursors.windows(2).all(|w| w[0] < w[1]), "{cursors:?}");
     assert_eq!(bob_socket.ready_cursor, *cursors.last().unwrap());
-    bob_socket.expect_silence(QUIET).await;
+    // Nothing is written after it connected: the replay was exactly these.
+    bob_socket.expect_caught_up();
 
     // /events is the same stream.
     let events: Value = app
@@ -306,7 +316,11 @@ async fn read_markers_and_unread_counts(backend: Backend) {
     bob_socket
         .send_json(json!({"type": "read", "room_id": room, "up_to": ids[0]}))
         .await;
-    assert!(alice_socket.frames_of("read", QUIET).await.is_empty());
+    // Only his own earlier marker, which every member's socket gets, came meanwhile.
+    for frame in bob_socket.sync().await {
+        assert_eq!((&frame["type"], &frame["up_to"]), (&json!("read"), &ids[1]));
+    }
+    expect_nothing_more(&app, &alice, vec![&mut alice_socket], &[]).await;
     bob_socket
         .send_json(json!({"type": "read", "room_id": room, "up_to": i64::MAX}))
         .await;
@@ -343,14 +357,9 @@ async fn typing_in_a_room_reaches_the_other_members(backend: Backend) {
         (typing["user_id"].clone(), typing["typing"].clone()),
         (json!(alice.id), json!(true))
     );
-    assert!(
-        alice_socket.frames_of("typing", QUIET).await.is_empty(),
-        "not to the typer"
-    );
-    assert!(
-        eve_socket.frames_of("typing", QUIET).await.is_empty(),
-        "not outside"
-    );
+    // Not to the typer, and not outside.
+    expect_nothing_more(&app, &alice, vec![&mut alice_socket], &[]).await;
+    expect_nothing_more(&app, &eve, vec![&mut eve_socket], &[]).await;
 
     // Her message ends it.
     alice_socket.send_to_room(room, "done").await;

@@ -10,8 +10,6 @@ use tokio::time::Instant;
 use crate::both_backends;
 use crate::helpers::{keys, spawn_app, timestamp, Backend, Socket};
 
-/// How long a test listens for a typing frame that must not come.
-const QUIET: Duration = Duration::from_millis(500);
 /// The server's minimum gap between forwarded renewals.
 const MIN_RENEWAL: Duration = Duration::from_secs(1);
 
@@ -35,10 +33,6 @@ async fn typing_is_forwarded_as_a_lease(backend: Backend) {
         lease > chrono::Duration::seconds(3) && lease < chrono::Duration::seconds(7),
         "lease of {lease}"
     );
-    assert!(
-        alice_socket.frames_of("typing", QUIET).await.is_empty(),
-        "the typer is not told"
-    );
 
     // Not part of the stream: nothing to replay, nothing in /events.
     for user in [&alice, &bob] {
@@ -46,8 +40,11 @@ async fn typing_is_forwarded_as_a_lease(backend: Backend) {
         assert_eq!(events["events"], json!([]));
         assert_eq!(events["cursor"], 0);
     }
+    // The typer is not told, and a socket that connects is not told either.
     let mut replay = app.connect_since(&bob, 0).await;
-    assert!(replay.frames_of("typing", QUIET).await.is_empty());
+    let (to_alice, to_bob) = (app.sentinel(&alice).await, app.sentinel(&bob).await);
+    alice_socket.expect_nothing_before(to_alice, &[]).await;
+    replay.expect_nothing_before(to_bob, &[]).await;
 }
 both_backends!(typing_is_forwarded_as_a_lease);
 
@@ -66,8 +63,11 @@ async fn renewals_are_throttled(backend: Backend) {
     alice_phone.send_json(typing_to(bob.id)).await;
     // The throttle is per typer, not per socket.
     alice_laptop.send_json(typing_to(bob.id)).await;
-    let forwarded = bob_socket.frames_of("typing", QUIET).await;
+    assert_eq!(alice_phone.sync().await, Vec::<Value>::new());
+    assert_eq!(alice_laptop.sync().await, Vec::<Value>::new());
     assert!(first.elapsed() < MIN_RENEWAL, "the test ran too slowly");
+    let sentinel = app.sentinel(&bob).await;
+    let forwarded = bob_socket.frames_before(sentinel, &[]).await;
     assert_eq!(forwarded.len(), 1, "{forwarded:?}");
 
     // Each recipient has its own lease.
@@ -98,7 +98,8 @@ async fn a_message_clears_the_typers_indicator(backend: Backend) {
         alice_socket.send_message(carol.id, "hi").await["type"],
         "ack"
     );
-    assert!(bob_socket.frames_of("typing", QUIET).await.is_empty());
+    let sentinel = app.sentinel(&bob).await;
+    bob_socket.expect_nothing_before(sentinel, &[]).await;
 
     // A message to bob does, just before the message itself.
     let id = alice_socket.send_message(bob.id, "done typing").await["message_id"].clone();
@@ -128,7 +129,8 @@ async fn a_message_clears_the_typers_indicator(backend: Backend) {
     alice_socket.send_message(bob.id, "again").await;
     let frame = next_stream_or_typing(&mut bob_socket).await;
     assert_eq!(frame["type"], "message", "{frame}");
-    assert!(bob_socket.frames_of("typing", QUIET).await.is_empty());
+    let sentinel = app.sentinel(&bob).await;
+    bob_socket.expect_nothing_before(sentinel, &[]).await;
 }
 both_backends!(a_message_clears_the_typers_indicator);
 
@@ -145,7 +147,8 @@ async fn going_offline_clears_the_typers_indicator(backend: Backend) {
 
     // Alice is still online on her laptop.
     alice_phone.close().await;
-    assert!(bob_socket.frames_of("typing", QUIET).await.is_empty());
+    let sentinel = app.sentinel(&bob).await;
+    bob_socket.expect_nothing_before(sentinel, &[]).await;
 
     alice_laptop.close().await;
     let cleared = bob_socket.next_of("typing").await;
@@ -181,8 +184,9 @@ async fn typing_to_yourself_is_refused(backend: Backend) {
     }
     // Typing to someone who does not exist is ignored.
     alice_socket.send_json(typing_to(999_999)).await;
-    alice_socket.expect_silence(QUIET).await;
-    assert!(bob_socket.frames_of("typing", QUIET).await.is_empty());
+    assert_eq!(alice_socket.sync().await, Vec::<Value>::new());
+    let sentinel = app.sentinel(&bob).await;
+    bob_socket.expect_nothing_before(sentinel, &[]).await;
 
     // The socket stays open.
     alice_socket.send_json(typing_to(bob.id)).await;
