@@ -38,7 +38,17 @@ impl TokenKeys {
                 Err(Error::InvalidToken)
             };
         }
-        let current = db::users::token_key(db, user).await?;
+        // Read in a task of its own: the extractor's future is dropped when another
+        // extractor of the same request fails first, and a SQLite query dropped
+        // mid-flight panics on actix's single-threaded worker runtimes.
+        let lookup = {
+            let db = db.clone();
+            tokio::spawn(async move { db::users::token_key(&db, user).await })
+        };
+        let current = lookup.await.map_err(|e| {
+            log::error!("looking up a token key: {e}");
+            Error::Internal
+        })??;
         let Some(current) = current else {
             self.forget(user);
             return Err(Error::InvalidToken);

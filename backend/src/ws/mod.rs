@@ -14,7 +14,7 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use crate::auth::{authenticate, Revocations, TokenKeys};
-use crate::db::{Db, MessageId};
+use crate::db::{self, Db, MessageId};
 use crate::error::Error;
 use crate::limits::TokenBucket;
 use crate::messaging::Messaging;
@@ -90,6 +90,12 @@ pub async fn connect(
         }
         since => since.map(MessageId),
     };
+
+    // Catch-up needs the database: an outage is answered before the upgrade (503)
+    // rather than by closing the socket right after it.
+    db::messages::latest_position(&db, caller.id)
+        .await
+        .map_err(Error::from)?;
 
     // Sizes are checked on each frame's header, before its payload is buffered.
     let mut guarded: dev::Payload = dev::Payload::Stream {
