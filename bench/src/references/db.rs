@@ -159,9 +159,9 @@ async fn insert_user(client: &Client, tag: &str) -> Result<i64> {
     let hash = bcrypt::hash(PASSWORD, USER_HASH_COST).context("hashing a password")?;
     let row = client
         .query_one(
-            "INSERT INTO users (username, password_hash, created_at) \
-             VALUES ($1, $2, now() AT TIME ZONE 'UTC') RETURNING id",
-            &[&username, &hash],
+            "INSERT INTO users (username, password_hash, created_at, token_key) \
+             VALUES ($1, $2, now() AT TIME ZONE 'UTC', $3) RETURNING id",
+            &[&username, &hash, &random_word(32)],
         )
         .await
         .context("inserting a reference user")?;
