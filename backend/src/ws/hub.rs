@@ -247,31 +247,22 @@ fn deliver(
         if Some(socket.id) == skip {
             return true;
         }
-        let sent = if !is_row {
-            socket.mailbox.try_send(outbound.clone())
+        // `counts`: whether taking it means the socket got `outbound` itself.
+        let (sent, counts) = if !is_row {
+            (socket.mailbox.try_send(outbound.clone()), true)
         } else if socket.behind {
             // Its task reads this row from the database.
             return true;
         } else if socket.mailbox.capacity() <= NOTICE_HEADROOM {
             socket.behind = true;
             log::debug!("user {user}: socket {} fell behind the stream", socket.id);
-            return match socket.mailbox.try_send(Outbound::Behind) {
-                Ok(()) => true,
-                Err(TrySendError::Full(_)) => {
-                    log::warn!(
-                        "user {user}: socket {} is too slow, disconnecting it",
-                        socket.id
-                    );
-                    false
-                }
-                Err(TrySendError::Closed(_)) => false,
-            };
+            (socket.mailbox.try_send(Outbound::Behind), false)
         } else {
-            socket.mailbox.try_send(outbound.clone())
+            (socket.mailbox.try_send(outbound.clone()), true)
         };
         match sent {
             Ok(()) => {
-                reached += 1;
+                reached += usize::from(counts);
                 true
             }
             Err(TrySendError::Full(_)) => {
