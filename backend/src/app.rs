@@ -15,14 +15,15 @@ use tokio::time::Instant;
 use crate::auth::{random_hex, Passwords, Revocations, TokenKeys, Tokens};
 use crate::client_address::{ClientAddress, TrustedProxies};
 use crate::config::{Config, Registration};
+use crate::context::AppContext;
 use crate::db::{self, Db, UserId};
 use crate::error::Error;
 use crate::limits::{LoginGuard, Rate, RegistrationGuard};
+use crate::live::hub::Hub;
+use crate::live::typing::Typing;
+use crate::messaging::deliveries::Deliveries;
 use crate::messaging::{Messaging, UserRates};
 use crate::metrics::{Metrics, ScrapeToken};
-use crate::ws::deliveries::Deliveries;
-use crate::ws::hub::Hub;
-use crate::ws::typing::Typing;
 use crate::ws::Heartbeat;
 
 /// A bound, ready-to-run server.
@@ -117,6 +118,23 @@ impl Application {
         let passwords = web::Data::new(Passwords::start(config.bcrypt_cost)?);
         let token_keys = web::Data::new(TokenKeys::default());
         let heartbeat = web::Data::new(Heartbeat::new(config.socket_idle_timeout));
+        let context = web::Data::new(AppContext {
+            db: db.get_ref().clone(),
+            hub: hub.clone(),
+            typing: typing.clone(),
+            messaging: messaging.clone(),
+            deliveries: deliveries.clone(),
+            metrics: metrics.clone(),
+            scrape_token: scrape_token.clone(),
+            tokens: tokens.clone(),
+            passwords: passwords.clone(),
+            revocations: revocations.clone(),
+            token_keys: token_keys.clone(),
+            login_guard: login_guard.clone(),
+            registration_guard: registration_guard.clone(),
+            trusted_proxies: trusted_proxies.clone(),
+            socket_idle_timeout: config.socket_idle_timeout,
+        });
         let frontend = config.frontend_dir;
         if !frontend.join("index.html").is_file() {
             log::warn!(
@@ -142,6 +160,7 @@ impl Application {
                 .wrap(access_log())
                 .wrap(from_fn(crate::metrics::http::track))
                 .wrap(crate::headers::hardening())
+                .app_data(context.clone())
                 .app_data(db.clone())
                 .app_data(hub.clone())
                 .app_data(tokens.clone())

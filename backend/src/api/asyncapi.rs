@@ -9,7 +9,7 @@ use utoipa::openapi::{RefOr, Schema};
 use utoipa::PartialSchema;
 
 use super::openapi::{self, frame_type};
-use crate::ws::protocol::{ClientFrame, ServerFrame};
+use crate::live::frames::{ClientFrame, ServerFrame};
 
 const DESCRIPTION: &str = "The live side of Parley. Open `/ws?token=<access_token>` \
     (the token from `POST /login`; add `&since=<cursor>` to replay the stream after a \

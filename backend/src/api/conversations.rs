@@ -12,7 +12,7 @@ use super::users::Contact;
 use crate::auth::AuthUser;
 use crate::db::{self, Db, MessageId};
 use crate::error::Error;
-use crate::ws::hub::Hub;
+use crate::live::hub::Hub;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Conversation {

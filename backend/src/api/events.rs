@@ -9,7 +9,7 @@ use super::openapi::{ErrorBody, Internal, StreamItem, Unauthorized, Unavailable,
 use crate::auth::AuthUser;
 use crate::db::{self, messages::Message, Db, MessageId};
 use crate::error::Error;
-use crate::ws::protocol::ServerFrame;
+use crate::live::frames::ServerFrame;
 
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 500;

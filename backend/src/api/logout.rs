@@ -6,7 +6,7 @@ use super::openapi::{Internal, Unauthorized, Unavailable};
 use crate::auth::{AuthUser, Revocations};
 use crate::db::Db;
 use crate::error::Error;
-use crate::ws::hub::Hub;
+use crate::live::hub::Hub;
 
 /// Revokes the token it is called with and closes that token's sockets (code
 /// 4401). Other tokens of the same user keep working.

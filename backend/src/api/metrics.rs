@@ -6,9 +6,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::db::Db;
 use crate::error::Error;
+use crate::live::hub::Hub;
 use crate::metrics::text::CONTENT_TYPE;
 use crate::metrics::{Gauges, Metrics, ScrapeToken};
-use crate::ws::hub::Hub;
 
 /// The Prometheus text exposition.
 #[utoipa::path(

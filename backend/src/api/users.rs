@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::openapi::{ErrorBody, Internal, Unauthorized, Unavailable, Unreadable};
 use crate::auth::AuthUser;
 use crate::db::{self, users::Profile, Db, UserId};
+use crate::domain::time::utc;
 use crate::error::Error;
-use crate::ws::hub::Hub;
-use crate::ws::protocol::utc;
+use crate::live::hub::Hub;
 
 #[derive(Serialize, utoipa::ToSchema)]
 #[schema(example = json!({"id": 1, "username": "alice"}))]

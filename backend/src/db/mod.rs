@@ -3,8 +3,6 @@
 //! Each query body is pasted into a `match` arm per backend by [`db_run!`], so diesel
 //! type-checks it against PostgreSQL and SQLite alike (the Vaultwarden approach).
 
-mod ids;
-mod kind;
 mod lock;
 pub mod messages;
 pub mod revoked_tokens;
@@ -28,8 +26,8 @@ use diesel_async::{
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use futures_util::FutureExt;
 
-pub use ids::{Chat, MessageId, RoomId, UserId};
-pub use kind::{Action, Kind, Role, RoomKind};
+pub use crate::domain::text::storable;
+pub use crate::domain::{Action, Chat, Kind, MessageId, Role, RoomId, RoomKind, UserId};
 pub use lock::Lock;
 
 type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
@@ -114,13 +112,6 @@ fn query_unavailable(error: &diesel::result::Error) -> bool {
         } => query_unavailable(rollback_error) || query_unavailable(commit_error),
         _ => false,
     }
-}
-
-/// Whether both backends can store and look up `text`: PostgreSQL's `text` cannot
-/// hold U+0000 (SQLite's can), and a query binding it fails. Text to be stored is
-/// refused before it gets here; lookups by such text find nothing.
-pub fn storable(text: &str) -> bool {
-    !text.contains('\0')
 }
 
 /// A connection pool for whichever backend `DATABASE_URL` names.

@@ -4,28 +4,27 @@
 //! happens and then routes it to every socket that should see it; that order is
 //! what makes an acknowledgement a promise.
 
+pub mod deliveries;
 mod pruner;
 pub mod rooms;
 mod writer;
 
 use actix_web::web;
-use chrono::{NaiveDateTime, SubsecRound, Utc};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::messages::{Change, Message, NewMessage, Refusal, Write, Written};
 use crate::db::rooms::{NewRoom, Room};
 use crate::db::{self, Chat, Db, MessageId, RoomId, RoomKind, UserId};
+use crate::domain::text::{MAX_CLIENT_ID_CHARS, MAX_CONTENT_CHARS, MAX_ROOM_NAME_CHARS};
+pub use crate::domain::time::now;
 use crate::error::Error;
 use crate::limits::{Rate, RateLimiter};
+use crate::live::hub::{ConnectionId, Hub};
+use crate::live::typing::Typing;
 use crate::metrics::{Limiter, Metrics};
-use crate::ws::hub::{ConnectionId, Hub};
-use crate::ws::typing::Typing;
 use rooms::{Directory, MemberRequest};
 use writer::{Job, Task};
 
-pub const MAX_CONTENT_CHARS: usize = 4000;
-pub const MAX_CLIENT_ID_CHARS: usize = 64;
-pub const MAX_ROOM_NAME_CHARS: usize = 64;
 /// Changes waiting for the writer; beyond this, senders wait.
 const QUEUE: usize = 4096;
 
@@ -59,11 +58,6 @@ pub struct Sent {
     pub delivered: bool,
     /// It had been stored before, under the same client_id: nothing new happened.
     pub duplicate: bool,
-}
-
-/// The time as stored: UTC, to the millisecond, identical on every backend.
-pub fn now() -> NaiveDateTime {
-    Utc::now().naive_utc().trunc_subsecs(3)
 }
 
 impl Messaging {

@@ -17,10 +17,10 @@ use super::rooms::{Directory, MemberRequest, RoomState};
 use crate::db::messages::{MemberChange, Message, Write, Written};
 use crate::db::{self, Chat, Db, RoomId, UserId};
 use crate::error::Error;
+use crate::live::frames::ServerFrame;
+use crate::live::hub::{ConnectionId, Hub, Outbound, Streamed};
+use crate::live::typing::{self, Typing};
 use crate::metrics::{Metrics, SendError};
-use crate::ws::hub::{ConnectionId, Hub, Outbound, Streamed};
-use crate::ws::protocol::ServerFrame;
-use crate::ws::typing::{self, Typing};
 
 /// At most this many changes share a transaction.
 const BATCH: usize = 256;

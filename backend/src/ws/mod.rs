@@ -1,11 +1,7 @@
 //! The WebSocket endpoint: `/ws?token=<JWT>[&since=<cursor>]`.
 
-pub mod deliveries;
 mod frame_guard;
-pub mod hub;
-pub mod protocol;
 mod session;
-pub mod typing;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -17,13 +13,13 @@ use crate::auth::{authenticate, Revocations, TokenKeys};
 use crate::db::{self, Db, MessageId};
 use crate::error::Error;
 use crate::limits::TokenBucket;
+use crate::live::hub::Hub;
+use crate::live::typing::Typing;
+use crate::messaging::deliveries::Deliveries;
 use crate::messaging::Messaging;
 use crate::metrics::{Limiter, Metrics};
-use deliveries::Deliveries;
-use hub::Hub;
 pub use session::{Heartbeat, TOKEN_ENDED};
 use session::{Session, HARD_FRAME_LIMIT, PINGS_REMEMBERED, SIGNAL_RATE};
-use typing::Typing;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -51,16 +47,16 @@ pub struct Connect {
             token closes the socket with code 4401."),
         (status = 400, description = "Not a WebSocket upgrade request (no body in the error format), or `invalid_query` \
             (then an `ErrorBody`)"),
-        (status = 401, description = "`missing_token` or `invalid_token`, checked before the upgrade", body = crate::api::openapi::ErrorBody,
+        (status = 401, description = "`missing_token` or `invalid_token`, checked before the upgrade", body = crate::error::responses::ErrorBody,
             example = json!({"error": "missing_token", "message": "missing bearer token: send `Authorization: Bearer <token>`"})),
-        (status = 422, description = "`validation_failed`: `since` is negative", body = crate::api::openapi::ErrorBody,
+        (status = 422, description = "`validation_failed`: `since` is negative", body = crate::error::responses::ErrorBody,
             example = json!({"error": "validation_failed", "message": "since must be a stream position (0 or more)", "field": "since"})),
-        (status = 429, description = "`too_many_sockets`: the user already has `MAX_SOCKETS_PER_USER` sockets open; checked before the upgrade", body = crate::api::openapi::ErrorBody,
+        (status = 429, description = "`too_many_sockets`: the user already has `MAX_SOCKETS_PER_USER` sockets open; checked before the upgrade", body = crate::error::responses::ErrorBody,
             example = json!({"error": "too_many_sockets", "message": "too many open sockets for this user (at most 16): close one first"})),
-        crate::api::openapi::Internal,
+        crate::error::responses::Internal,
         (status = 503, description = "`unavailable`: the database cannot be reached, checked before the upgrade; \
             try again after `retry_after_ms` (also `Retry-After`). Should it become unreachable while the socket \
-            catches up, the socket is closed with 1013 (try again later).", body = crate::api::openapi::ErrorBody,
+            catches up, the socket is closed with 1013 (try again later).", body = crate::error::responses::ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait before trying again")),
             example = json!({"error": "unavailable", "message": "the database is unavailable: try again in 1000 ms", "retry_after_ms": 1000})),
     ),

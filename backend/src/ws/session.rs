@@ -16,16 +16,17 @@ use futures_util::stream::{FuturesOrdered, StreamExt};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{interval, sleep_until, timeout, Instant, MissedTickBehavior};
 
-use super::deliveries::Deliveries;
 use super::frame_guard;
-use super::hub::{ConnectionId, Hub, Outbound, Registration};
-use super::protocol::{utc, ClientFrame, FrameError, ServerFrame};
-use super::typing::{self, Typing, LEASE};
 use crate::auth::TokenKeys;
 use crate::db::{self, Chat, Db, Kind, MessageId, RoomId, UserId};
+use crate::domain::time::{now, utc};
 use crate::error::Error;
 use crate::limits::{Rate, TokenBucket};
-use crate::messaging::{self, Messaging};
+use crate::live::frames::{ClientFrame, FrameError, ServerFrame};
+use crate::live::hub::{ConnectionId, Hub, Outbound, Registration};
+use crate::live::typing::{self, Typing, LEASE};
+use crate::messaging::deliveries::Deliveries;
+use crate::messaging::Messaging;
 use crate::metrics::{Limiter, Metrics};
 
 /// Text frames above this size get an error frame (and the socket stays open).
@@ -535,7 +536,7 @@ impl Session {
                 user_id: self.user,
                 room_id: chat.room(),
                 typing: true,
-                expires_at: Some(utc(messaging::now()) + LEASE),
+                expires_at: Some(utc(now()) + LEASE),
             };
             self.hub
                 .route_all(audience, None, &Outbound::notice(frame.to_json()));
@@ -565,7 +566,7 @@ impl Session {
             Ok(members) => members,
             Err(error) => return Some(error_reply(&error, None)),
         };
-        let at = messaging::now();
+        let at = now();
         match db::rooms::mark_read(&self.db, room, self.user, up_to).await {
             Ok(Some(Some(up_to))) => {
                 let frame = ServerFrame::Read {
@@ -592,7 +593,7 @@ impl Session {
             let error = Error::validation("up_to", "up_to must be a positive message id");
             return Some(error_reply(&error, None));
         }
-        let at = messaging::now();
+        let at = now();
         let read = async {
             let newly =
                 db::messages::mark_delivered_up_to(&self.db, self.user, peer, up_to, at).await?;
@@ -646,7 +647,7 @@ impl Session {
     }
 
     async fn went_offline(&self) {
-        let now = messaging::now();
+        let now = now();
         if let Err(e) = db::users::set_last_seen(&self.db, self.user, now).await {
             log::error!("user {}: storing last seen: {e}", self.user);
         }

@@ -13,11 +13,11 @@ use crate::api::openapi::{
 use crate::api::Json;
 use crate::auth::AuthUser;
 use crate::db::{self, Db, Role, RoomId, UserId};
+use crate::domain::time::utc;
 use crate::error::Error;
+use crate::live::hub::Hub;
 use crate::messaging::rooms::MemberRequest;
 use crate::messaging::Messaging;
-use crate::ws::hub::Hub;
-use crate::ws::protocol::utc;
 
 #[derive(Serialize, utoipa::ToSchema)]
 #[schema(example = json!({"user_id": 2, "username": "bob", "role": "member", "joined_at": "2026-12-02T05:36:42.420Z", "online": false}))]

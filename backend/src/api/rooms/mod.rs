@@ -24,9 +24,9 @@ use crate::auth::AuthUser;
 use crate::config::MAX_HISTORY_LIMIT;
 use crate::db::rooms::{Member, Room};
 use crate::db::{self, Db, Role, RoomId, RoomKind, UserId};
+use crate::domain::time::utc;
 use crate::error::Error;
 use crate::messaging::Messaging;
-use crate::ws::protocol::utc;
 
 const DEFAULT_LIST: i64 = 100;
 const MAX_LIST: i64 = 200;

@@ -1,12 +1,13 @@
 //! The WebSocket frames, both directions. Every frame is a JSON text frame with a
 //! `type`; see docs/protocol.md.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::db::{messages::Message, Action, Kind, MessageId, RoomId, UserId};
-use crate::messaging::MAX_CLIENT_ID_CHARS;
+use crate::domain::text::MAX_CLIENT_ID_CHARS;
+use crate::domain::time::utc;
 
 /// What a client may send.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -257,10 +258,6 @@ pub enum ServerFrame<'a> {
         #[schema(nullable = false)]
         retry_after_ms: Option<u64>,
     },
-}
-
-pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
-    at.and_utc()
 }
 
 impl<'a> ServerFrame<'a> {

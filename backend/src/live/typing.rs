@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::frames::ServerFrame;
 use super::hub::Outbound;
-use super::protocol::ServerFrame;
 use crate::db::{Chat, UserId};
 
 pub const LEASE: Duration = Duration::from_secs(5);

@@ -1,6 +1,8 @@
 //! The API's error type: a stable machine code, a human message and an HTTP status.
 //! Causes are logged where they happen and never sent to clients.
 
+pub mod responses;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;

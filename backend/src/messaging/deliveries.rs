@@ -13,10 +13,11 @@ use actix_web::web;
 use chrono::NaiveDateTime;
 use tokio::sync::mpsc;
 
-use super::hub::{Hub, Outbound};
-use super::protocol::{utc, ServerFrame};
 use crate::db::{self, Db, MessageId, UserId};
-use crate::messaging;
+use crate::domain::time::{now, utc};
+use crate::live::frames::ServerFrame;
+use crate::live::hub::{Hub, Outbound};
+
 use crate::metrics::Metrics;
 
 /// Batches of ids waiting to be recorded; beyond this, sockets wait.
@@ -83,7 +84,7 @@ async fn store(db: &Db, hub: &Hub, metrics: &Metrics, ids: &[MessageId]) {
     if ids.is_empty() {
         return;
     }
-    let at = messaging::now();
+    let at = now();
     match db::messages::mark_delivered(db, ids, at).await {
         Ok(newly) => {
             metrics.messages_delivered(newly.len());

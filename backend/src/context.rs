@@ -1,0 +1,38 @@
+//! [`AppContext`]: everything a request handler or a socket task uses, built once
+//! by [`crate::Application::build`] and handed to each as `web::Data<AppContext>`.
+
+use std::time::Duration;
+
+use actix_web::web;
+
+use crate::auth::{Passwords, Revocations, TokenKeys, Tokens};
+use crate::client_address::TrustedProxies;
+use crate::db::Db;
+use crate::limits::{LoginGuard, RegistrationGuard};
+use crate::live::hub::Hub;
+use crate::live::typing::Typing;
+use crate::messaging::deliveries::Deliveries;
+use crate::messaging::Messaging;
+use crate::metrics::{Metrics, ScrapeToken};
+
+pub struct AppContext {
+    pub db: Db,
+    /// Every open socket, by user.
+    pub hub: web::Data<Hub>,
+    pub typing: web::Data<Typing>,
+    /// The single writer of the message stream.
+    pub messaging: web::Data<Messaging>,
+    /// `delivered` receipts, recorded in batches.
+    pub deliveries: web::Data<Deliveries>,
+    pub metrics: web::Data<Metrics>,
+    pub scrape_token: web::Data<ScrapeToken>,
+    pub tokens: web::Data<Tokens>,
+    pub passwords: web::Data<Passwords>,
+    pub revocations: web::Data<Revocations>,
+    pub token_keys: web::Data<TokenKeys>,
+    pub login_guard: web::Data<LoginGuard>,
+    pub registration_guard: web::Data<RegistrationGuard>,
+    pub trusted_proxies: web::Data<TrustedProxies>,
+    /// A socket that sends nothing, not even a pong, for this long is closed.
+    pub socket_idle_timeout: Duration,
+}

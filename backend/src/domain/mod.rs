@@ -1,0 +1,10 @@
+//! What Parley's data is, below every layer: ids, the kinds of rows and rooms,
+//! the rules on text, and time as stored. Imports nothing else of the crate.
+
+mod ids;
+mod kind;
+pub mod text;
+pub mod time;
+
+pub use ids::{Chat, MessageId, RoomId, UserId};
+pub use kind::{Action, Kind, Role, RoomKind};
