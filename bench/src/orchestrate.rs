@@ -184,6 +184,38 @@ struct Results {
     sqlite: Option<DmReport>,
 }
 
+impl Results {
+    /// Every dm run, the login storm's included.
+    fn dm_runs(&self) -> Vec<&DmReport> {
+        let mut runs: Vec<&DmReport> = [&self.closed, &self.open, &self.sqlite]
+            .into_iter()
+            .flatten()
+            .collect();
+        if let Some(storm) = &self.storm {
+            runs.extend(storm.dm_runs());
+        }
+        runs
+    }
+
+    /// Every report's goals, in the report's order.
+    fn goals(&self, sizes: &Sizes) -> Vec<Goal> {
+        let db = self.db.as_ref();
+        let dm_runs = self.dm_runs();
+        let mut chat_runs: Vec<report::Losses> = dm_runs.iter().map(|run| run.losses()).collect();
+        chat_runs.extend(self.rooms.as_ref().map(RoomsReport::losses));
+
+        let mut goals = Vec::new();
+        goals.extend(dm::goals::closed_loop(self.closed.as_ref(), db));
+        goals.push(report::no_losses(&chat_runs));
+        goals.push(dm::goals::receivers_kept(&dm_runs));
+        goals.extend(dm::goals::open_loop(self.open.as_ref(), db));
+        goals.extend(connections::goals(self.connections.as_ref()));
+        goals.extend(history::goals(self.history.as_ref(), &sizes.history));
+        goals.extend(login_storm::goals(self.storm.as_ref()));
+        goals
+    }
+}
+
 /// The report as it is written.
 #[derive(Default)]
 struct Sections {
@@ -290,7 +322,7 @@ pub async fn run(args: &Args) -> Result<Vec<String>> {
         .await;
     sections.server(served);
 
-    let goals = goals(&results, &sizes);
+    let goals = results.goals(&sizes);
     let report = render(&machine, &goals, &sections);
     std::fs::write(&args.out, report).with_context(|| format!("writing {}", args.out.display()))?;
     eprintln!("report written to {}", args.out.display());
@@ -450,194 +482,6 @@ async fn machine(database: &Client) -> Result<Vec<(&'static str, String)>> {
             database::setting(database, "synchronous_commit").await?,
         ),
     ])
-}
-
-fn goals(results: &Results, sizes: &Sizes) -> Vec<Goal> {
-    let mut goals = Vec::new();
-    let (closed, db) = (results.closed.as_ref(), results.db.as_ref());
-
-    let goal = "dm throughput ≥ 2× the single-row insert ceiling (PostgreSQL)";
-    goals.push(match (closed, db) {
-        (Some(closed), Some(db)) => {
-            let ratio = closed.throughput() / db.single.rows_per_second();
-            Goal::new(
-                goal,
-                format!(
-                    "{:.0} msg/s / {:.0} rows/s = {ratio:.2}×",
-                    closed.throughput(),
-                    db.single.rows_per_second()
-                ),
-                ratio >= 2.0,
-            )
-        }
-        _ => Goal::unmeasured(goal),
-    });
-    let goal = "dm throughput ≥ 10,000 msg/s (PostgreSQL)";
-    goals.push(match closed {
-        Some(closed) => Goal::new(
-            goal,
-            format!("{:.0} msg/s", closed.throughput()),
-            closed.throughput() >= 10_000.0,
-        ),
-        None => Goal::unmeasured(goal),
-    });
-
-    let mut runs: Vec<&DmReport> = [&results.closed, &results.open, &results.sqlite]
-        .into_iter()
-        .flatten()
-        .collect();
-    if let Some(storm) = &results.storm {
-        runs.extend([&storm.quiet, &storm.stormy]);
-    }
-    let mut lost: u64 = runs.iter().map(|run| run.messages.lost).sum();
-    let mut duplicated: u64 = runs.iter().map(|run| run.messages.duplicated).sum();
-    let mut count = runs.len();
-    // A room run counts frames: a message lost at one member is one lost.
-    if let Some(rooms) = &results.rooms {
-        lost += rooms.parley.tally.lost;
-        duplicated += rooms.parley.tally.duplicated;
-        count += 1;
-    }
-    goals.push(Goal::new(
-        "lost = 0 and duplicated = 0 (every chat run)",
-        format!("lost {lost}, duplicated {duplicated} over {count} runs"),
-        lost == 0 && duplicated == 0 && count > 0,
-    ));
-    // A receiver that reads is never closed as too slow; messages it would get
-    // only by reconnecting count here, not as lost.
-    let dm_runs = runs.len();
-    let dropped: u64 = runs.iter().map(|run| run.messages.receivers_dropped).sum();
-    let recovered: u64 = runs.iter().map(|run| run.messages.recovered).sum();
-    goals.push(Goal::new(
-        "no dm receiver dropped by the server (every dm run)",
-        format!("{dropped} dropped, {recovered} messages recovered over {dm_runs} runs"),
-        dropped == 0 && dm_runs > 0,
-    ));
-
-    let goal = "open-loop p99 ≤ the database's commit p99 + 8 ms";
-    goals.push(match (&results.open, db) {
-        (Some(open), Some(db)) => {
-            let bound = db.single.latency.p99 + 8_000;
-            Goal::new(
-                goal,
-                format!(
-                    "{} µs vs {} + 8000 = {bound} µs",
-                    open.delivery.p99, db.single.latency.p99
-                ),
-                open.delivery.p99 <= bound,
-            )
-        }
-        _ => Goal::unmeasured(goal),
-    });
-    let goal = "open-loop p99.9 ≤ 25 ms";
-    goals.push(match &results.open {
-        Some(open) => Goal::new(
-            goal,
-            format!("{} µs", open.delivery.p999),
-            open.delivery.p999 <= 25_000,
-        ),
-        None => Goal::unmeasured(goal),
-    });
-
-    let connections = results.connections.as_ref();
-    let goal = "server RSS per idle connection ≤ 16 KiB";
-    goals.push(match connections.and_then(|c| c.parley.slope()) {
-        Some(slope) => Goal::new(goal, report::bytes(slope), slope <= 16.0 * 1024.0),
-        None => Goal::unmeasured(goal),
-    });
-    let goal = "server RSS per idle connection ≤ 1.3× the echo server's";
-    goals.push(match connections.and_then(ConnectionsReport::slope_ratio) {
-        Some(ratio) => Goal::new(goal, format!("{ratio:.2}×"), ratio <= 1.3),
-        None => Goal::unmeasured(goal),
-    });
-    let goal = "100,000 idle connections held 5 minutes";
-    goals.push(match connections {
-        Some(c) => Goal::new(
-            goal,
-            format!(
-                "{} of {} opened, held {} s",
-                c.parley.sockets.opened,
-                c.requested,
-                c.hold.as_secs()
-            ),
-            c.parley.sockets.opened >= 100_000
-                && c.hold >= Duration::from_secs(300)
-                && c.parley.sockets.drops == 0,
-        ),
-        None => Goal::unmeasured(goal),
-    });
-    let goal = "no idle connection drops";
-    goals.push(match connections {
-        Some(c) => Goal::new(
-            goal,
-            format!("{} of {}", c.parley.sockets.drops, c.parley.sockets.opened),
-            c.parley.sockets.drops == 0,
-        ),
-        None => Goal::unmeasured(goal),
-    });
-
-    let history = results.history.as_ref();
-    match history.and_then(HistoryReport::depth_ratios) {
-        Some((p50, p99)) => {
-            goals.push(Goal::new(
-                "history oldest/newest page p50 ≤ 1.2×",
-                format!("{p50:.2}×"),
-                p50 <= 1.2,
-            ));
-            goals.push(Goal::new(
-                "history oldest/newest page p99 ≤ 1.2×",
-                format!("{p99:.2}×"),
-                p99 <= 1.2,
-            ));
-        }
-        None => {
-            goals.push(Goal::unmeasured("history oldest/newest page p50 ≤ 1.2×"));
-            goals.push(Goal::unmeasured("history oldest/newest page p99 ≤ 1.2×"));
-        }
-    }
-    let goal = format!(
-        "history p99 ≤ 5 ms at {:.0} pages/s (worst position)",
-        sizes.history.rate
-    );
-    goals.push(match history {
-        Some(history) => Goal::new(
-            goal,
-            format!("{} µs", history.worst_p99()),
-            history.worst_p99() <= 5_000,
-        ),
-        None => Goal::unmeasured(goal),
-    });
-
-    let storm = results.storm.as_ref();
-    let goal = "logins/s during the storm ≥ 90% of the bcrypt ceiling";
-    goals.push(match storm {
-        Some(storm) => Goal::new(
-            goal,
-            format!(
-                "{:.1} / {:.1} = {:.0} %",
-                storm.logins.per_second(),
-                storm.ceiling,
-                100.0 * storm.ceiling_fraction()
-            ),
-            storm.ceiling_fraction() >= 0.9,
-        ),
-        None => Goal::unmeasured(goal),
-    });
-    let goal = "chat p99 with the login storm ≤ 1.5× without";
-    goals.push(match storm {
-        Some(storm) => Goal::new(
-            goal,
-            format!(
-                "{} µs / {} µs = {:.2}×",
-                storm.stormy.delivery.p99,
-                storm.quiet.delivery.p99,
-                storm.p99_ratio()
-            ),
-            storm.p99_ratio() <= 1.5,
-        ),
-        None => Goal::unmeasured(goal),
-    });
-    goals
 }
 
 fn render(machine: &[(&str, String)], goals: &[Goal], sections: &Sections) -> String {

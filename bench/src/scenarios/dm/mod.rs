@@ -2,6 +2,7 @@
 //! tracked from its send to its ack and to its arrival at the receiver, so that
 //! throughput, latency, losses and duplicates come from the same run.
 
+pub mod goals;
 mod receiver;
 mod report;
 mod sender;

@@ -8,7 +8,7 @@ use super::receiver::Received;
 use super::sender::Sent;
 use super::Load;
 use crate::latency::Latency;
-use crate::report::{nonzero_counts, or_na, Figures, Section};
+use crate::report::{nonzero_counts, or_na, Figures, Losses, Section};
 use crate::scenarios::answers::AnswerTotals;
 use crate::scenarios::connections::IdleFigures;
 
@@ -112,6 +112,13 @@ impl DmReport {
             return 0.0;
         }
         self.messages.completed as f64 / self.elapsed.as_secs_f64()
+    }
+
+    pub fn losses(&self) -> Losses {
+        Losses {
+            lost: self.messages.lost,
+            duplicated: self.messages.duplicated,
+        }
     }
 
     fn cpu_per_message(&self, cpu: Duration) -> f64 {

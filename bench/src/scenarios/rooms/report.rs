@@ -7,7 +7,7 @@ use super::member::Received;
 use super::sender::Sent;
 use super::Plan;
 use crate::latency::Latency;
-use crate::report::{nonzero_counts, or_na, Figures, Section};
+use crate::report::{nonzero_counts, or_na, Figures, Losses, Section};
 use crate::scenarios::answers::AnswerTotals;
 
 /// What became of the messages and of their frames at the members.
@@ -197,6 +197,14 @@ impl RoomsReport {
     pub fn frames_ratio(&self) -> Option<f64> {
         let echo = self.echo.frames_per_second();
         (echo > 0.0).then(|| self.parley.frames_per_second() / echo)
+    }
+
+    /// Parley's run counts frames: a message lost at one member is one lost.
+    pub fn losses(&self) -> Losses {
+        Losses {
+            lost: self.parley.tally.lost,
+            duplicated: self.parley.tally.duplicated,
+        }
     }
 
     pub fn problems(&self) -> Vec<String> {
