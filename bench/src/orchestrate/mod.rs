@@ -256,3 +256,47 @@ async fn closed_loop(
     };
     dm::measure(server, pairs, load, None, database).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With nothing measured, every goal still has its row, in the report's order.
+    #[test]
+    fn every_goal_has_a_row_when_nothing_was_measured() {
+        let goals = Results::default().goals(&Sizes::smoke());
+        let rows: Vec<(&str, &str, Option<bool>)> = goals
+            .iter()
+            .map(|goal| (goal.goal.as_str(), goal.measured.as_str(), goal.met))
+            .collect();
+        let unmeasured = |goal| (goal, "not measured", None);
+        assert_eq!(
+            rows,
+            [
+                unmeasured("dm throughput ≥ 2× the single-row insert ceiling (PostgreSQL)"),
+                unmeasured("dm throughput ≥ 10,000 msg/s (PostgreSQL)"),
+                (
+                    "lost = 0 and duplicated = 0 (every chat run)",
+                    "lost 0, duplicated 0 over 0 runs",
+                    Some(false)
+                ),
+                (
+                    "no dm receiver dropped by the server (every dm run)",
+                    "0 dropped, 0 messages recovered over 0 runs",
+                    Some(false)
+                ),
+                unmeasured("open-loop p99 ≤ the database's commit p99 + 8 ms"),
+                unmeasured("open-loop p99.9 ≤ 25 ms"),
+                unmeasured("server RSS per idle connection ≤ 16 KiB"),
+                unmeasured("server RSS per idle connection ≤ 1.3× the echo server's"),
+                unmeasured("100,000 idle connections held 5 minutes"),
+                unmeasured("no idle connection drops"),
+                unmeasured("history oldest/newest page p50 ≤ 1.2×"),
+                unmeasured("history oldest/newest page p99 ≤ 1.2×"),
+                unmeasured("history p99 ≤ 5 ms at 200 pages/s (worst position)"),
+                unmeasured("logins/s during the storm ≥ 90% of the bcrypt ceiling"),
+                unmeasured("chat p99 with the login storm ≤ 1.5× without"),
+            ]
+        );
+    }
+}

@@ -65,7 +65,7 @@ impl Sizes {
         }
     }
 
-    fn smoke() -> Self {
+    pub(super) fn smoke() -> Self {
         let seconds = Duration::from_secs(2);
         Self {
             bcrypt_cost: 4,
