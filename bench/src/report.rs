@@ -93,6 +93,42 @@ impl Goal {
             met: None,
         }
     }
+
+    /// The goal judged on `figures` by `judge` (what was measured, and whether
+    /// it was met), or unmeasured without them.
+    pub fn judged<T>(
+        goal: impl Into<String>,
+        figures: Option<T>,
+        judge: impl FnOnce(T) -> (String, bool),
+    ) -> Self {
+        match figures {
+            Some(figures) => {
+                let (measured, met) = judge(figures);
+                Self::new(goal, measured, met)
+            }
+            None => Self::unmeasured(goal),
+        }
+    }
+}
+
+/// What one chat run lost and duplicated.
+pub struct Losses {
+    pub lost: u64,
+    pub duplicated: u64,
+}
+
+/// The goal every chat run shares: nothing lost, nothing duplicated.
+pub fn no_losses(runs: &[Losses]) -> Goal {
+    let lost: u64 = runs.iter().map(|run| run.lost).sum();
+    let duplicated: u64 = runs.iter().map(|run| run.duplicated).sum();
+    Goal::new(
+        "lost = 0 and duplicated = 0 (every chat run)",
+        format!(
+            "lost {lost}, duplicated {duplicated} over {} runs",
+            runs.len()
+        ),
+        lost == 0 && duplicated == 0 && !runs.is_empty(),
+    )
 }
 
 pub fn goals_table(goals: &[Goal]) -> String {

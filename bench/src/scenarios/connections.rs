@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::{Bytes, Message};
 use crate::accounts;
 use crate::echo;
 use crate::process;
-use crate::report::{bytes, or_na, Figures, Section};
+use crate::report::{bytes, or_na, Figures, Goal, Section};
 use crate::socket::{source_address, Endpoint, Socket};
 use crate::target::{Server, Target};
 
@@ -142,6 +142,40 @@ impl ConnectionsReport {
             .note("Each socket connects from one of 127.0.0.2–127.0.0.9 to `/ws?token=…` and counts once its `ready` frame arrived; at most the given number of connects are in flight. Each socket's task reads (so the server's pings get pongs) and pings every 15 s. RSS comes from `/proc/PID/smaps_rollup` before the first connect and after the last; the slope is their difference over the sockets opened. The echo reference (actix-ws, no auth, no database; a child process of the bench) gets the same sockets and is not held. A drop is a socket that closed or failed before the bench closed it.")
             .section(problems)
     }
+}
+
+/// The idle-connection goals: memory per connection, on its own and against the
+/// echo server's, and a long hold without drops.
+pub fn goals(report: Option<&ConnectionsReport>) -> [Goal; 4] {
+    [
+        Goal::judged(
+            "server RSS per idle connection ≤ 16 KiB",
+            report.and_then(|c| c.parley.slope()),
+            |slope| (bytes(slope), slope <= 16.0 * 1024.0),
+        ),
+        Goal::judged(
+            "server RSS per idle connection ≤ 1.3× the echo server's",
+            report.and_then(ConnectionsReport::slope_ratio),
+            |ratio| (format!("{ratio:.2}×"), ratio <= 1.3),
+        ),
+        Goal::judged("100,000 idle connections held 5 minutes", report, |c| {
+            let measured = format!(
+                "{} of {} opened, held {} s",
+                c.parley.sockets.opened,
+                c.requested,
+                c.hold.as_secs()
+            );
+            let met = c.parley.sockets.opened >= 100_000
+                && c.hold >= Duration::from_secs(300)
+                && c.parley.sockets.drops == 0;
+            (measured, met)
+        }),
+        Goal::judged("no idle connection drops", report, |c| {
+            let sockets = &c.parley.sockets;
+            let measured = format!("{} of {}", sockets.drops, sockets.opened);
+            (measured, sockets.drops == 0)
+        }),
+    ]
 }
 
 /// One server's figures.

@@ -12,7 +12,7 @@ use crate::accounts::{self, Account};
 use crate::api::Api;
 use crate::database;
 use crate::latency::{Latency, Recorder};
-use crate::report::{Figures, Section};
+use crate::report::{Figures, Goal, Section};
 use crate::target::{Server, Target};
 
 /// Messages per page: the API's default.
@@ -297,4 +297,33 @@ impl HistoryReport {
             .note(format!("The conversation between two bench users is seeded in PostgreSQL by one `INSERT INTO messages … SELECT … FROM generate_series(1, N)`: alternating sender and recipient, about 60 bytes of content, a client id, one second apart, delivered and read; into the server's own table and indexes, followed by `VACUUM ANALYZE messages` and a `CHECKPOINT` (so that neither autovacuum nor the checkpointer starts on the new rows during the measurement). Each position is then requested as `GET /messages/{{peer}}?limit={PAGE}` (the newest, without `before`), `…&before=ID` at the middle row, and `…&before=ID` of the 51st oldest row (the oldest page). Requests are sent at fixed slots (open loop), each on its own task; latency runs from the slot to the full answer. A page with other than {PAGE} messages counts as failed."))
             .section(problems)
     }
+}
+
+/// The history goals: the oldest page as fast as the newest, and every position
+/// fast at the planned rate.
+pub fn goals(report: Option<&HistoryReport>, plan: &Plan) -> [Goal; 3] {
+    let ratios = report.and_then(HistoryReport::depth_ratios);
+    [
+        Goal::judged(
+            "history oldest/newest page p50 ≤ 1.2×",
+            ratios,
+            |(p50, _)| (format!("{p50:.2}×"), p50 <= 1.2),
+        ),
+        Goal::judged(
+            "history oldest/newest page p99 ≤ 1.2×",
+            ratios,
+            |(_, p99)| (format!("{p99:.2}×"), p99 <= 1.2),
+        ),
+        Goal::judged(
+            format!(
+                "history p99 ≤ 5 ms at {:.0} pages/s (worst position)",
+                plan.rate
+            ),
+            report,
+            |history| {
+                let measured = format!("{} µs", history.worst_p99());
+                (measured, history.worst_p99() <= 5_000)
+            },
+        ),
+    ]
 }

@@ -14,7 +14,7 @@ use super::dm::{self, DmReport, Load, Pace};
 use crate::accounts::{self, Account, PASSWORD};
 use crate::api::{Api, Login};
 use crate::references::bcrypt;
-use crate::report::{Figures, Section};
+use crate::report::{Figures, Goal, Section};
 use crate::target::{Server, Target};
 use crate::tasks::joined;
 
@@ -202,6 +202,11 @@ impl StormReport {
         self.logins.per_second() / self.ceiling
     }
 
+    /// The chat runs, without the storm and during it.
+    pub fn dm_runs(&self) -> [&DmReport; 2] {
+        [&self.quiet, &self.stormy]
+    }
+
     /// Chat p99 with the storm over chat p99 without it.
     pub fn p99_ratio(&self) -> f64 {
         self.stormy.delivery.p99 as f64 / self.quiet.delivery.p99.max(1) as f64
@@ -249,4 +254,37 @@ impl StormReport {
             .note("Both phases run the same open-loop chat (see dm) with the same pairs; in the second, the login loops log in as the storm users in turn with valid credentials from the start of the phase until its chat is drained. A 503 is counted and the loop sleeps for its Retry-After. Logins/s is the successful logins over the loops' running time.")
             .section(problems)
     }
+}
+
+/// The login-storm goals: logins near the bcrypt ceiling, and chat latency
+/// barely touched by them.
+pub fn goals(report: Option<&StormReport>) -> [Goal; 2] {
+    [
+        Goal::judged(
+            "logins/s during the storm ≥ 90% of the bcrypt ceiling",
+            report,
+            |storm| {
+                let measured = format!(
+                    "{:.1} / {:.1} = {:.0} %",
+                    storm.logins.per_second(),
+                    storm.ceiling,
+                    100.0 * storm.ceiling_fraction()
+                );
+                (measured, storm.ceiling_fraction() >= 0.9)
+            },
+        ),
+        Goal::judged(
+            "chat p99 with the login storm ≤ 1.5× without",
+            report,
+            |storm| {
+                let measured = format!(
+                    "{} µs / {} µs = {:.2}×",
+                    storm.stormy.delivery.p99,
+                    storm.quiet.delivery.p99,
+                    storm.p99_ratio()
+                );
+                (measured, storm.p99_ratio() <= 1.5)
+            },
+        ),
+    ]
 }

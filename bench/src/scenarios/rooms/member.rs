@@ -7,7 +7,7 @@ use anyhow::Result;
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::Progress;
+use super::progress::Progress;
 use crate::clock::Clock;
 use crate::latency::Recorder;
 use crate::socket::{read_until_stopped, ServerFrame, Socket};

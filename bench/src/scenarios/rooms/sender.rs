@@ -11,7 +11,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::time::{sleep, sleep_until, Instant};
 use tokio_tungstenite::tungstenite::Message;
 
-use super::Progress;
+use super::progress::Progress;
 use crate::clock::Clock;
 use crate::scenarios::answers::Answers;
 use crate::socket::{message_frame, Recipient, ServerFrame, Socket};
