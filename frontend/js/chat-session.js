@@ -10,6 +10,7 @@ import { loadLatest, loadOlder } from './history.js';
 import { Outbox } from './outbox.js';
 import { People } from './people.js';
 import { ReadMarkers } from './read-markers.js';
+import { RenderScheduler } from './render-scheduler.js';
 import { RoomMembers } from './room-members.js';
 import { RoomSync } from './room-sync.js';
 import { Rooms } from './rooms.js';
@@ -70,6 +71,7 @@ export class ChatSession {
   #catchUpOnReady = false;
   #clockTimer = null;
   #stopped = false;
+  #render = new RenderScheduler((parts) => this.#draw(parts));
 
   constructor(me, { onLogout, onSessionEnded }) {
     this.#me = me;
@@ -95,7 +97,7 @@ export class ChatSession {
     });
     this.#stopSearch = watchSearch(view.querySelector('.search-input'), (query) => {
       this.#people.query = query;
-      this.#renderList();
+      this.#render.schedule();
       this.#refreshPeople();
     });
     this.#chat = new ChatPane(view.querySelector('.chat'), {
@@ -168,7 +170,6 @@ export class ChatSession {
       conversations: () => this.#conversations.values(),
       onChange: (conversation) => {
         this.#renderIfOpen(conversation);
-        this.#renderList();
       },
       onStalled: () => this.#connection.restart(),
     });
@@ -177,7 +178,7 @@ export class ChatSession {
     window.addEventListener('popstate', this.#handlePopState);
     document.addEventListener('visibilitychange', this.#handleAttention);
     window.addEventListener('focus', this.#handleAttention);
-    this.#renderList();
+    this.#render.schedule();
     this.#refreshChats();
     this.#roomSync.refresh();
     this.#clockTimer = setInterval(() => this.#tick(), CLOCK_TICK_MS);
@@ -190,6 +191,7 @@ export class ChatSession {
   stop() {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#render.dispose();
     api.onUnavailable(null);
     this.#connection.stop();
     this.#outbox.dispose();
@@ -224,9 +226,8 @@ export class ChatSession {
       this.#unread.setFromServer(key, unread ?? 0, last?.id ?? 0);
     }
     this.#chats.loaded = true;
-    this.#showOpenHeader();
     this.#markRead();
-    this.#renderList();
+    this.#render.schedule();
   }
 
   /** A room I am in, from the server: on the list, with its unread count and last message. */
@@ -240,27 +241,29 @@ export class ChatSession {
   #roomsSynced() {
     if (isRoomKey(this.#openKey)) this.#syncOpenRoom();
     this.#markRead();
-    this.#renderList();
+    this.#render.schedule();
   }
 
   /** A room's view (member count, my role) or history changed. */
   #roomChanged(roomId) {
-    if (this.#openKey === roomKey(roomId)) {
-      this.#showOpenHeader();
-      this.#renderConversation();
-    }
-    this.#renderList();
+    this.#render.schedule({ conversation: this.#openKey === roomKey(roomId) ? 'update' : null });
   }
 
   /** GET /users for the search; without one, the sidebar shows the chats. */
   async #refreshPeople() {
     if (!this.#people.query) return;
     if (!(await this.#people.refresh()) || this.#stopped) return;
-    this.#showOpenHeader();
-    this.#renderList();
+    this.#render.schedule();
   }
 
-  #renderList() {
+  /** The scheduled render: the sidebar, the open conversation's header and, if asked, its history. */
+  #draw({ conversation, ownMessage }) {
+    this.#drawList();
+    this.#drawHeader();
+    if (conversation !== null) this.#drawConversation(conversation, { ownMessage });
+  }
+
+  #drawList() {
     const searching = this.#people.query !== '';
     const keys = searching
       ? this.#people.list.map((user) => userKey(user.id))
@@ -333,8 +336,7 @@ export class ChatSession {
   }
 
   #tick() {
-    this.#renderList();
-    this.#showOpenHeader();
+    this.#render.schedule();
   }
 
   // ---- the open conversation ----
@@ -384,12 +386,12 @@ export class ChatSession {
     this.#view.dataset.view = 'chat';
     if (isRoomKey(key)) this.#syncOpenRoom();
     this.#markRead();
-    this.#renderList();
+    this.#render.schedule();
     if (!NARROW_SCREEN.matches) this.#chat.composer.focus();
     if (alreadyOpen) return;
 
     const conversation = this.#conversation(key);
-    this.#renderConversation('reset');
+    this.#render.schedule({ conversation: 'reset' });
     if (isRoomKey(key) && !this.#rooms.isJoined(parseKey(key).id)) return;
     this.#loadLatest(conversation, { catchUp: conversation.loadedLatest });
   }
@@ -400,7 +402,7 @@ export class ChatSession {
     this.#members.close();
     this.#chat.close();
     this.#view.dataset.view = 'list';
-    this.#renderList();
+    this.#render.schedule();
   }
 
   #goBack() {
@@ -412,7 +414,7 @@ export class ChatSession {
     if (this.#openKey !== null && history.state?.parleyChat === undefined) this.#closeConversation();
   };
 
-  #showOpenHeader() {
+  #drawHeader() {
     if (this.#openKey === null) return;
     const header = this.#headerFor(this.#openKey);
     if (header) this.#chat.showHeader(header);
@@ -422,7 +424,7 @@ export class ChatSession {
   #syncOpenRoom() {
     const { id } = parseKey(this.#openKey);
     const room = this.#rooms.get(id);
-    this.#showOpenHeader();
+    this.#render.schedule();
     if (room?.joined) {
       this.#chat.setReadOnly(null);
     } else {
@@ -439,14 +441,12 @@ export class ChatSession {
     if (name !== undefined) return name;
     this.#people.lookUp(userId)?.then((found) => {
       if (!found || this.#stopped) return;
-      this.#showOpenHeader();
-      this.#renderConversation();
-      this.#renderList();
+      this.#render.schedule({ conversation: 'update' });
     });
     return null;
   };
 
-  #renderConversation(mode = 'update', { ownMessage = false } = {}) {
+  #drawConversation(mode, { ownMessage }) {
     if (this.#openKey === null) return;
     this.#chat.messages.render(this.#conversation(this.#openKey), {
       myId: this.#me.id,
@@ -457,8 +457,9 @@ export class ChatSession {
     });
   }
 
+  /** Something in `conversation` changed: the next render redraws the list, and its history if it is open. */
   #renderIfOpen(conversation, mode = 'update') {
-    if (conversation.key === this.#openKey) this.#renderConversation(mode);
+    this.#render.schedule({ conversation: conversation.key === this.#openKey ? mode : null });
   }
 
   /** Fetches the newest page; with `catchUp`, also what was missed during an outage. */
@@ -476,7 +477,7 @@ export class ChatSession {
     if (this.#stopped) return;
     this.#renderIfOpen(conversation);
     if (conversation.key === this.#openKey) this.#markRead();
-    this.#renderList();
+    this.#render.schedule();
   }
 
   async #loadOlder() {
@@ -485,11 +486,11 @@ export class ChatSession {
     if (!conversation.loadedLatest || !conversation.hasOlder || conversation.loadingOlder) return;
     if (conversation.oldestId === null) {
       conversation.hasOlder = false;
-      this.#renderConversation('prepend');
+      this.#render.schedule({ conversation: 'prepend' });
       return;
     }
     conversation.loadingOlder = true;
-    this.#renderConversation('prepend');
+    this.#render.schedule({ conversation: 'prepend' });
     try {
       await loadOlder(conversation, this.#me.id);
     } catch (error) {
@@ -509,8 +510,7 @@ export class ChatSession {
     this.#chats.add(key);
     this.#outbox.send(this.#conversation(key), { senderId: this.#me.id, content });
     this.#typingNotifier.sent(key);
-    this.#renderConversation('update', { ownMessage: true });
-    this.#renderList();
+    this.#render.schedule({ conversation: 'update', ownMessage: true });
     return true;
   }
 
@@ -546,7 +546,6 @@ export class ChatSession {
     const conversation = this.#conversation(keyOfFrame(raw, this.#me.id));
     conversation.addStored(raw, this.#me.id);
     this.#renderIfOpen(conversation);
-    this.#renderList();
   }
 
   /** I created or joined a room here: open it. */
@@ -556,7 +555,7 @@ export class ChatSession {
     // (also when the room is open, read-only, right now).
     this.#conversation(key).loadedLatest = false;
     if (this.#openKey === key) this.#openKey = null;
-    this.#renderList();
+    this.#render.schedule();
     this.#openConversation(key);
   }
 
@@ -580,7 +579,7 @@ export class ChatSession {
       this.#syncOpenRoom();
       if (how === 'removed') this.#chat.setReadOnly('You were removed from this group.');
     }
-    this.#renderList();
+    this.#render.schedule();
   }
 
   /** Sends a read marker for the open conversation if someone is looking at it. */
@@ -590,12 +589,12 @@ export class ChatSession {
     if (isRoomKey(key) && !this.#rooms.isJoined(parseKey(key).id)) return;
     const conversation = this.#conversation(key);
     this.#readMarkers.send(conversation);
-    if (this.#unread.markRead(key, conversation.newestIncomingId ?? Infinity)) this.#renderList();
+    if (this.#unread.markRead(key, conversation.newestIncomingId ?? Infinity)) this.#render.schedule();
   }
 
   #handleAttention = () => {
     this.#markRead();
-    this.#renderList();
+    this.#render.schedule();
   };
 
   // ---- the socket ----
@@ -631,7 +630,7 @@ export class ChatSession {
     if (catchUp && this.#openKey !== null) {
       this.#loadLatest(this.#conversation(this.#openKey), { catchUp: true });
     }
-    this.#renderList();
+    this.#render.schedule();
   }
 
   async #tokenStillValid() {
@@ -675,7 +674,7 @@ export class ChatSession {
       this.#outbox.observe(frame, this.#me.id);
     } else if (frame.type === 'read') {
       this.#readMarkers.observe(key, frame.up_to);
-      if (this.#unread.markRead(key, frame.up_to)) this.#renderList();
+      if (this.#unread.markRead(key, frame.up_to)) this.#render.schedule();
     }
   }
 
@@ -692,11 +691,11 @@ export class ChatSession {
     if (mine && !added) this.#outbox.settled();
     if (!room) this.#chats.add(key);
 
-    if (key === this.#openKey) this.#renderConversation();
+    this.#renderIfOpen(conversation);
     if (!mine && added && !frame.deleted_at) this.#unread.add(key, frame.id);
     if (!mine && key === this.#openKey) this.#markRead();
     this.#learnNewPeers();
-    this.#renderList();
+    this.#render.schedule();
   }
 
   /** Fetches the list again if a conversation is with someone this tab knows nothing about. */
@@ -721,7 +720,7 @@ export class ChatSession {
     for (const conversation of this.#conversations.values()) {
       if (conversation.markDelivered(ids)) this.#renderIfOpen(conversation);
     }
-    this.#renderList();
+    this.#render.schedule();
   }
 
   #receiveRead({ reader_id: readerId, peer_id: peerId, room_id: roomId, up_to: upTo }) {
@@ -730,7 +729,7 @@ export class ChatSession {
       // I read this conversation on another device.
       const key = room ? roomKey(roomId) : userKey(peerId);
       this.#readMarkers.observe(key, upTo);
-      if (this.#unread.markRead(key, upTo)) this.#renderList();
+      if (this.#unread.markRead(key, upTo)) this.#render.schedule();
       return;
     }
     // Rooms show no read receipts.
@@ -738,7 +737,6 @@ export class ChatSession {
     const conversation = this.#conversation(userKey(readerId));
     if (conversation.markReadByPeer(upTo, this.#me.id)) {
       this.#renderIfOpen(conversation);
-      this.#renderList();
     }
   }
 
@@ -749,19 +747,16 @@ export class ChatSession {
     if (!changed) return;
     if (frame.type === 'deleted' && this.#chat.composer.editingId === frame.message_id) this.#chat.composer.cancelEdit();
     this.#renderIfOpen(conversation);
-    this.#renderList();
   }
 
   #receivePresence(frame) {
     if (!this.#people.setPresence(frame)) return;
-    this.#showOpenHeader();
     if (this.#members.openRoomId !== null) this.#members.roomChanged(this.#members.openRoomId);
-    this.#renderList();
+    this.#render.schedule();
   }
 
   #typingChanged(key) {
     if (this.#stopped) return;
-    if (key === this.#openKey) this.#showOpenHeader();
-    this.#renderList();
+    this.#render.schedule();
   }
 }
