@@ -9,6 +9,7 @@ const STRENGTH = { update: 1, prepend: 2, reset: 3 };
 
 export class RenderScheduler {
   #draw;
+  #openKey;
   #queued = false;
   #disposed = false;
   #conversation = null;
@@ -18,9 +19,11 @@ export class RenderScheduler {
    * @param {(parts: {conversation: 'update'|'prepend'|'reset'|null, ownMessage: boolean}) => void} draw
    *   draws the sidebar and the open conversation's header, and its history when `conversation`
    *   names how (see MessageList.render)
+   * @param {() => string|null} openKey  the open conversation's key
    */
-  constructor(draw) {
+  constructor(draw, openKey) {
     this.#draw = draw;
+    this.#openKey = openKey;
   }
 
   /**
@@ -35,6 +38,11 @@ export class RenderScheduler {
     if (this.#queued) return;
     this.#queued = true;
     queueMicrotask(() => this.#flush());
+  }
+
+  /** Something in conversation `key` changed: the list is redrawn, and its history too if it is the open one. */
+  changed(key, mode = 'update') {
+    this.schedule({ conversation: key === this.#openKey() ? mode : null });
   }
 
   /** The session ended: nothing more is drawn (a late render would put the unread count back in the title). */
