@@ -1,11 +1,12 @@
 // A signed-in session: wires the REST API, the shared socket and the views together. The state
-// they share is in session-state.js, what the sidebar lists in sidebar-model.js, and what the
-// screen says about a conversation in conversation-labels.js.
+// they share is in session-state.js, what the sidebar lists in sidebar-model.js, what the
+// screen says about a conversation in conversation-labels.js, and opening and loading
+// conversations in navigation.js.
 
 import * as api from './api.js';
 import { isRoomKey, keyOfFrame, keyOfOutgoing, parseKey, roomKey, userKey } from './conversation-key.js';
 import { ConversationLabels } from './conversation-labels.js';
-import { loadLatest, loadOlder } from './history.js';
+import { Navigation } from './navigation.js';
 import { Outbox } from './outbox.js';
 import { ReadMarkers } from './read-markers.js';
 import { RenderScheduler } from './render-scheduler.js';
@@ -22,6 +23,7 @@ import { ChatPane } from './ui/chat-pane.js';
 import { ConnectionIndicator } from './ui/connection-indicator.js';
 import { fromTemplate } from './ui/element.js';
 import { MessageMenu } from './ui/message-menu.js';
+import { NARROW_SCREEN } from './ui/narrow-screen.js';
 import { NewRoomDialog } from './ui/new-room-dialog.js';
 import { RoomBrowser } from './ui/room-browser.js';
 import { watchSearch } from './ui/search-box.js';
@@ -30,7 +32,6 @@ import { Toaster } from './ui/toast.js';
 
 // "last seen 5 minutes ago" and the list's times are redrawn this often.
 const CLOCK_TICK_MS = 30_000;
-const NARROW_SCREEN = window.matchMedia('(max-width: 760px)');
 
 export class ChatSession {
   #onLogout;
@@ -39,23 +40,20 @@ export class ChatSession {
   #labels;
   #render;
   #sidebar;
-  #view;
+  #navigation;
   #connection;
   #outbox;
+  #readMarkers;
   #members;
   #roomSync;
-  #typingNotifier;
-  #sidebarList;
-  #listHeading;
-  #chat;
-  #menu;
   #indicator;
   #toaster;
-  #newRoomDialog;
-  #roomBrowser;
+  #typingNotifier;
+  #chat;
+  #menu;
+  #sidebarList;
+  #listHeading;
   #stopSearch;
-
-  #readMarkers;
   #socketState = 'connecting';
   #openedBefore = false;
   // The socket came back after a drop: once the server is ready, refetch what frames don't replay.
@@ -73,7 +71,7 @@ export class ChatSession {
       labels: this.#labels,
       onChange: () => this.#render.schedule(),
       onChatsLoaded: () => {
-        this.#markRead();
+        this.#navigation.markRead();
         this.#render.schedule();
       },
     });
@@ -81,76 +79,82 @@ export class ChatSession {
 
   /** Renders the chat screen into `root` and connects. */
   start(root) {
+    const state = this.#state;
+    const me = state.me;
+    const render = this.#render;
     const view = fromTemplate('chat-template');
-    this.#view = view;
     view.dataset.view = 'list';
 
-    paintAvatar(view.querySelector('.me-avatar'), this.#state.me.username);
-    view.querySelector('.me-name').textContent = this.#state.me.username;
+    paintAvatar(view.querySelector('.me-avatar'), me.username);
+    view.querySelector('.me-name').textContent = me.username;
     view.querySelector('.logout-button').addEventListener('click', () => this.#onLogout());
 
     this.#indicator = new ConnectionIndicator(view.querySelector('.connection'), view.querySelector('.connection-banner'));
-    this.#toaster = new Toaster(view);
+    const toaster = new Toaster(view);
+    this.#toaster = toaster;
     this.#listHeading = view.querySelector('.list-heading');
     this.#sidebarList = new SidebarList(view.querySelector('.user-list'), view.querySelector('.user-list-empty'), {
-      onSelect: (key) => this.#openConversation(key),
+      onSelect: (key) => this.#navigation.open(key),
     });
     this.#stopSearch = watchSearch(view.querySelector('.search-input'), (query) => this.#sidebar.search(query));
     this.#chat = new ChatPane(view.querySelector('.chat'), {
       onSend: (content) => this.#send(content),
       onEdit: (id, content) => this.#edit(id, content),
       onTyping: () => this.#typed(),
-      onBack: () => this.#goBack(),
-      onNearTop: () => this.#loadOlder(),
+      onBack: () => this.#navigation.goBack(),
+      onNearTop: () => this.#navigation.loadOlder(),
       onRetry: (clientId) => this.#outbox.retry(clientId),
       onMenu: (id, anchor, point) => this.#menu.open(id, anchor, point),
       onMembers: () => {
-        if (isRoomKey(this.#state.openKey)) this.#members.toggle(parseKey(this.#state.openKey).id);
+        if (isRoomKey(state.openKey)) this.#members.toggle(parseKey(state.openKey).id);
       },
     });
     this.#members = new RoomMembers({
       node: view.querySelector('.member-panel'),
-      rooms: this.#state.rooms,
-      people: this.#state.people,
-      myId: this.#state.myId,
-      toaster: this.#toaster,
-      onLeave: (roomId) => this.#leaveRoom(roomId),
+      rooms: state.rooms,
+      people: state.people,
+      myId: me.id,
+      toaster,
+      onLeave: (roomId) => this.#navigation.leaveRoom(roomId),
       onOpenChange: (open) => {
         this.#chat.membersButton.setAttribute('aria-expanded', String(open));
-        this.#view.dataset.members = String(open);
+        view.dataset.members = String(open);
       },
     });
     this.#roomSync = new RoomSync({
-      rooms: this.#state.rooms,
+      rooms: state.rooms,
       members: this.#members,
-      myId: this.#state.myId,
-      toaster: this.#toaster,
-      conversation: (key) => this.#state.conversation(key),
-      isStopped: () => this.#state.stopped,
+      myId: me.id,
+      toaster,
+      conversation: (key) => state.conversation(key),
+      isStopped: () => state.stopped,
       on: {
-        joined: (view) => this.#sidebar.roomJoined(view),
+        joined: (room) => this.#sidebar.roomJoined(room),
         gone: (roomId, how) => this.#roomGone(roomId, how),
-        entered: (view) => this.#enterRoom(view),
-        changed: (roomId) => this.#roomChanged(roomId),
-        synced: () => this.#roomsSynced(),
+        entered: (room) => this.#navigation.enterRoom(room),
+        changed: (roomId) => render.changed(roomKey(roomId)),
+        synced: () => {
+          this.#navigation.roomsSynced();
+          render.schedule();
+        },
       },
     });
     this.#menu = new MessageMenu(view, {
       onEdit: (id) => this.#startEdit(id),
       onDelete: (id) => this.#delete(id),
     });
-    this.#newRoomDialog = new NewRoomDialog(view.querySelector('.new-room-dialog'), {
+    const newRoomDialog = new NewRoomDialog(view.querySelector('.new-room-dialog'), {
       onCreate: (name, kind) => this.#roomSync.create(name, kind),
     });
-    this.#roomBrowser = new RoomBrowser(view.querySelector('.room-browser'), {
+    const roomBrowser = new RoomBrowser(view.querySelector('.room-browser'), {
       search: (query) => api.listRooms({ q: query }),
       onChoose: (room) => this.#roomSync.join(room),
     });
-    view.querySelector('.new-room-button').addEventListener('click', () => this.#newRoomDialog.open());
-    view.querySelector('.browse-rooms-button').addEventListener('click', () => this.#roomBrowser.open());
+    view.querySelector('.new-room-button').addEventListener('click', () => newRoomDialog.open());
+    view.querySelector('.browse-rooms-button').addEventListener('click', () => roomBrowser.open());
 
     this.#connection = new SharedConnection({
-      name: `parley.socket.${this.#state.myId}`,
+      name: `parley.socket.${me.id}`,
       urlFor: (since) => chatSocketUrl(api.getToken() ?? '', since),
       mayReconnect: () => this.#tokenStillValid(),
       onFrame: (frame) => this.#handleFrame(frame),
@@ -161,20 +165,31 @@ export class ChatSession {
     this.#readMarkers = new ReadMarkers((frame) => this.#connection.send(frame));
     this.#outbox = new Outbox({
       connection: this.#connection,
-      conversationFor: (key) => this.#state.conversation(key),
-      conversations: () => this.#state.conversations.values(),
-      onChange: (conversation) => this.#render.changed(conversation.key),
+      conversationFor: (key) => state.conversation(key),
+      conversations: () => state.conversations.values(),
+      onChange: (conversation) => render.changed(conversation.key),
       onStalled: () => this.#connection.restart(),
     });
-
+    this.#navigation = new Navigation({
+      state,
+      labels: this.#labels,
+      view,
+      chat: this.#chat,
+      menu: this.#menu,
+      members: this.#members,
+      readMarkers: this.#readMarkers,
+      roomSync: this.#roomSync,
+      toaster,
+      render,
+    });
     root.replaceChildren(view);
-    window.addEventListener('popstate', this.#handlePopState);
+    window.addEventListener('popstate', this.#navigation.handlePopState);
     document.addEventListener('visibilitychange', this.#handleAttention);
     window.addEventListener('focus', this.#handleAttention);
-    this.#render.schedule();
+    render.schedule();
     this.#sidebar.loadChats();
     this.#roomSync.refresh();
-    this.#clockTimer = setInterval(() => this.#tick(), CLOCK_TICK_MS);
+    this.#clockTimer = setInterval(() => render.schedule(), CLOCK_TICK_MS);
     api.onUnavailable((error) => this.#indicator.showUnavailable(error.retryAfterMs));
     this.#connection.start();
     // On a phone, focusing would pop up the keyboard over the list.
@@ -193,23 +208,10 @@ export class ChatSession {
     clearInterval(this.#clockTimer);
     this.#indicator.dispose();
     this.#stopSearch();
-    window.removeEventListener('popstate', this.#handlePopState);
+    window.removeEventListener('popstate', this.#navigation.handlePopState);
     document.removeEventListener('visibilitychange', this.#handleAttention);
     window.removeEventListener('focus', this.#handleAttention);
     document.title = 'Parley';
-  }
-
-  // ---- the sidebar ----
-
-  #roomsSynced() {
-    if (isRoomKey(this.#state.openKey)) this.#syncOpenRoom();
-    this.#markRead();
-    this.#render.schedule();
-  }
-
-  /** A room's view (member count, my role) or history changed. */
-  #roomChanged(roomId) {
-    this.#render.changed(roomKey(roomId));
   }
 
   /** The scheduled render: the sidebar, the title, the open conversation's header and, when asked, its history. */
@@ -234,108 +236,25 @@ export class ChatSession {
     });
   }
 
-  #tick() {
+  /**
+   * I left or was removed (`how`: 'left', 'removed', or null when the list just no longer has
+   * it): the room leaves the list; if it is open, it turns read-only.
+   */
+  #roomGone(roomId, how) {
+    const key = roomKey(roomId);
+    this.#state.rooms.markLeft(roomId);
+    this.#state.chats.remove(key);
+    this.#state.unread.forget(key);
+    this.#readMarkers.forget(key);
+    this.#state.typing.stopAll(key);
+    this.#navigation.roomGone(roomId, how);
     this.#render.schedule();
   }
 
-  // ---- the open conversation ----
-
-  #openConversation(key) {
-    const header = this.#labels.header(key);
-    if (!header) return;
-    const alreadyOpen = this.#state.openKey === key;
-    if (!alreadyOpen) this.#members.close();
-    this.#state.openKey = key;
-    this.#menu.close();
-    this.#chat.open(header);
-    // On a phone the chat replaces the list: the system back button should bring it back.
-    if (this.#view.dataset.view !== 'chat' && NARROW_SCREEN.matches) {
-      history.pushState({ parleyChat: key }, '');
-    }
-    this.#view.dataset.view = 'chat';
-    if (isRoomKey(key)) this.#syncOpenRoom();
-    this.#markRead();
+  #handleAttention = () => {
+    this.#navigation.markRead();
     this.#render.schedule();
-    if (!NARROW_SCREEN.matches) this.#chat.composer.focus();
-    if (alreadyOpen) return;
-
-    const conversation = this.#state.conversation(key);
-    this.#render.schedule({ conversation: 'reset' });
-    if (isRoomKey(key) && !this.#state.rooms.isJoined(parseKey(key).id)) return;
-    this.#loadLatest(conversation, { catchUp: conversation.loadedLatest });
-  }
-
-  #closeConversation() {
-    this.#state.openKey = null;
-    this.#menu.close();
-    this.#members.close();
-    this.#chat.close();
-    this.#view.dataset.view = 'list';
-    this.#render.schedule();
-  }
-
-  #goBack() {
-    if (history.state?.parleyChat !== undefined) history.back();
-    else this.#closeConversation();
-  }
-
-  #handlePopState = () => {
-    if (this.#state.openKey !== null && history.state?.parleyChat === undefined) this.#closeConversation();
   };
-
-  /** The open room's header and whether it can be written to follow the room's state. */
-  #syncOpenRoom() {
-    const { id } = parseKey(this.#state.openKey);
-    const room = this.#state.rooms.get(id);
-    this.#render.schedule();
-    if (room?.joined) {
-      this.#chat.setReadOnly(null);
-    } else {
-      this.#chat.setReadOnly(room?.kind === 'private' || !room
-        ? 'You are no longer a member of this group.'
-        : 'You left this room. Join it again to write here.');
-      this.#members.close();
-    }
-  }
-
-  /** Fetches the newest page; with `catchUp`, also what was missed during an outage. */
-  async #loadLatest(conversation, { catchUp = false } = {}) {
-    try {
-      await loadLatest(conversation, this.#state.myId, { catchUp });
-    } catch (error) {
-      if (error.status === 404 || error.status === 403) {
-        if (conversation.isRoom) this.#roomSync.refresh();
-        return;
-      }
-      if (error.status !== 401 && !this.#state.stopped) this.#toaster.show(`Could not load messages: ${error.message}`);
-      return;
-    }
-    if (this.#state.stopped) return;
-    this.#render.changed(conversation.key);
-    if (conversation.key === this.#state.openKey) this.#markRead();
-    this.#render.schedule();
-  }
-
-  async #loadOlder() {
-    if (this.#state.openKey === null) return;
-    const conversation = this.#state.conversation(this.#state.openKey);
-    if (!conversation.loadedLatest || !conversation.hasOlder || conversation.loadingOlder) return;
-    if (conversation.oldestId === null) {
-      conversation.hasOlder = false;
-      this.#render.schedule({ conversation: 'prepend' });
-      return;
-    }
-    conversation.loadingOlder = true;
-    this.#render.schedule({ conversation: 'prepend' });
-    try {
-      await loadOlder(conversation, this.#state.myId);
-    } catch (error) {
-      if (error.status !== 401 && !this.#state.stopped) this.#toaster.show(`Could not load older messages: ${error.message}`);
-    } finally {
-      conversation.loadingOlder = false;
-    }
-    if (!this.#state.stopped) this.#render.changed(conversation.key, 'prepend');
-  }
 
   // ---- what I do ----
 
@@ -382,101 +301,6 @@ export class ChatSession {
     const conversation = this.#state.conversation(keyOfFrame(raw, this.#state.myId));
     conversation.addStored(raw, this.#state.myId);
     this.#render.changed(conversation.key);
-  }
-
-  /** I created or joined a room here: open it. */
-  #enterRoom(view) {
-    const key = roomKey(view.id);
-    // Rejoining: what was loaded before may have a gap, so the newest page is loaded afresh
-    // (also when the room is open, read-only, right now).
-    this.#state.conversation(key).loadedLatest = false;
-    if (this.#state.openKey === key) this.#state.openKey = null;
-    this.#render.schedule();
-    this.#openConversation(key);
-  }
-
-  async #leaveRoom(roomId) {
-    if ((await this.#roomSync.leave(roomId)) && this.#state.openKey === roomKey(roomId)) this.#goBack();
-  }
-
-  /**
-   * I left or was removed (`how`: 'left', 'removed', or null when the list just no longer has
-   * it): the room leaves the list; if it is open, it turns read-only.
-   */
-  #roomGone(roomId, how) {
-    const key = roomKey(roomId);
-    this.#state.rooms.markLeft(roomId);
-    this.#state.chats.remove(key);
-    this.#state.unread.forget(key);
-    this.#readMarkers.forget(key);
-    this.#state.typing.stopAll(key);
-    if (this.#members.openRoomId === roomId) this.#members.close();
-    if (this.#state.openKey === key) {
-      this.#syncOpenRoom();
-      if (how === 'removed') this.#chat.setReadOnly('You were removed from this group.');
-    }
-    this.#render.schedule();
-  }
-
-  /** Sends a read marker for the open conversation if someone is looking at it. */
-  #markRead() {
-    const key = this.#state.openKey;
-    if (key === null || document.visibilityState !== 'visible' || !document.hasFocus()) return;
-    if (isRoomKey(key) && !this.#state.rooms.isJoined(parseKey(key).id)) return;
-    const conversation = this.#state.conversation(key);
-    this.#readMarkers.send(conversation);
-    if (this.#state.unread.markRead(key, conversation.newestIncomingId ?? Infinity)) this.#render.schedule();
-  }
-
-  #handleAttention = () => {
-    this.#markRead();
-    this.#render.schedule();
-  };
-
-  // ---- the socket ----
-
-  #handleStatus(status) {
-    this.#indicator.show(status);
-    const previous = this.#socketState;
-    this.#socketState = status.state;
-    if (status.state === 'ended') {
-      this.#onSessionEnded();
-      return;
-    }
-    if (status.state === 'open' && previous !== 'open') {
-      const reconnected = this.#openedBefore;
-      this.#openedBefore = true;
-      this.#catchUpOnReady = reconnected;
-      // Waiting messages go on `ready`, after the replay (which may confirm some of them).
-      this.#outbox.connectionOpened();
-    } else if (status.state !== 'open' && previous === 'open') {
-      this.#outbox.connectionLost();
-    }
-  }
-
-  #handleReady() {
-    this.#outbox.flush();
-    this.#readMarkers.reset();
-    this.#markRead();
-    // Unread counts, presence and read receipts are not in the replay: fetch them again.
-    const catchUp = this.#catchUpOnReady;
-    this.#catchUpOnReady = false;
-    if (catchUp || !this.#state.chats.loaded) this.#sidebar.loadChats();
-    if (catchUp || !this.#state.rooms.loaded) this.#roomSync.refresh();
-    if (catchUp && this.#state.openKey !== null) {
-      this.#loadLatest(this.#state.conversation(this.#state.openKey), { catchUp: true });
-    }
-    this.#render.schedule();
-  }
-
-  async #tokenStillValid() {
-    try {
-      await api.fetchMe();
-      return true;
-    } catch (error) {
-      // A 401 has already sent the app back to the sign-in screen (see main.js).
-      return error.status !== 401;
-    }
   }
 
   #handleFrame(frame) {
@@ -529,7 +353,7 @@ export class ChatSession {
 
     this.#render.changed(conversation.key);
     if (!mine && added && !frame.deleted_at) this.#state.unread.add(key, frame.id);
-    if (!mine && key === this.#state.openKey) this.#markRead();
+    if (!mine && key === this.#state.openKey) this.#navigation.markRead();
     this.#sidebar.learnNewPeers();
     this.#render.schedule();
   }
@@ -587,7 +411,50 @@ export class ChatSession {
   }
 
   #typingChanged() {
-    if (this.#state.stopped) return;
+    if (!this.#state.stopped) this.#render.schedule();
+  }
+
+  // ---- the socket ----
+
+  #handleStatus(status) {
+    this.#indicator.show(status);
+    const previous = this.#socketState;
+    this.#socketState = status.state;
+    if (status.state === 'ended') {
+      this.#onSessionEnded();
+      return;
+    }
+    if (status.state === 'open' && previous !== 'open') {
+      const reconnected = this.#openedBefore;
+      this.#openedBefore = true;
+      this.#catchUpOnReady = reconnected;
+      // Waiting messages go on `ready`, after the replay (which may confirm some of them).
+      this.#outbox.connectionOpened();
+    } else if (status.state !== 'open' && previous === 'open') {
+      this.#outbox.connectionLost();
+    }
+  }
+
+  #handleReady() {
+    this.#outbox.flush();
+    this.#readMarkers.reset();
+    this.#navigation.markRead();
+    // Unread counts, presence and read receipts are not in the replay: fetch them again.
+    const catchUp = this.#catchUpOnReady;
+    this.#catchUpOnReady = false;
+    if (catchUp || !this.#state.chats.loaded) this.#sidebar.loadChats();
+    if (catchUp || !this.#state.rooms.loaded) this.#roomSync.refresh();
+    if (catchUp) this.#navigation.catchUp();
     this.#render.schedule();
+  }
+
+  async #tokenStillValid() {
+    try {
+      await api.fetchMe();
+      return true;
+    } catch (error) {
+      // A 401 has already sent the app back to the sign-in screen (see main.js).
+      return error.status !== 401;
+    }
   }
 }
