@@ -1,11 +1,12 @@
 // A signed-in session: wires the REST API, the shared socket and the views together. The state
 // they share is in session-state.js, what the sidebar lists in sidebar-model.js, what the
-// screen says about a conversation in conversation-labels.js, and opening and loading
-// conversations in navigation.js.
+// screen says about a conversation in conversation-labels.js, opening and loading
+// conversations in navigation.js, and my own messages in message-actions.js.
 
 import * as api from './api.js';
 import { isRoomKey, keyOfFrame, keyOfOutgoing, parseKey, roomKey, userKey } from './conversation-key.js';
 import { ConversationLabels } from './conversation-labels.js';
+import { MessageActions } from './message-actions.js';
 import { Navigation } from './navigation.js';
 import { Outbox } from './outbox.js';
 import { ReadMarkers } from './read-markers.js';
@@ -48,7 +49,6 @@ export class ChatSession {
   #roomSync;
   #indicator;
   #toaster;
-  #typingNotifier;
   #chat;
   #menu;
   #sidebarList;
@@ -97,10 +97,11 @@ export class ChatSession {
       onSelect: (key) => this.#navigation.open(key),
     });
     this.#stopSearch = watchSearch(view.querySelector('.search-input'), (query) => this.#sidebar.search(query));
+    let actions = null;
     this.#chat = new ChatPane(view.querySelector('.chat'), {
-      onSend: (content) => this.#send(content),
-      onEdit: (id, content) => this.#edit(id, content),
-      onTyping: () => this.#typed(),
+      onSend: (content) => actions.send(content),
+      onEdit: (id, content) => actions.edit(id, content),
+      onTyping: () => actions.typed(),
       onBack: () => this.#navigation.goBack(),
       onNearTop: () => this.#navigation.loadOlder(),
       onRetry: (clientId) => this.#outbox.retry(clientId),
@@ -140,8 +141,8 @@ export class ChatSession {
       },
     });
     this.#menu = new MessageMenu(view, {
-      onEdit: (id) => this.#startEdit(id),
-      onDelete: (id) => this.#delete(id),
+      onEdit: (id) => actions.startEdit(id),
+      onDelete: (id) => actions.delete(id),
     });
     const newRoomDialog = new NewRoomDialog(view.querySelector('.new-room-dialog'), {
       onCreate: (name, kind) => this.#roomSync.create(name, kind),
@@ -161,7 +162,7 @@ export class ChatSession {
       onStatus: (status) => this.#handleStatus(status),
       onOutgoing: (frame) => this.#handleOutgoing(frame),
     });
-    this.#typingNotifier = new TypingNotifier((frame) => this.#connection.send(frame));
+    const typingNotifier = new TypingNotifier((frame) => this.#connection.send(frame));
     this.#readMarkers = new ReadMarkers((frame) => this.#connection.send(frame));
     this.#outbox = new Outbox({
       connection: this.#connection,
@@ -181,6 +182,9 @@ export class ChatSession {
       roomSync: this.#roomSync,
       toaster,
       render,
+    });
+    actions = new MessageActions({
+      state, outbox: this.#outbox, typingNotifier, composer: this.#chat.composer, toaster, render,
     });
     root.replaceChildren(view);
     window.addEventListener('popstate', this.#navigation.handlePopState);
@@ -255,53 +259,6 @@ export class ChatSession {
     this.#navigation.markRead();
     this.#render.schedule();
   };
-
-  // ---- what I do ----
-
-  #send(content) {
-    const key = this.#state.openKey;
-    if (key === null) return false;
-    if (isRoomKey(key) && !this.#state.rooms.isJoined(parseKey(key).id)) return false;
-    this.#state.chats.add(key);
-    this.#outbox.send(this.#state.conversation(key), { senderId: this.#state.myId, content });
-    this.#typingNotifier.sent(key);
-    this.#render.schedule({ conversation: 'update', ownMessage: true });
-    return true;
-  }
-
-  #typed() {
-    if (this.#state.openKey !== null) this.#typingNotifier.typed(this.#state.openKey);
-  }
-
-  #startEdit(id) {
-    const message = this.#state.openKey === null ? null : this.#state.conversation(this.#state.openKey).findStored(id);
-    if (message && !message.deletedAt) this.#chat.composer.startEdit({ id, content: message.content });
-  }
-
-  async #edit(id, content) {
-    try {
-      this.#applyStored(await api.editMessage(id, content));
-    } catch (error) {
-      if (error.status !== 401) this.#toaster.show(`Could not edit the message: ${asSentence(error.message)}`);
-    }
-  }
-
-  async #delete(id) {
-    if (this.#chat.composer.editingId === id) this.#chat.composer.cancelEdit();
-    try {
-      this.#applyStored(await api.deleteMessage(id));
-    } catch (error) {
-      if (error.status !== 401) this.#toaster.show(`Could not delete the message: ${asSentence(error.message)}`);
-    }
-  }
-
-  /** A message JSON from the REST API (after an edit or delete). */
-  #applyStored(raw) {
-    if (!raw || this.#state.stopped) return;
-    const conversation = this.#state.conversation(keyOfFrame(raw, this.#state.myId));
-    conversation.addStored(raw, this.#state.myId);
-    this.#render.changed(conversation.key);
-  }
 
   #handleFrame(frame) {
     if (this.#state.stopped) return;
