@@ -1,11 +1,13 @@
-// A signed-in session: wires the REST API, the shared socket and the views together. The state
-// they share is in session-state.js, what the sidebar lists in sidebar-model.js, what the
-// screen says about a conversation in conversation-labels.js, opening and loading
-// conversations in navigation.js, and my own messages in message-actions.js.
+// A signed-in session: builds the chat screen, wires the REST API, the shared socket, the state
+// and the views together, and starts and stops it all. What happens is elsewhere: frames are
+// routed in frame-router.js, the sidebar's contents come from sidebar-model.js, opening and
+// loading conversations is navigation.js, my own messages message-actions.js, and every change
+// is drawn by one scheduled render (render-scheduler.js, drawn by #draw here).
 
 import * as api from './api.js';
-import { isRoomKey, keyOfFrame, keyOfOutgoing, parseKey, roomKey, userKey } from './conversation-key.js';
+import { isRoomKey, parseKey, roomKey } from './conversation-key.js';
 import { ConversationLabels } from './conversation-labels.js';
+import { FrameRouter } from './frame-router.js';
 import { MessageActions } from './message-actions.js';
 import { Navigation } from './navigation.js';
 import { Outbox } from './outbox.js';
@@ -14,7 +16,6 @@ import { RenderScheduler } from './render-scheduler.js';
 import { RoomMembers } from './room-members.js';
 import { RoomSync } from './room-sync.js';
 import { SessionState } from './session-state.js';
-import { asSentence } from './sentence.js';
 import { SharedConnection } from './shared-connection.js';
 import { SidebarModel } from './sidebar-model.js';
 import { chatSocketUrl } from './socket.js';
@@ -48,7 +49,6 @@ export class ChatSession {
   #members;
   #roomSync;
   #indicator;
-  #toaster;
   #chat;
   #menu;
   #sidebarList;
@@ -91,12 +91,12 @@ export class ChatSession {
 
     this.#indicator = new ConnectionIndicator(view.querySelector('.connection'), view.querySelector('.connection-banner'));
     const toaster = new Toaster(view);
-    this.#toaster = toaster;
     this.#listHeading = view.querySelector('.list-heading');
     this.#sidebarList = new SidebarList(view.querySelector('.user-list'), view.querySelector('.user-list-empty'), {
       onSelect: (key) => this.#navigation.open(key),
     });
     this.#stopSearch = watchSearch(view.querySelector('.search-input'), (query) => this.#sidebar.search(query));
+    // Made below, once the outbox exists; the pane only calls them after start().
     let actions = null;
     this.#chat = new ChatPane(view.querySelector('.chat'), {
       onSend: (content) => actions.send(content),
@@ -154,13 +154,15 @@ export class ChatSession {
     view.querySelector('.new-room-button').addEventListener('click', () => newRoomDialog.open());
     view.querySelector('.browse-rooms-button').addEventListener('click', () => roomBrowser.open());
 
+    // The router needs the outbox, which needs the connection: made below, before the connection starts.
+    let router = null;
     this.#connection = new SharedConnection({
       name: `parley.socket.${me.id}`,
       urlFor: (since) => chatSocketUrl(api.getToken() ?? '', since),
       mayReconnect: () => this.#tokenStillValid(),
-      onFrame: (frame) => this.#handleFrame(frame),
+      onFrame: (frame) => router.route(frame),
       onStatus: (status) => this.#handleStatus(status),
-      onOutgoing: (frame) => this.#handleOutgoing(frame),
+      onOutgoing: (frame) => router.routeOutgoing(frame),
     });
     const typingNotifier = new TypingNotifier((frame) => this.#connection.send(frame));
     this.#readMarkers = new ReadMarkers((frame) => this.#connection.send(frame));
@@ -186,6 +188,21 @@ export class ChatSession {
     actions = new MessageActions({
       state, outbox: this.#outbox, typingNotifier, composer: this.#chat.composer, toaster, render,
     });
+    router = new FrameRouter({
+      state,
+      sidebar: this.#sidebar,
+      navigation: this.#navigation,
+      outbox: this.#outbox,
+      roomSync: this.#roomSync,
+      readMarkers: this.#readMarkers,
+      members: this.#members,
+      indicator: this.#indicator,
+      toaster,
+      composer: this.#chat.composer,
+      render,
+      onReady: () => this.#handleReady(),
+    });
+
     root.replaceChildren(view);
     window.addEventListener('popstate', this.#navigation.handlePopState);
     document.addEventListener('visibilitychange', this.#handleAttention);
@@ -259,113 +276,6 @@ export class ChatSession {
     this.#navigation.markRead();
     this.#render.schedule();
   };
-
-  #handleFrame(frame) {
-    if (this.#state.stopped) return;
-    switch (frame?.type) {
-      case 'message': this.#receiveMessage(frame); break;
-      case 'member': this.#roomSync.receiveMember(frame); break;
-      case 'ack':
-        this.#indicator.clearUnavailable();
-        // A message from another tab may be the first with someone this tab has not seen.
-        if (this.#outbox.acknowledge(frame)) this.#sidebar.learnNewPeers();
-        break;
-      case 'error': this.#receiveError(frame); break;
-      case 'ready': this.#handleReady(); break;
-      case 'delivered': this.#receiveDelivered(frame); break;
-      case 'read': this.#receiveRead(frame); break;
-      case 'edited':
-      case 'deleted': this.#receiveChange(frame); break;
-      case 'typing': this.#state.typing.receive(frame.room_id == null ? userKey(frame.user_id) : roomKey(frame.room_id), frame); break;
-      case 'presence': this.#receivePresence(frame); break;
-      default: console.warn('Ignoring an unknown frame', frame);
-    }
-  }
-
-  /** Another tab of this browser sent a frame through the shared socket. */
-  #handleOutgoing(frame) {
-    if (this.#state.stopped) return;
-    const key = keyOfOutgoing(frame);
-    if (frame.type === 'message') {
-      this.#state.chats.add(key);
-      this.#outbox.observe(frame, this.#state.myId);
-    } else if (frame.type === 'read') {
-      this.#readMarkers.observe(key, frame.up_to);
-      if (this.#state.unread.markRead(key, frame.up_to)) this.#render.schedule();
-    }
-  }
-
-  #receiveMessage(frame) {
-    // A message I sent from another device arrives here too: file it under its conversation.
-    const mine = frame.sender_id === this.#state.myId;
-    const key = keyOfFrame(frame, this.#state.myId);
-    const room = isRoomKey(key);
-    if (room) this.#roomSync.sawMessage(frame);
-    if (!mine) this.#state.typing.stop(key, frame.sender_id);
-    const conversation = this.#state.conversation(key);
-    const added = conversation.addStored(frame, this.#state.myId);
-    // A replayed copy of a message of ours whose ack was lost: it is stored, go on to the next.
-    if (mine && !added) this.#outbox.settled();
-    if (!room) this.#state.chats.add(key);
-
-    this.#render.changed(conversation.key);
-    if (!mine && added && !frame.deleted_at) this.#state.unread.add(key, frame.id);
-    if (!mine && key === this.#state.openKey) this.#navigation.markRead();
-    this.#sidebar.learnNewPeers();
-    this.#render.schedule();
-  }
-
-  #receiveError(frame) {
-    const text = asSentence(frame.message || 'The server refused the request.');
-    if (frame.code === 'unavailable') this.#indicator.showUnavailable(frame.retry_after_ms);
-    const roomGone = this.#roomSync.refused(frame.code);
-    if (frame.client_id && this.#outbox.reject(frame, text)) return;
-    // Typing and read frames are best effort: being told to slow down or to try again later
-    // (the indicator shows it), or that a room is gone (the refreshed list shows it), needs no
-    // notice.
-    if (frame.code === 'rate_limited' || frame.code === 'unavailable' || roomGone) return;
-    this.#toaster.show(text);
-  }
-
-  #receiveDelivered({ message_ids: ids }) {
-    if (!Array.isArray(ids)) return;
-    for (const conversation of this.#state.conversations.values()) {
-      if (conversation.markDelivered(ids)) this.#render.changed(conversation.key);
-    }
-    this.#render.schedule();
-  }
-
-  #receiveRead({ reader_id: readerId, peer_id: peerId, room_id: roomId, up_to: upTo }) {
-    const room = roomId !== undefined && roomId !== null;
-    if (readerId === this.#state.myId) {
-      // I read this conversation on another device.
-      const key = room ? roomKey(roomId) : userKey(peerId);
-      this.#readMarkers.observe(key, upTo);
-      if (this.#state.unread.markRead(key, upTo)) this.#render.schedule();
-      return;
-    }
-    // Rooms show no read receipts.
-    if (room) return;
-    const conversation = this.#state.conversation(userKey(readerId));
-    if (conversation.markReadByPeer(upTo, this.#state.myId)) {
-      this.#render.changed(conversation.key);
-    }
-  }
-
-  #receiveChange(frame) {
-    const conversation = this.#state.conversations.get(keyOfFrame(frame, this.#state.myId));
-    if (!conversation) return;
-    const changed = frame.type === 'edited' ? conversation.applyEdit(frame) : conversation.applyDelete(frame);
-    if (!changed) return;
-    if (frame.type === 'deleted' && this.#chat.composer.editingId === frame.message_id) this.#chat.composer.cancelEdit();
-    this.#render.changed(conversation.key);
-  }
-
-  #receivePresence(frame) {
-    if (!this.#state.people.setPresence(frame)) return;
-    if (this.#members.openRoomId !== null) this.#members.roomChanged(this.#members.openRoomId);
-    this.#render.schedule();
-  }
 
   #typingChanged() {
     if (!this.#state.stopped) this.#render.schedule();
