@@ -1,8 +1,9 @@
-// A signed-in session: builds the chat screen, wires the REST API, the shared socket, the state
-// and the views together, and starts and stops it all. What happens is elsewhere: frames are
-// routed in frame-router.js, the sidebar's contents come from sidebar-model.js, opening and
-// loading conversations is navigation.js, my own messages message-actions.js, and every change
-// is drawn by one scheduled render (render-scheduler.js, drawn by #draw here).
+// A signed-in session: builds the chat screen, wires the REST API, the shared socket, the shared
+// state (session-state.js) and the views together, and starts and stops it all. What happens is
+// elsewhere: frames are routed in frame-router.js, the sidebar's contents come from
+// sidebar-model.js, rows and headers from conversation-labels.js, opening and loading
+// conversations is navigation.js, my own messages message-actions.js, and every change is drawn
+// by one scheduled render (render-scheduler.js, drawn by #draw here).
 
 import * as api from './api.js';
 import { isRoomKey, parseKey, roomKey } from './conversation-key.js';
