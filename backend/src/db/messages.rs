@@ -13,7 +13,9 @@ use futures_util::future::BoxFuture;
 
 use super::rooms::{NewRoom, Room};
 use super::schema::{messages, room_members, rooms};
-use super::{db_run, Action, Chat, Db, Kind, MessageId, Result, Role, RoomId, SqliteConn, UserId};
+use super::{
+    db_run, Action, Chat, Handle, Kind, MessageId, Result, Role, RoomId, SqliteConn, UserId,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = messages)]
@@ -265,7 +267,7 @@ macro_rules! touch_room {
 /// Stores `writes` in one transaction, in order; each row gets a stream position
 /// above every earlier one. Recipients must exist (see `users::existing`), and
 /// member changes must follow the room's rules (see `messaging::rooms`).
-pub async fn write_batch(db: &Db, writes: &[Write]) -> Result<Vec<Written>> {
+pub async fn write_batch(db: impl Into<Handle<'_>>, writes: &[Write]) -> Result<Vec<Written>> {
     Ok(db_run!(db, |conn| {
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
             {
@@ -499,7 +501,7 @@ fn unchangeable(current: Option<Message>, editor: UserId, change: &Change) -> Wr
     }
 }
 
-pub async fn find(db: &Db, id: MessageId) -> Result<Option<Message>> {
+pub async fn find(db: impl Into<Handle<'_>>, id: MessageId) -> Result<Option<Message>> {
     Ok(db_run!(db, |conn| {
         messages::table
             .find(id)
@@ -510,7 +512,7 @@ pub async fn find(db: &Db, id: MessageId) -> Result<Option<Message>> {
     })?)
 }
 
-pub async fn find_many(db: &Db, ids: &[MessageId]) -> Result<Vec<Message>> {
+pub async fn find_many(db: impl Into<Handle<'_>>, ids: &[MessageId]) -> Result<Vec<Message>> {
     Ok(db_run!(db, |conn| {
         messages::table
             .filter(messages::id.eq_any(ids))
@@ -525,16 +527,17 @@ pub async fn find_many(db: &Db, ids: &[MessageId]) -> Result<Vec<Message>> {
 /// Each direction is one range scan of `messages_conversation_idx` reading at most
 /// `limit` rows; the two are merged here, so the cost does not grow with history.
 pub async fn page_conversation(
-    db: &Db,
+    db: impl Into<Handle<'_>>,
     a: UserId,
     b: UserId,
     before: Option<MessageId>,
     limit: i64,
 ) -> Result<Vec<Message>> {
     let before = before.unwrap_or(MessageId(i64::MAX));
+    let mut conn = db.into().hold().await?;
     let mut page = Vec::new();
     for (sender, recipient) in [(a, b), (b, a)] {
-        page.extend(db_run!(db, |conn| {
+        page.extend(db_run!(&mut conn, |conn| {
             messages::table
                 .filter(messages::sender_id.eq(sender))
                 .filter(messages::recipient_id.eq(recipient))
@@ -565,12 +568,13 @@ fn rooms_of(user: UserId) -> _ {
 /// received, what they sent or what happened to them (member events are the
 /// sender's), and the rooms they are in. Three index range scans, merged.
 pub async fn stream_for(
-    db: &Db,
+    db: impl Into<Handle<'_>>,
     user: UserId,
     after: MessageId,
     limit: i64,
 ) -> Result<Vec<Message>> {
-    let mut rows = db_run!(db, |conn| {
+    let mut conn = db.into().hold().await?;
+    let mut rows = db_run!(&mut conn, |conn| {
         messages::table
             .filter(messages::recipient_id.eq(user))
             .filter(messages::id.gt(after))
@@ -580,7 +584,7 @@ pub async fn stream_for(
             .load(conn)
             .await
     })?;
-    rows.extend(db_run!(db, |conn| {
+    rows.extend(db_run!(&mut conn, |conn| {
         messages::table
             .filter(messages::sender_id.eq(user))
             .filter(messages::id.gt(after))
@@ -590,7 +594,7 @@ pub async fn stream_for(
             .load(conn)
             .await
     })?);
-    rows.extend(db_run!(db, |conn| {
+    rows.extend(db_run!(&mut conn, |conn| {
         messages::table
             // Spelled out, so that the partial room index is chosen.
             .filter(messages::room_id.is_not_null())
@@ -610,22 +614,23 @@ pub async fn stream_for(
 }
 
 /// The newest stream position involving `user` (0 when there is none).
-pub async fn latest_position(db: &Db, user: UserId) -> Result<MessageId> {
-    let received: Option<MessageId> = db_run!(db, |conn| {
+pub async fn latest_position(db: impl Into<Handle<'_>>, user: UserId) -> Result<MessageId> {
+    let mut conn = db.into().hold().await?;
+    let received: Option<MessageId> = db_run!(&mut conn, |conn| {
         messages::table
             .filter(messages::recipient_id.eq(user))
             .select(max(messages::id))
             .first(conn)
             .await
     })?;
-    let sent: Option<MessageId> = db_run!(db, |conn| {
+    let sent: Option<MessageId> = db_run!(&mut conn, |conn| {
         messages::table
             .filter(messages::sender_id.eq(user))
             .select(max(messages::id))
             .first(conn)
             .await
     })?;
-    let rooms: Option<MessageId> = db_run!(db, |conn| {
+    let rooms: Option<MessageId> = db_run!(&mut conn, |conn| {
         messages::table
             // Spelled out, so that the partial room index is chosen.
             .filter(messages::room_id.is_not_null())
@@ -640,7 +645,7 @@ pub async fn latest_position(db: &Db, user: UserId) -> Result<MessageId> {
 /// Up to `limit` messages and member events of `room` older than `before`, oldest
 /// first (one range scan of `messages_room_stream_idx`).
 pub async fn page_room(
-    db: &Db,
+    db: impl Into<Handle<'_>>,
     room: RoomId,
     before: Option<MessageId>,
     limit: i64,
@@ -664,9 +669,15 @@ pub async fn page_room(
 /// Deletes up to `batch` of `room`'s oldest rows beyond its newest `keep`
 /// messages and member events, with the edit and delete events about them.
 /// Returns how many rows went; 0 when the room is within its limit.
-pub async fn prune_room(db: &Db, room: RoomId, keep: i64, batch: i64) -> Result<usize> {
+pub async fn prune_room(
+    db: impl Into<Handle<'_>>,
+    room: RoomId,
+    keep: i64,
+    batch: i64,
+) -> Result<usize> {
+    let mut conn = db.into().hold().await?;
     // The oldest row that stays.
-    let oldest_kept: Option<MessageId> = db_run!(db, |conn| {
+    let oldest_kept: Option<MessageId> = db_run!(&mut conn, |conn| {
         messages::table
             .filter(messages::room_id.eq(room))
             .filter(messages::kind.eq_any(Kind::HISTORY))
@@ -681,7 +692,7 @@ pub async fn prune_room(db: &Db, room: RoomId, keep: i64, batch: i64) -> Result<
         return Ok(0);
     };
     // This round's bound: the oldest `batch` rows at most.
-    let beyond_batch: Option<MessageId> = db_run!(db, |conn| {
+    let beyond_batch: Option<MessageId> = db_run!(&mut conn, |conn| {
         messages::table
             .filter(messages::room_id.eq(room))
             .filter(messages::id.lt(oldest_kept))
@@ -693,7 +704,7 @@ pub async fn prune_room(db: &Db, room: RoomId, keep: i64, batch: i64) -> Result<
             .optional()
     })?;
     let bound = beyond_batch.unwrap_or(oldest_kept).min(oldest_kept);
-    Ok(db_run!(db, |conn| {
+    Ok(db_run!(&mut conn, |conn| {
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
             // One statement, so that an event and its target go together.
             let pruned = diesel::delete(messages::table)
@@ -715,7 +726,7 @@ pub async fn prune_room(db: &Db, room: RoomId, keep: i64, batch: i64) -> Result<
 /// The next `limit` messages to `recipient` not yet written to any of their sockets,
 /// in id order, after `after` (read through `messages_undelivered_idx`).
 pub async fn undelivered_for(
-    db: &Db,
+    db: impl Into<Handle<'_>>,
     recipient: UserId,
     after: MessageId,
     limit: i64,
@@ -737,7 +748,7 @@ pub async fn undelivered_for(
 /// Records that these messages reached one of their recipient's sockets; returns
 /// the ones that were not delivered before, with their senders.
 pub async fn mark_delivered(
-    db: &Db,
+    db: impl Into<Handle<'_>>,
     ids: &[MessageId],
     at: NaiveDateTime,
 ) -> Result<Vec<(MessageId, UserId)>> {
@@ -769,7 +780,7 @@ fn received_up_to(reader: UserId, peer: UserId, up_to: MessageId) -> _ {
 /// Marks what `reader` received from `peer` up to `up_to` as delivered, as reading
 /// it implies; returns the messages that were not delivered before.
 pub async fn mark_delivered_up_to(
-    db: &Db,
+    db: impl Into<Handle<'_>>,
     reader: UserId,
     peer: UserId,
     up_to: MessageId,
@@ -789,7 +800,7 @@ pub async fn mark_delivered_up_to(
 /// Marks everything `reader` received from `peer` up to `up_to` as read. Returns
 /// how many messages were newly read: markers only move forward.
 pub async fn mark_read(
-    db: &Db,
+    db: impl Into<Handle<'_>>,
     reader: UserId,
     peer: UserId,
     up_to: MessageId,
@@ -807,8 +818,12 @@ pub async fn mark_read(
 
 /// Everyone `user` has exchanged messages with, and the newest message with each,
 /// most recent first.
-pub async fn conversation_heads(db: &Db, user: UserId) -> Result<Vec<(UserId, MessageId)>> {
-    let sent: Vec<(Option<UserId>, Option<MessageId>)> = db_run!(db, |conn| {
+pub async fn conversation_heads(
+    db: impl Into<Handle<'_>>,
+    user: UserId,
+) -> Result<Vec<(UserId, MessageId)>> {
+    let mut conn = db.into().hold().await?;
+    let sent: Vec<(Option<UserId>, Option<MessageId>)> = db_run!(&mut conn, |conn| {
         messages::table
             .filter(messages::sender_id.eq(user))
             .filter(messages::kind.eq(Kind::Message))
@@ -818,7 +833,7 @@ pub async fn conversation_heads(db: &Db, user: UserId) -> Result<Vec<(UserId, Me
             .load(conn)
             .await
     })?;
-    let received: Vec<(Option<UserId>, Option<MessageId>)> = db_run!(db, |conn| {
+    let received: Vec<(Option<UserId>, Option<MessageId>)> = db_run!(&mut conn, |conn| {
         messages::table
             .filter(messages::recipient_id.eq(user))
             .filter(messages::kind.eq(Kind::Message))
@@ -840,7 +855,10 @@ pub async fn conversation_heads(db: &Db, user: UserId) -> Result<Vec<(UserId, Me
 }
 
 /// Unread messages to `user`, per sender (through `messages_unread_idx`).
-pub async fn unread_counts(db: &Db, user: UserId) -> Result<HashMap<UserId, i64>> {
+pub async fn unread_counts(
+    db: impl Into<Handle<'_>>,
+    user: UserId,
+) -> Result<HashMap<UserId, i64>> {
     let counts: Vec<(UserId, i64)> = db_run!(db, |conn| {
         messages::table
             .filter(messages::recipient_id.eq(user))
