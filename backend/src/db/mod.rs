@@ -7,6 +7,7 @@
 mod conn;
 mod lock;
 pub mod messages;
+pub mod receipts;
 pub mod revoked_tokens;
 pub mod rooms;
 mod schema;

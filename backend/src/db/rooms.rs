@@ -1,6 +1,6 @@
 //! The `rooms` and `room_members` tables. Membership changes are stream rows too
-//! (member events), so they are written by `messages::write_batch`; this module
-//! reads rooms and moves read markers.
+//! (member events): the writer (`messaging`) makes them with the writes here,
+//! in the same transaction as the event.
 
 use std::collections::HashMap;
 
@@ -9,6 +9,7 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
+use super::messages::Message;
 use super::schema::{messages, room_members, rooms, users};
 use super::users::{escape_like, lower};
 use super::{db_run, Handle, Kind, MessageId, Result, Role, RoomId, RoomKind, UserId};
@@ -46,6 +47,96 @@ pub struct NewRoom {
     pub kind: RoomKind,
     pub owner_id: UserId,
     pub created_at: NaiveDateTime,
+}
+
+/// Stores a new room; `None` when its name is taken (only the public name index
+/// can conflict).
+pub async fn insert(db: impl Into<Handle<'_>>, new: &NewRoom) -> Result<Option<Room>> {
+    Ok(db_run!(db, |conn| {
+        diesel::insert_into(rooms::table)
+            .values(new)
+            .on_conflict_do_nothing()
+            .returning(Room::as_returning())
+            .get_result(conn)
+            .await
+            .optional()
+    })?)
+}
+
+/// Records `row` as the newest of its room (for the room list's order), and as its
+/// newest message when it is one.
+pub async fn touch(db: impl Into<Handle<'_>>, room: RoomId, row: &Message) -> Result<()> {
+    let message = (row.kind == Kind::Message).then_some(row.id);
+    db_run!(db, |conn| {
+        let room = rooms::table.find(room);
+        match message {
+            Some(id) => {
+                diesel::update(room)
+                    .set((rooms::activity.eq(id), rooms::last_message_id.eq(id)))
+                    .execute(conn)
+                    .await
+            }
+            None => {
+                diesel::update(room)
+                    .set(rooms::activity.eq(row.id))
+                    .execute(conn)
+                    .await
+            }
+        }
+    })?;
+    Ok(())
+}
+
+/// Makes `user` a member of `room` with `role`; what came before `read_up_to` is
+/// not unread for them.
+pub async fn add_member(
+    db: impl Into<Handle<'_>>,
+    room: RoomId,
+    user: UserId,
+    role: Role,
+    joined_at: NaiveDateTime,
+    read_up_to: MessageId,
+) -> Result<()> {
+    db_run!(db, |conn| {
+        diesel::insert_into(room_members::table)
+            .values((
+                room_members::room_id.eq(room),
+                room_members::user_id.eq(user),
+                room_members::role.eq(role),
+                room_members::joined_at.eq(joined_at),
+                room_members::read_up_to.eq(read_up_to),
+            ))
+            .execute(conn)
+            .await
+    })?;
+    Ok(())
+}
+
+pub async fn remove_member(db: impl Into<Handle<'_>>, room: RoomId, user: UserId) -> Result<()> {
+    db_run!(db, |conn| {
+        diesel::delete(room_members::table.find((room, user)))
+            .execute(conn)
+            .await
+    })?;
+    Ok(())
+}
+
+/// Makes `owner` (a member) the room's owner.
+pub async fn hand_over(db: impl Into<Handle<'_>>, room: RoomId, owner: UserId) -> Result<()> {
+    let mut conn = db.into().hold().await?;
+    db_run!(&mut conn, |conn| {
+        diesel::update(rooms::table.find(room))
+            .set(rooms::owner_id.eq(owner))
+            .execute(conn)
+            .await
+    })?;
+    db_run!(&mut conn, |conn| {
+        diesel::update(room_members::table.find((room, owner)))
+            .set(room_members::role.eq(Role::Owner))
+            .execute(conn)
+            .await
+    })?;
+    Ok(())
 }
 
 pub async fn find(db: impl Into<Handle<'_>>, id: RoomId) -> Result<Option<Room>> {

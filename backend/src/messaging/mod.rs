@@ -4,6 +4,7 @@
 //! happens and then routes it to every socket that should see it; that order is
 //! what makes an acknowledgement a promise.
 
+mod batch;
 pub mod deliveries;
 mod pruner;
 pub mod rooms;
@@ -12,7 +13,7 @@ mod writer;
 use actix_web::web;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::db::messages::{Change, Message, NewMessage, Refusal, Write, Written};
+use crate::db::messages::Message;
 use crate::db::rooms::{NewRoom, Room};
 use crate::db::{self, Chat, Db, MessageId, RoomId, RoomKind, UserId};
 use crate::domain::text::{MAX_CLIENT_ID_CHARS, MAX_CONTENT_CHARS, MAX_ROOM_NAME_CHARS};
@@ -22,6 +23,8 @@ use crate::limits::{Rate, RateLimiter};
 use crate::live::hub::{ConnectionId, Hub};
 use crate::live::typing::Typing;
 use crate::metrics::{Limiter, Metrics};
+pub use batch::Change;
+use batch::{NewMessage, Refusal, Write, Written};
 use rooms::{Directory, MemberRequest};
 use writer::{Job, Task};
 

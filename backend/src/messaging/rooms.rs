@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use crate::db::{self, Action, Db, RoomId, RoomKind, UserId};
+use crate::db::{self, Action, Handle, RoomId, RoomKind, UserId};
 use crate::error::Error;
 
 /// A room's kind, owner and members (in the order they joined).
@@ -130,7 +130,11 @@ impl Directory {
 
     /// Loads the rooms of `ids` that are not here yet (only the writer loads, so
     /// no change can commit between the read and the insert).
-    pub(super) async fn load(&self, db: &Db, ids: &[RoomId]) -> db::Result<()> {
+    pub(super) async fn load(
+        &self,
+        conn: &mut super::writer::Lazy<'_>,
+        ids: &[RoomId],
+    ) -> db::Result<()> {
         let missing: Vec<RoomId> = {
             let rooms = self.lock();
             ids.iter()
@@ -141,14 +145,18 @@ impl Directory {
         if missing.is_empty() {
             return Ok(());
         }
-        for (id, state) in read(db, &missing).await? {
+        for (id, state) in read(conn.get().await?, &missing).await? {
             self.set(id, state);
         }
         Ok(())
     }
 
     /// The room's state: the writer's if loaded, else as stored now.
-    pub async fn current(&self, db: &Db, room: RoomId) -> db::Result<Option<Arc<RoomState>>> {
+    pub async fn current(
+        &self,
+        db: impl Into<Handle<'_>>,
+        room: RoomId,
+    ) -> db::Result<Option<Arc<RoomState>>> {
         if let Some(state) = self.get(room) {
             return Ok(Some(state));
         }
@@ -161,8 +169,9 @@ impl Directory {
     }
 }
 
-async fn read(db: &Db, ids: &[RoomId]) -> db::Result<HashMap<RoomId, RoomState>> {
-    let mut states: HashMap<RoomId, RoomState> = db::rooms::find_many(db, ids)
+async fn read(db: impl Into<Handle<'_>>, ids: &[RoomId]) -> db::Result<HashMap<RoomId, RoomState>> {
+    let mut conn = db.into().hold().await?;
+    let mut states: HashMap<RoomId, RoomState> = db::rooms::find_many(&mut conn, ids)
         .await?
         .into_iter()
         .map(|room| {
@@ -174,7 +183,7 @@ async fn read(db: &Db, ids: &[RoomId]) -> db::Result<HashMap<RoomId, RoomState>>
             (room.id, state)
         })
         .collect();
-    for member in db::rooms::members_in_join_order(db, ids).await? {
+    for member in db::rooms::members_in_join_order(&mut conn, ids).await? {
         if let Some(state) = states.get_mut(&member.room_id) {
             state.members.push(member.user_id);
         }

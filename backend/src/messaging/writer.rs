@@ -12,10 +12,11 @@ use bytestring::ByteString;
 use chrono::NaiveDateTime;
 use tokio::sync::{mpsc, oneshot};
 
+use super::batch::{self, MemberChange, Write, Written};
 use super::pruner::Pruner;
 use super::rooms::{Directory, MemberRequest, RoomState};
-use crate::db::messages::{MemberChange, Message, Write, Written};
-use crate::db::{self, Chat, Db, RoomId, UserId};
+use crate::db::messages::Message;
+use crate::db::{self, Chat, Db, DbConn, RoomId, UserId};
 use crate::error::Error;
 use crate::live::frames::ServerFrame;
 use crate::live::hub::{ConnectionId, Hub, Outbound, Streamed};
@@ -111,6 +112,12 @@ impl Writer {
     }
 
     async fn write(&self, users: &mut HashSet<UserId>, jobs: Vec<Job>) {
+        // One connection for the batch's reads and its transaction, taken when
+        // first needed: a batch that needs no query (a flush) works during an outage.
+        let mut conn = Lazy {
+            db: &self.db,
+            conn: None,
+        };
         let unchecked: Vec<UserId> = jobs
             .iter()
             .flat_map(|job| [job.task.actor(), job.task.user()])
@@ -118,13 +125,17 @@ impl Writer {
             .filter(|user| !users.contains(user))
             .collect();
         if !unchecked.is_empty() {
-            match db::users::existing(&self.db, &unchecked).await {
+            let existing = match conn.get().await {
+                Ok(conn) => db::users::existing(conn, &unchecked).await,
+                Err(e) => Err(e),
+            };
+            match existing {
                 Ok(existing) => users.extend(existing),
                 Err(e) => return self.fail_all(jobs, e),
             }
         }
         let rooms: Vec<RoomId> = jobs.iter().filter_map(|job| job.task.room()).collect();
-        if let Err(e) = self.rooms.load(&self.db, &rooms).await {
+        if let Err(e) = self.rooms.load(&mut conn, &rooms).await {
             return self.fail_all(jobs, e);
         }
 
@@ -152,7 +163,7 @@ impl Writer {
         }
         self.metrics
             .sends_errored(SendError::Refused, refused_sends);
-        let mut stored = self.store(writes, askers, changed).await;
+        let mut stored = self.store(&mut conn, writes, askers, changed).await;
         if let Err(failed) = stored {
             stored = if matches!(failed.cause, db::Error::Query(_))
                 && !failed.cause.is_unavailable()
@@ -161,7 +172,10 @@ impl Writer {
                 // One row may name a user cached as existing who is gone: check
                 // the batch's users again and store the rest once more.
                 users.clear();
-                self.retry_known(users, failed, &mut settled).await
+                // A fresh connection: the failed transaction may have broken this one.
+                conn.conn = None;
+                self.retry_known(&mut conn, users, failed, &mut settled)
+                    .await
             } else {
                 Err(failed)
             };
@@ -183,6 +197,7 @@ impl Writer {
     /// are refused (a sender that is gone: `invalid_token`).
     async fn retry_known(
         &self,
+        conn: &mut Lazy<'_>,
         users: &mut HashSet<UserId>,
         failed: Failed,
         settled: &mut Vec<(Reply, Answer)>,
@@ -193,7 +208,11 @@ impl Writer {
             .flat_map(named_users)
             .flatten()
             .collect();
-        match db::users::existing(&self.db, &named).await {
+        let existing = match conn.get().await {
+            Ok(conn) => db::users::existing(conn, &named).await,
+            Err(e) => Err(e),
+        };
+        match existing {
             Ok(existing) => users.extend(existing),
             Err(cause) => return Err(Failed { cause, ..failed }),
         }
@@ -218,13 +237,14 @@ impl Writer {
                 askers.push(asker);
             }
         }
-        self.store(writes, askers, failed.changed).await
+        self.store(conn, writes, askers, failed.changed).await
     }
 
     /// Stores the checked writes, then answers and routes them; a batch that
     /// could not be stored comes back unanswered.
     async fn store(
         &self,
+        conn: &mut Lazy<'_>,
         writes: Vec<Write>,
         askers: Vec<(Option<ConnectionId>, Reply)>,
         changed: HashMap<RoomId, RoomState>,
@@ -233,7 +253,11 @@ impl Writer {
             return Ok(());
         }
         self.metrics.batch_written(writes.len());
-        let written = match db::messages::write_batch(&self.db, &writes).await {
+        let written = match conn.get().await {
+            Ok(conn) => batch::store(conn, &writes).await,
+            Err(e) => Err(e),
+        };
+        let written = match written {
             Ok(written) => written,
             Err(cause) => {
                 return Err(Failed {
@@ -273,7 +297,7 @@ impl Writer {
             }
         }
         // An edit may be about a room no send has loaded yet.
-        if let Err(e) = self.rooms.load(&self.db, &edited_rooms).await {
+        if let Err(e) = self.rooms.load(conn, &edited_rooms).await {
             log::error!("loading rooms to route edits to: {e}");
         }
         for ((from, reply), written) in askers.into_iter().zip(written) {
@@ -446,6 +470,22 @@ fn log_failed_batch(cause: &db::Error) {
         log::warn!("storing a batch of message changes: database unavailable: {cause}");
     } else {
         log::error!("storing a batch of message changes: {cause}");
+    }
+}
+
+/// The batch's connection, checked out when first needed.
+pub(super) struct Lazy<'a> {
+    db: &'a Db,
+    conn: Option<DbConn<'static>>,
+}
+
+impl Lazy<'_> {
+    pub(super) async fn get(&mut self) -> db::Result<&mut DbConn<'static>> {
+        let conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => self.db.conn().await?,
+        };
+        Ok(self.conn.insert(conn))
     }
 }
 
