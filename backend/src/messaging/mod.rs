@@ -6,12 +6,14 @@
 
 mod batch;
 pub mod deliveries;
+mod jobs;
 mod pruner;
 pub mod rooms;
+mod routing;
 mod writer;
 
 use actix_web::web;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use crate::db::messages::Message;
 use crate::db::rooms::{NewRoom, Room};
@@ -24,9 +26,9 @@ use crate::live::hub::{ConnectionId, Hub};
 use crate::live::typing::Typing;
 use crate::metrics::{Limiter, Metrics};
 pub use batch::Change;
-use batch::{NewMessage, Refusal, Write, Written};
+use batch::{NewMessage, Write};
+use jobs::{outcome, Asker, Job, Outcome, Task};
 use rooms::{Directory, MemberRequest};
-use writer::{Job, Task};
 
 /// Changes waiting for the writer; beyond this, senders wait.
 const QUEUE: usize = 4096;
@@ -157,7 +159,9 @@ impl Messaging {
             client_id,
             at: now(),
         });
-        Ok(QueuedSend(self.queue(Task::Write(write), from).await?))
+        let (job, sent) = Job::new(Task::Write(write), |reply| Asker::Send { from, reply });
+        self.queue(job).await?;
+        Ok(QueuedSend(sent))
     }
 
     /// Edits or deletes `message` on behalf of `editor`; returns it as it now reads.
@@ -178,16 +182,9 @@ impl Messaging {
             change,
             at: now(),
         };
-        match outcome(self.queue(Task::Write(write), None).await?)
-            .await?
-            .0
-        {
-            Some(Written::Changed { message, .. } | Written::Unchanged(message)) => Ok(message),
-            Some(Written::Refused(Refusal::NotFound)) => Err(Error::MessageNotFound(message.0)),
-            Some(Written::Refused(Refusal::NotSender)) => Err(Error::NotSender),
-            Some(Written::Refused(Refusal::Deleted)) => Err(Error::MessageDeleted),
-            other => unexpected(other),
-        }
+        let (job, changed) = Job::new(Task::Write(write), |reply| Asker::Change { message, reply });
+        self.queue(job).await?;
+        outcome(changed).await
     }
 
     /// Creates a room owned by `owner`, its first member.
@@ -212,14 +209,9 @@ impl Messaging {
             owner_id: owner,
             created_at: now(),
         });
-        match outcome(self.queue(Task::Write(write), None).await?)
-            .await?
-            .0
-        {
-            Some(Written::RoomCreated { room, .. }) => Ok(room),
-            Some(Written::Refused(Refusal::NameTaken)) => Err(Error::RoomNameTaken),
-            other => unexpected(other),
-        }
+        let (job, created) = Job::new(Task::Write(write), Asker::CreateRoom);
+        self.queue(job).await?;
+        outcome(created).await
     }
 
     /// Joins, leaves, adds or removes, as `actor`; the member event stored, or
@@ -237,18 +229,16 @@ impl Messaging {
             request,
             at: now(),
         };
-        match outcome(self.queue(task, None).await?).await?.0 {
-            Some(Written::Member(event)) => Ok(Some(event)),
-            None => Ok(None),
-            other => unexpected(other),
-        }
+        let (job, changed) = Job::new(task, Asker::Member);
+        self.queue(job).await?;
+        outcome(changed).await
     }
 
     /// Returns once every change queued before the call is stored (or refused).
     pub async fn flush(&self) -> Result<(), Error> {
-        outcome(self.queue(Task::Flush, None).await?)
-            .await
-            .map(|_| ())
+        let (job, flushed) = Job::new(Task::Flush, Asker::Flush);
+        self.queue(job).await?;
+        outcome(flushed).await
     }
 
     /// Takes one of `user`'s tokens from `limiter`, or says how long to wait.
@@ -264,46 +254,23 @@ impl Messaging {
         })
     }
 
-    async fn queue(&self, task: Task, from: Option<ConnectionId>) -> Result<Outcome, Error> {
-        let (reply, outcome) = oneshot::channel();
-        let job = Job { task, from, reply };
+    async fn queue(&self, job: Job) -> Result<(), Error> {
         if self.jobs.send(job).await.is_err() {
             log::error!("the message writer has stopped");
             return Err(Error::Internal);
         }
-        Ok(outcome)
+        Ok(())
     }
 }
 
 /// A send in the writer's queue.
-pub struct QueuedSend(Outcome);
+pub struct QueuedSend(Outcome<Sent>);
 
 impl QueuedSend {
     /// Waits until the message is stored (or refused) and routed.
     pub async fn outcome(self) -> Result<Sent, Error> {
-        match outcome(self.0).await? {
-            (Some(Written::Sent { message, duplicate }), delivered) => Ok(Sent {
-                message,
-                delivered,
-                duplicate,
-            }),
-            (other, _) => unexpected(other),
-        }
+        outcome(self.0).await
     }
-}
-
-type Outcome = oneshot::Receiver<writer::Answer>;
-
-async fn outcome(outcome: Outcome) -> writer::Answer {
-    outcome.await.map_err(|_| {
-        log::error!("the message writer dropped a job");
-        Error::Internal
-    })?
-}
-
-fn unexpected<T>(written: Option<Written>) -> Result<T, Error> {
-    log::error!("the writer answered with the wrong kind of result: {written:?}");
-    Err(Error::Internal)
 }
 
 /// Trims `content` and checks its length.

@@ -8,48 +8,20 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use actix_web::web;
-use bytestring::ByteString;
-use chrono::NaiveDateTime;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use super::batch::{self, MemberChange, Write, Written};
+use super::jobs::{Asker, Job, Task};
 use super::pruner::Pruner;
 use super::rooms::{Directory, MemberRequest, RoomState};
-use crate::db::messages::Message;
 use crate::db::{self, Chat, Db, DbConn, RoomId, UserId};
 use crate::error::Error;
-use crate::live::frames::ServerFrame;
-use crate::live::hub::{ConnectionId, Hub, Outbound, Streamed};
-use crate::live::typing::{self, Typing};
+use crate::live::hub::Hub;
+use crate::live::typing::Typing;
 use crate::metrics::{Metrics, SendError};
 
 /// At most this many changes share a transaction.
 const BATCH: usize = 256;
-
-pub struct Job {
-    pub task: Task,
-    /// The connection that asked, which gets an ack instead of a copy.
-    pub from: Option<ConnectionId>,
-    pub reply: Reply,
-}
-
-pub enum Task {
-    Write(Write),
-    /// A membership change, decided by the writer against the room as it stands.
-    Member {
-        room: RoomId,
-        actor: UserId,
-        request: MemberRequest,
-        at: NaiveDateTime,
-    },
-    /// Stores nothing: answered once everything queued before it is stored.
-    Flush,
-}
-
-/// What was stored (`None`: nothing needed to be), and for a new message whether
-/// it reached one of its recipient's sockets.
-pub type Answer = Result<(Option<Written>, bool), Error>;
-pub type Reply = oneshot::Sender<Answer>;
 
 pub struct Writer {
     pub db: Db,
@@ -152,12 +124,12 @@ impl Writer {
             match self.check(job.task, users, &mut changed) {
                 Ok(Some(write)) => {
                     writes.push(write);
-                    askers.push((job.from, job.reply));
+                    askers.push(job.asker);
                 }
-                Ok(None) => settled.push((job.reply, Ok((None, false)))),
+                Ok(None) => settled.push((job.asker, None)),
                 Err(refusal) => {
                     refused_sends += usize::from(is_send);
-                    settled.push((job.reply, Err(refusal)));
+                    settled.push((job.asker, Some(refusal)));
                 }
             }
         }
@@ -180,15 +152,18 @@ impl Writer {
                 Err(failed)
             };
         }
-        for (reply, answer) in settled {
-            let _ = reply.send(answer);
+        for (asker, refusal) in settled {
+            match refusal {
+                None => asker.already_so(),
+                Some(error) => asker.refuse(error),
+            }
         }
         if let Err(failed) = stored {
             log_failed_batch(&failed.cause);
             let sends = failed.writes.iter().filter(|w| matches!(w, Write::Send(_)));
             self.metrics.sends_errored(SendError::Failed, sends.count());
-            for (_, reply) in failed.askers {
-                let _ = reply.send(Err(Error::from(&failed.cause)));
+            for asker in failed.askers {
+                asker.refuse(Error::from(&failed.cause));
             }
         }
     }
@@ -200,7 +175,7 @@ impl Writer {
         conn: &mut Lazy<'_>,
         users: &mut HashSet<UserId>,
         failed: Failed,
-        settled: &mut Vec<(Reply, Answer)>,
+        settled: &mut Vec<(Asker, Option<Error>)>,
     ) -> Result<(), Failed> {
         let named: Vec<UserId> = failed
             .writes
@@ -225,13 +200,13 @@ impl Writer {
                     SendError::Refused,
                     usize::from(matches!(write, Write::Send(_))),
                 );
-                settled.push((asker.1, Err(Error::InvalidToken)));
+                settled.push((asker, Some(Error::InvalidToken)));
             } else if let Some(user) = other.filter(|user| !users.contains(user)) {
                 self.metrics.sends_errored(
                     SendError::Refused,
                     usize::from(matches!(write, Write::Send(_))),
                 );
-                settled.push((asker.1, Err(Error::UserNotFound(user.0))));
+                settled.push((asker, Some(Error::UserNotFound(user.0))));
             } else {
                 writes.push(write);
                 askers.push(asker);
@@ -246,7 +221,7 @@ impl Writer {
         &self,
         conn: &mut Lazy<'_>,
         writes: Vec<Write>,
-        askers: Vec<(Option<ConnectionId>, Reply)>,
+        askers: Vec<Asker>,
         changed: HashMap<RoomId, RoomState>,
     ) -> Result<(), Failed> {
         if writes.is_empty() {
@@ -300,10 +275,9 @@ impl Writer {
         if let Err(e) = self.rooms.load(conn, &edited_rooms).await {
             log::error!("loading rooms to route edits to: {e}");
         }
-        for ((from, reply), written) in askers.into_iter().zip(written) {
-            let delivered = self.route(from, &written);
-            // The asker may have gone away; the change is stored all the same.
-            let _ = reply.send(Ok((Some(written), delivered)));
+        for (asker, written) in askers.into_iter().zip(written) {
+            let delivered = self.route(asker.from(), &written);
+            asker.stored(written, delivered);
         }
         Ok(())
     }
@@ -372,95 +346,12 @@ impl Writer {
         let sends = jobs.iter().filter(|job| job.task.is_send()).count();
         self.metrics.sends_errored(SendError::Failed, sends);
         for job in jobs {
-            let _ = job.reply.send(Err(Error::from(&cause)));
+            job.asker.refuse(Error::from(&cause));
         }
     }
 
     fn state(&self, room: RoomId) -> Result<Arc<RoomState>, Error> {
         self.rooms.get(room).ok_or(Error::RoomNotFound(room.0))
-    }
-
-    fn members(&self, room: RoomId) -> Vec<UserId> {
-        self.rooms
-            .get(room)
-            .map(|state| state.members.clone())
-            .unwrap_or_default()
-    }
-
-    /// Sends a committed change to every socket that should see it; true when a new
-    /// direct message reached one of its recipient's sockets.
-    fn route(&self, from: Option<ConnectionId>, written: &Written) -> bool {
-        let hub = &self.hub;
-        match written {
-            Written::Sent {
-                message,
-                duplicate: false,
-            } => {
-                let Some(chat) = message.chat() else {
-                    return false;
-                };
-                let sender = message.sender_id;
-                match chat {
-                    Chat::Direct(recipient) => {
-                        if self.typing.stop(sender, chat) {
-                            hub.route(recipient, None, &typing::stopped(sender, chat));
-                        }
-                        let outbound = stream(message, Some(recipient));
-                        // The sender's other devices first: its `delivered` receipt,
-                        // which a recipient socket may produce at once on another
-                        // thread, then always comes after the copy it is about.
-                        hub.route(sender, from, &outbound);
-                        hub.route(recipient, None, &outbound) > 0
-                    }
-                    Chat::Room(room) => {
-                        let members = self.members(room);
-                        if self.typing.stop(sender, chat) {
-                            let others = members.iter().copied().filter(|&m| m != sender);
-                            hub.route_all(others, None, &typing::stopped(sender, chat));
-                        }
-                        // No delivery is recorded for rooms: receipts per member
-                        // would grow with the square of the room.
-                        hub.route_all(members, from, &stream(message, None));
-                        self.pruner.notify(room);
-                        false
-                    }
-                }
-            }
-            Written::Sent {
-                message,
-                duplicate: true,
-            } => message.delivered_at.is_some(),
-            Written::Changed { event, .. } => {
-                let outbound = stream(event, None);
-                match event.chat() {
-                    Some(Chat::Direct(recipient)) => {
-                        hub.route(event.sender_id, None, &outbound);
-                        hub.route(recipient, None, &outbound);
-                    }
-                    Some(Chat::Room(room)) => {
-                        hub.route_all(self.members(room), None, &outbound);
-                    }
-                    None => {}
-                }
-                false
-            }
-            Written::Member(event) => {
-                if let Some(room) = event.room_id {
-                    let mut audience = self.members(room);
-                    // Someone who left or was removed hears of it too.
-                    if !audience.contains(&event.sender_id) {
-                        audience.push(event.sender_id);
-                    }
-                    hub.route_all(audience, None, &stream(event, None));
-                }
-                false
-            }
-            Written::RoomCreated { event, .. } => {
-                hub.route(event.sender_id, None, &stream(event, None));
-                false
-            }
-            Written::Unchanged(_) | Written::Refused(_) => false,
-        }
     }
 }
 
@@ -493,7 +384,7 @@ impl Lazy<'_> {
 struct Failed {
     cause: db::Error,
     writes: Vec<Write>,
-    askers: Vec<(Option<ConnectionId>, Reply)>,
+    askers: Vec<Asker>,
     changed: HashMap<RoomId, RoomState>,
 }
 
@@ -505,12 +396,4 @@ fn named_users(write: &Write) -> [Option<UserId>; 2] {
         Write::Member(change) => [None, Some(change.user)],
         Write::CreateRoom(room) => [Some(room.owner_id), None],
     }
-}
-
-fn stream(row: &Message, delivers: Option<UserId>) -> Outbound {
-    Outbound::Stream(Arc::new(Streamed {
-        cursor: row.id,
-        delivers,
-        frame: ByteString::from(ServerFrame::stream(row).to_json()),
-    }))
 }
