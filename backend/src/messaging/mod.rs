@@ -6,11 +6,16 @@
 
 mod batch;
 pub mod deliveries;
+#[cfg(test)]
+mod eviction_tests;
 mod jobs;
 mod pruner;
 pub mod rooms;
 mod routing;
+mod users;
 mod writer;
+
+use std::num::NonZeroUsize;
 
 use actix_web::web;
 use tokio::sync::mpsc;
@@ -29,6 +34,7 @@ pub use batch::Change;
 use batch::{NewMessage, Write};
 use jobs::{outcome, Asker, Job, Outcome, Task};
 use rooms::{Directory, MemberRequest};
+use users::KnownUsers;
 
 /// Changes waiting for the writer; beyond this, senders wait.
 const QUEUE: usize = 4096;
@@ -65,6 +71,23 @@ pub struct Sent {
     pub duplicate: bool,
 }
 
+/// How many rooms and users the writer keeps in memory: caches of the database,
+/// so a smaller one costs lookups, never a different answer.
+#[derive(Debug, Clone, Copy)]
+pub struct Capacity {
+    pub rooms: NonZeroUsize,
+    pub users: NonZeroUsize,
+}
+
+impl Default for Capacity {
+    fn default() -> Self {
+        Self {
+            rooms: NonZeroUsize::MIN.saturating_add(10_000 - 1),
+            users: NonZeroUsize::MIN.saturating_add(100_000 - 1),
+        }
+    }
+}
+
 impl Messaging {
     /// Starts the writer and the history pruner on the current runtime; rooms keep
     /// `history_limit` messages unless their owner set another limit.
@@ -76,8 +99,22 @@ impl Messaging {
         history_limit: i64,
         metrics: web::Data<Metrics>,
     ) -> Self {
+        let capacity = Capacity::default();
+        Self::start_with(db, hub, typing, rates, history_limit, metrics, capacity)
+    }
+
+    /// [`Messaging::start`], with room and user caches of the given sizes.
+    pub fn start_with(
+        db: Db,
+        hub: web::Data<Hub>,
+        typing: web::Data<Typing>,
+        rates: UserRates,
+        history_limit: i64,
+        metrics: web::Data<Metrics>,
+        capacity: Capacity,
+    ) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        let rooms = web::Data::new(Directory::default());
+        let rooms = web::Data::new(Directory::new(capacity.rooms));
         let pruner = pruner::start(db.clone(), history_limit);
         let writer = writer::Writer {
             db,
@@ -87,7 +124,7 @@ impl Messaging {
             pruner: pruner.clone(),
             metrics: metrics.clone(),
         };
-        tokio::spawn(writer.run(queue));
+        tokio::spawn(writer.run(queue, KnownUsers::new(capacity.users)));
         Self {
             jobs,
             sends: RateLimiter::new(rates.send),

@@ -6,8 +6,12 @@
 //! reads it without touching the database.
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use lru::LruCache;
+
+use super::writer::Lazy;
 use crate::db::{self, Action, Handle, RoomId, RoomKind, UserId};
 use crate::error::Error;
 
@@ -112,43 +116,57 @@ impl RoomState {
     }
 }
 
-/// Every room's state the writer has loaded.
-#[derive(Default)]
+/// The rooms the writer used last, at most `capacity` of them: a cache of the
+/// database, read again when a room is needed after it was evicted.
 pub struct Directory {
-    rooms: Mutex<HashMap<RoomId, Arc<RoomState>>>,
+    rooms: Mutex<LruCache<RoomId, Arc<RoomState>>>,
 }
 
 impl Directory {
+    pub fn new(capacity: NonZeroUsize) -> Self {
+        Self {
+            rooms: Mutex::new(LruCache::new(capacity)),
+        }
+    }
+
     pub fn get(&self, room: RoomId) -> Option<Arc<RoomState>> {
         self.lock().get(&room).cloned()
     }
 
     /// Only the writer sets a room's state, after it is committed.
-    pub(super) fn set(&self, room: RoomId, state: RoomState) {
-        self.lock().insert(room, Arc::new(state));
+    pub(super) fn set(&self, room: RoomId, state: RoomState) -> Arc<RoomState> {
+        let state = Arc::new(state);
+        self.lock().put(room, state.clone());
+        state
     }
 
-    /// Loads the rooms of `ids` that are not here yet (only the writer loads, so
-    /// no change can commit between the read and the insert).
+    /// The states of the rooms of `ids` that exist: those here, and the others read
+    /// (only the writer loads, so no change can commit between the read and the
+    /// insert). The caller keeps what it gets: a later load may evict it.
     pub(super) async fn load(
         &self,
-        conn: &mut super::writer::Lazy<'_>,
+        conn: &mut Lazy<'_>,
         ids: &[RoomId],
-    ) -> db::Result<()> {
-        let missing: Vec<RoomId> = {
-            let rooms = self.lock();
-            ids.iter()
-                .copied()
-                .filter(|id| !rooms.contains_key(id))
-                .collect()
-        };
-        if missing.is_empty() {
-            return Ok(());
+    ) -> db::Result<HashMap<RoomId, Arc<RoomState>>> {
+        let mut found = HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        {
+            let mut rooms = self.lock();
+            for &id in ids {
+                match rooms.get(&id) {
+                    Some(state) => {
+                        found.insert(id, state.clone());
+                    }
+                    None => missing.push(id),
+                }
+            }
         }
-        for (id, state) in read(conn.get().await?, &missing).await? {
-            self.set(id, state);
+        if !missing.is_empty() {
+            for (id, state) in read(conn.get().await?, &missing).await? {
+                found.insert(id, self.set(id, state));
+            }
         }
-        Ok(())
+        Ok(found)
     }
 
     /// The room's state: the writer's if loaded, else as stored now.
@@ -163,7 +181,7 @@ impl Directory {
         Ok(read(db, &[room]).await?.remove(&room).map(Arc::new))
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<RoomId, Arc<RoomState>>> {
+    fn lock(&self) -> MutexGuard<'_, LruCache<RoomId, Arc<RoomState>>> {
         // Every update is one insert: the map is consistent even after a panic.
         self.rooms.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -1,10 +1,12 @@
 //! Sending committed changes to the sockets that should see them.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytestring::ByteString;
 
 use super::batch::Written;
+use super::rooms::RoomState;
 use super::writer::Writer;
 use crate::db::messages::Message;
 use crate::db::{Chat, RoomId, UserId};
@@ -13,16 +15,15 @@ use crate::live::hub::{ConnectionId, Outbound, Streamed};
 use crate::live::typing;
 
 impl Writer {
-    pub(super) fn members(&self, room: RoomId) -> Vec<UserId> {
-        self.rooms
-            .get(room)
-            .map(|state| state.members.clone())
-            .unwrap_or_default()
-    }
-
     /// Sends a committed change to every socket that should see it; true when a new
     /// direct message reached one of its recipient's sockets.
-    pub(super) fn route(&self, from: Option<ConnectionId>, written: &Written) -> bool {
+    /// `rooms`: the batch's view of the rooms it touched, as committed.
+    pub(super) fn route(
+        &self,
+        from: Option<ConnectionId>,
+        written: &Written,
+        rooms: &HashMap<RoomId, Arc<RoomState>>,
+    ) -> bool {
         let hub = &self.hub;
         match written {
             Written::Sent {
@@ -46,7 +47,7 @@ impl Writer {
                         hub.route(recipient, None, &outbound) > 0
                     }
                     Chat::Room(room) => {
-                        let members = self.members(room);
+                        let members = members(rooms, room);
                         if self.typing.stop(sender, chat) {
                             let others = members.iter().copied().filter(|&m| m != sender);
                             hub.route_all(others, None, &typing::stopped(sender, chat));
@@ -71,7 +72,7 @@ impl Writer {
                         hub.route(recipient, None, &outbound);
                     }
                     Some(Chat::Room(room)) => {
-                        hub.route_all(self.members(room), None, &outbound);
+                        hub.route_all(members(rooms, room), None, &outbound);
                     }
                     None => {}
                 }
@@ -79,7 +80,7 @@ impl Writer {
             }
             Written::Member(event) => {
                 if let Some(room) = event.room_id {
-                    let mut audience = self.members(room);
+                    let mut audience = members(rooms, room);
                     // Someone who left or was removed hears of it too.
                     if !audience.contains(&event.sender_id) {
                         audience.push(event.sender_id);
@@ -103,4 +104,11 @@ fn stream(row: &Message, delivers: Option<UserId>) -> Outbound {
         delivers,
         frame: ByteString::from(ServerFrame::stream(row).to_json()),
     }))
+}
+
+fn members(rooms: &HashMap<RoomId, Arc<RoomState>>, room: RoomId) -> Vec<UserId> {
+    rooms
+        .get(&room)
+        .map(|state| state.members.clone())
+        .unwrap_or_default()
 }

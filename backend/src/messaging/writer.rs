@@ -4,6 +4,7 @@
 //! there is one writer, rows become visible in id order: a socket that has read
 //! the stream up to some id can never later see a smaller one appear.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use super::batch::{self, MemberChange, Write, Written};
 use super::jobs::{Asker, Job, Task};
 use super::pruner::Pruner;
 use super::rooms::{Directory, MemberRequest, RoomState};
+use super::users::KnownUsers;
 use crate::db::{self, Chat, Db, DbConn, RoomId, UserId};
 use crate::error::Error;
 use crate::live::hub::Hub;
@@ -72,48 +74,42 @@ impl Task {
 }
 
 impl Writer {
-    pub async fn run(self, mut queue: mpsc::Receiver<Job>) {
+    pub async fn run(self, mut queue: mpsc::Receiver<Job>, mut users: KnownUsers) {
         let mut batch = Vec::with_capacity(BATCH);
-        // Users known to exist, each looked up once. Parley deletes no user, but a
-        // row can go behind its back (a restore, by hand): a batch that fails then
-        // checks its users again (see `write`).
-        let mut users = HashSet::new();
         while queue.recv_many(&mut batch, BATCH).await > 0 {
             self.write(&mut users, std::mem::take(&mut batch)).await;
         }
     }
 
-    async fn write(&self, users: &mut HashSet<UserId>, jobs: Vec<Job>) {
+    async fn write(&self, users: &mut KnownUsers, jobs: Vec<Job>) {
         // One connection for the batch's reads and its transaction, taken when
         // first needed: a batch that needs no query (a flush) works during an outage.
         let mut conn = Lazy {
             db: &self.db,
             conn: None,
         };
-        let unchecked: Vec<UserId> = jobs
+        // The batch checks and routes against these copies, not the caches: what
+        // the caches evict while it runs changes no answer.
+        let named: Vec<UserId> = jobs
             .iter()
             .flat_map(|job| [job.task.actor(), job.task.user()])
             .flatten()
-            .filter(|user| !users.contains(user))
             .collect();
-        if !unchecked.is_empty() {
-            let existing = match conn.get().await {
-                Ok(conn) => db::users::existing(conn, &unchecked).await,
-                Err(e) => Err(e),
-            };
-            match existing {
-                Ok(existing) => users.extend(existing),
-                Err(e) => return self.fail_all(jobs, e),
-            }
-        }
-        let rooms: Vec<RoomId> = jobs.iter().filter_map(|job| job.task.room()).collect();
-        if let Err(e) = self.rooms.load(&mut conn, &rooms).await {
-            return self.fail_all(jobs, e);
-        }
+        let known = match users.existing(&mut conn, named).await {
+            Ok(known) => known,
+            Err(e) => return self.fail_all(jobs, e),
+        };
+        let ids: Vec<RoomId> = jobs.iter().filter_map(|job| job.task.room()).collect();
+        let mut rooms = match self.rooms.load(&mut conn, &ids).await {
+            Ok(loaded) => BatchRooms {
+                loaded,
+                changed: HashMap::new(),
+            },
+            Err(e) => return self.fail_all(jobs, e),
+        };
 
         // Rules are checked in order against the rooms as this batch leaves them;
         // what a refused task would have stored never reaches the transaction.
-        let mut changed: HashMap<RoomId, RoomState> = HashMap::new();
         let mut writes = Vec::with_capacity(jobs.len());
         let mut askers = Vec::with_capacity(jobs.len());
         // Tasks that store nothing are answered after the batch, like the rest.
@@ -121,7 +117,7 @@ impl Writer {
         let mut refused_sends = 0;
         for job in jobs {
             let is_send = job.task.is_send();
-            match self.check(job.task, users, &mut changed) {
+            match check(job.task, &known, &mut rooms) {
                 Ok(Some(write)) => {
                     writes.push(write);
                     askers.push(job.asker);
@@ -135,15 +131,15 @@ impl Writer {
         }
         self.metrics
             .sends_errored(SendError::Refused, refused_sends);
-        let mut stored = self.store(&mut conn, writes, askers, changed).await;
+        let mut stored = self.store(&mut conn, writes, askers, rooms).await;
         if let Err(failed) = stored {
             stored = if matches!(failed.cause, db::Error::Query(_))
                 && !failed.cause.is_unavailable()
-                && !users.is_empty()
+                && !known.is_empty()
             {
                 // One row may name a user cached as existing who is gone: check
                 // the batch's users again and store the rest once more.
-                users.clear();
+                users.forget_all();
                 // A fresh connection: the failed transaction may have broken this one.
                 conn.conn = None;
                 self.retry_known(&mut conn, users, failed, &mut settled)
@@ -173,7 +169,7 @@ impl Writer {
     async fn retry_known(
         &self,
         conn: &mut Lazy<'_>,
-        users: &mut HashSet<UserId>,
+        users: &mut KnownUsers,
         failed: Failed,
         settled: &mut Vec<(Asker, Option<Error>)>,
     ) -> Result<(), Failed> {
@@ -183,14 +179,10 @@ impl Writer {
             .flat_map(named_users)
             .flatten()
             .collect();
-        let existing = match conn.get().await {
-            Ok(conn) => db::users::existing(conn, &named).await,
-            Err(e) => Err(e),
-        };
-        match existing {
-            Ok(existing) => users.extend(existing),
+        let users = match users.existing(conn, named).await {
+            Ok(known) => known,
             Err(cause) => return Err(Failed { cause, ..failed }),
-        }
+        };
         let mut writes = Vec::with_capacity(failed.writes.len());
         let mut askers = Vec::with_capacity(failed.writes.len());
         for (write, asker) in failed.writes.into_iter().zip(failed.askers) {
@@ -212,7 +204,7 @@ impl Writer {
                 askers.push(asker);
             }
         }
-        self.store(conn, writes, askers, failed.changed).await
+        self.store(conn, writes, askers, failed.rooms).await
     }
 
     /// Stores the checked writes, then answers and routes them; a batch that
@@ -222,7 +214,7 @@ impl Writer {
         conn: &mut Lazy<'_>,
         writes: Vec<Write>,
         askers: Vec<Asker>,
-        changed: HashMap<RoomId, RoomState>,
+        mut rooms: BatchRooms,
     ) -> Result<(), Failed> {
         if writes.is_empty() {
             return Ok(());
@@ -239,7 +231,7 @@ impl Writer {
                     cause,
                     writes,
                     askers,
-                    changed,
+                    rooms,
                 })
             }
         };
@@ -253,8 +245,8 @@ impl Writer {
             )
         });
         self.metrics.messages_stored(stored.count());
-        for (room, state) in changed {
-            self.rooms.set(room, state);
+        for (id, state) in rooms.changed.drain() {
+            rooms.loaded.insert(id, self.rooms.set(id, state));
         }
         let mut edited_rooms = Vec::new();
         for written in &written {
@@ -265,79 +257,23 @@ impl Writer {
                         owner: room.owner_id,
                         members: vec![room.owner_id],
                     };
-                    self.rooms.set(room.id, state);
+                    rooms.loaded.insert(room.id, self.rooms.set(room.id, state));
                 }
                 Written::Changed { event, .. } => edited_rooms.extend(event.room_id),
                 _ => {}
             }
         }
         // An edit may be about a room no send has loaded yet.
-        if let Err(e) = self.rooms.load(conn, &edited_rooms).await {
-            log::error!("loading rooms to route edits to: {e}");
+        edited_rooms.retain(|id| !rooms.loaded.contains_key(id));
+        match self.rooms.load(conn, &edited_rooms).await {
+            Ok(loaded) => rooms.loaded.extend(loaded),
+            Err(e) => log::error!("loading rooms to route edits to: {e}"),
         }
         for (asker, written) in askers.into_iter().zip(written) {
-            let delivered = self.route(asker.from(), &written);
+            let delivered = self.route(asker.from(), &written, &rooms.loaded);
             asker.stored(written, delivered);
         }
         Ok(())
-    }
-
-    /// The write a task makes, if the rules allow it; `None` when it is already so.
-    fn check(
-        &self,
-        task: Task,
-        users: &HashSet<UserId>,
-        changed: &mut HashMap<RoomId, RoomState>,
-    ) -> Result<Option<Write>, Error> {
-        if task.actor().is_some_and(|actor| !users.contains(&actor)) {
-            return Err(Error::InvalidToken);
-        }
-        let unknown = task.user().filter(|user| !users.contains(user));
-        match task {
-            Task::Write(write) => {
-                if let Some(user) = unknown {
-                    return Err(Error::UserNotFound(user.0));
-                }
-                if let Write::Send(send) = &write {
-                    if let Chat::Room(room) = send.to {
-                        match changed.get(&room) {
-                            Some(state) => state.check_member(room, send.sender)?,
-                            None => self.state(room)?.check_member(room, send.sender)?,
-                        }
-                    }
-                }
-                Ok(Some(write))
-            }
-            Task::Member {
-                room,
-                actor,
-                request,
-                at,
-            } => {
-                let state = match changed.entry(room) {
-                    std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(entry) => {
-                        entry.insert(RoomState::clone(&*self.state(room)?))
-                    }
-                };
-                let Some(decision) = state.decide(room, actor, request)? else {
-                    return Ok(None);
-                };
-                // Only someone allowed to add learns whether the user exists.
-                if let Some(user) = unknown {
-                    return Err(Error::UserNotFound(user.0));
-                }
-                state.apply(decision);
-                Ok(Some(Write::Member(MemberChange {
-                    room,
-                    user: decision.user,
-                    action: decision.action,
-                    at,
-                    new_owner: decision.new_owner,
-                })))
-            }
-            Task::Flush => Ok(None),
-        }
     }
 
     /// Answers every job of a batch that could not even be checked.
@@ -348,10 +284,6 @@ impl Writer {
         for job in jobs {
             job.asker.refuse(Error::from(&cause));
         }
-    }
-
-    fn state(&self, room: RoomId) -> Result<Arc<RoomState>, Error> {
-        self.rooms.get(room).ok_or(Error::RoomNotFound(room.0))
     }
 }
 
@@ -385,7 +317,86 @@ struct Failed {
     cause: db::Error,
     writes: Vec<Write>,
     askers: Vec<Asker>,
+    rooms: BatchRooms,
+}
+
+/// The rooms a batch is checked against: as loaded, and as the batch changes them.
+struct BatchRooms {
+    loaded: HashMap<RoomId, Arc<RoomState>>,
     changed: HashMap<RoomId, RoomState>,
+}
+
+impl BatchRooms {
+    fn state(&self, room: RoomId) -> Result<&RoomState, Error> {
+        match self.changed.get(&room) {
+            Some(state) => Ok(state),
+            None => self
+                .loaded
+                .get(&room)
+                .map(|state| &**state)
+                .ok_or(Error::RoomNotFound(room.0)),
+        }
+    }
+
+    /// The room's state for the batch to change.
+    fn changing(&mut self, room: RoomId) -> Result<&mut RoomState, Error> {
+        match self.changed.entry(room) {
+            Entry::Occupied(entry) => Ok(entry.into_mut()),
+            Entry::Vacant(entry) => {
+                let loaded = self.loaded.get(&room).ok_or(Error::RoomNotFound(room.0))?;
+                Ok(entry.insert(RoomState::clone(loaded)))
+            }
+        }
+    }
+}
+
+/// The write a task makes, if the rules allow it; `None` when it is already so.
+fn check(
+    task: Task,
+    users: &HashSet<UserId>,
+    rooms: &mut BatchRooms,
+) -> Result<Option<Write>, Error> {
+    if task.actor().is_some_and(|actor| !users.contains(&actor)) {
+        return Err(Error::InvalidToken);
+    }
+    let unknown = task.user().filter(|user| !users.contains(user));
+    match task {
+        Task::Write(write) => {
+            if let Some(user) = unknown {
+                return Err(Error::UserNotFound(user.0));
+            }
+            if let Write::Send(send) = &write {
+                if let Chat::Room(room) = send.to {
+                    rooms.state(room)?.check_member(room, send.sender)?;
+                }
+            }
+            Ok(Some(write))
+        }
+        Task::Member {
+            room,
+            actor,
+            request,
+            at,
+        } => {
+            let state = rooms.changing(room)?;
+            let Some(decision) = state.decide(room, actor, request)? else {
+                return Ok(None);
+            };
+            // Only someone allowed to add learns whether the user exists.
+            if let Some(user) = unknown {
+                return Err(Error::UserNotFound(user.0));
+            }
+            state.apply(decision);
+            Ok(Some(Write::Member(MemberChange {
+                room,
+                user: decision.user,
+                action: decision.action,
+                at,
+                new_owner: decision.new_owner,
+            })))
+        }
+        Task::Flush => Ok(None),
+    }
 }
 
 /// The users a write names: who makes it, and who else it names.
