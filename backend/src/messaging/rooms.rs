@@ -15,6 +15,18 @@ use super::writer::Lazy;
 use crate::db::{self, Action, Handle, RoomId, RoomKind, UserId};
 use crate::error::Error;
 
+/// Whether someone sees a room: a private room does not exist for those outside
+/// it. The one rule, for the writer's rooms and for rooms read from the database.
+pub fn may_see(kind: RoomKind, is_member: bool) -> bool {
+    kind == RoomKind::Public || is_member
+}
+
+/// Whether `user` manages the room (adds and removes members, sets its history
+/// limit): only its owner does.
+pub fn manages(owner: UserId, user: UserId) -> bool {
+    owner == user
+}
+
 /// A room's kind, owner and members (in the order they joined).
 #[derive(Debug, Clone)]
 pub struct RoomState {
@@ -47,7 +59,7 @@ impl RoomState {
 
     /// A private room does not exist for those outside it.
     fn visible_to(&self, room: RoomId, user: UserId) -> Result<(), Error> {
-        if self.kind == RoomKind::Public || self.is_member(user) {
+        if may_see(self.kind, self.is_member(user)) {
             Ok(())
         } else {
             Err(Error::RoomNotFound(room.0))
@@ -92,7 +104,7 @@ impl RoomState {
             MemberRequest::Add(_) | MemberRequest::Remove(_) if self.kind == RoomKind::Public => {
                 return Err(Error::RoomIsPublic)
             }
-            MemberRequest::Add(_) | MemberRequest::Remove(_) if actor != self.owner => {
+            MemberRequest::Add(_) | MemberRequest::Remove(_) if !manages(self.owner, actor) => {
                 return Err(Error::NotRoomOwner)
             }
             MemberRequest::Add(user) if self.is_member(user) => None,
