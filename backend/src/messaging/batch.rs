@@ -9,14 +9,15 @@ use chrono::NaiveDateTime;
 use crate::db::messages::{Message, NewRow, Rewrite};
 use crate::db::rooms::{NewRoom, Room};
 use crate::db::{self, Action, Chat, DbConn, Kind, MessageId, Role, RoomId, UserId};
+use crate::domain::{ClientId, MessageContent};
 
 /// A new message, as sent.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
     pub sender: UserId,
     pub to: Chat,
-    pub content: String,
-    pub client_id: Option<String>,
+    pub content: MessageContent,
+    pub client_id: Option<ClientId>,
     pub at: NaiveDateTime,
 }
 
@@ -135,14 +136,9 @@ async fn send(conn: &mut DbConn<'_>, sends: &[&NewMessage]) -> db::Result<Vec<Wr
     let rows: Vec<NewRow> = sends
         .iter()
         .map(|send| {
-            let content = send.content.clone();
-            NewRow::message(
-                send.sender,
-                send.to,
-                content,
-                send.client_id.clone(),
-                send.at,
-            )
+            let content = send.content.to_string();
+            let client_id = send.client_id.as_ref().map(ClientId::to_string);
+            NewRow::message(send.sender, send.to, content, client_id, send.at)
         })
         .collect();
     let inserted = db::messages::insert_messages(&mut *conn, &rows).await?;
@@ -167,7 +163,7 @@ async fn send(conn: &mut DbConn<'_>, sends: &[&NewMessage]) -> db::Result<Vec<Wr
                 message: db::messages::find_sent(
                     &mut *conn,
                     send.sender,
-                    send.client_id.as_deref(),
+                    send.client_id.as_ref().map(ClientId::as_str),
                 )
                 .await?,
                 duplicate: true,

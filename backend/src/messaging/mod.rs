@@ -22,9 +22,9 @@ use tokio::sync::mpsc;
 
 use crate::db::messages::Message;
 use crate::db::rooms::{NewRoom, Room};
-use crate::db::{self, Chat, Db, MessageId, RoomId, RoomKind, UserId};
-use crate::domain::text::{MAX_CLIENT_ID_CHARS, MAX_CONTENT_CHARS, MAX_ROOM_NAME_CHARS};
+use crate::db::{Chat, Db, MessageId, RoomId, RoomKind, UserId};
 pub use crate::domain::time::now;
+use crate::domain::{ClientId, MessageContent, RoomName, TextError};
 use crate::error::Error;
 use crate::limits::{Rate, RateLimiter};
 use crate::live::hub::{ConnectionId, Hub};
@@ -172,16 +172,9 @@ impl Messaging {
         content: &str,
         client_id: Option<String>,
     ) -> Result<QueuedSend, Error> {
-        let content = validate_content(content)?;
-        if let Some(id) = &client_id {
-            if id.is_empty() || id.chars().count() > MAX_CLIENT_ID_CHARS {
-                return Err(Error::validation(
-                    "client_id",
-                    format!("client_id must be 1 to {MAX_CLIENT_ID_CHARS} characters"),
-                ));
-            }
-            storable("client_id", id)?;
-        }
+        let content = MessageContent::parse(content).map_err(invalid)?;
+        let client_id = client_id.as_deref().map(ClientId::parse);
+        let client_id = client_id.transpose().map_err(invalid)?;
         if to == Chat::Direct(sender) {
             return Err(Error::validation(
                 "recipient_id",
@@ -192,7 +185,7 @@ impl Messaging {
         let write = Write::Send(NewMessage {
             sender,
             to,
-            content: content.to_owned(),
+            content,
             client_id,
             at: now(),
         });
@@ -209,7 +202,10 @@ impl Messaging {
         change: Change,
     ) -> Result<Message, Error> {
         let change = match change {
-            Change::Edit(content) => Change::Edit(validate_content(&content)?.to_owned()),
+            Change::Edit(content) => {
+                let content = MessageContent::parse(&content).map_err(invalid)?;
+                Change::Edit(content.into())
+            }
             Change::Delete => Change::Delete,
         };
         self.limit(&self.sends, editor, Limiter::Send)?;
@@ -231,17 +227,10 @@ impl Messaging {
         name: &str,
         kind: RoomKind,
     ) -> Result<Room, Error> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > MAX_ROOM_NAME_CHARS {
-            return Err(Error::validation(
-                "name",
-                format!("name must be 1 to {MAX_ROOM_NAME_CHARS} characters"),
-            ));
-        }
-        storable("name", name)?;
+        let name = RoomName::parse(name).map_err(invalid)?;
         self.limit(&self.room_creations, owner, Limiter::RoomCreate)?;
         let write = Write::CreateRoom(NewRoom {
-            name: name.to_owned(),
+            name: name.into(),
             kind,
             owner_id: owner,
             created_at: now(),
@@ -310,43 +299,7 @@ impl QueuedSend {
     }
 }
 
-/// Trims `content` and checks its length.
-fn validate_content(content: &str) -> Result<&str, Error> {
-    let content = content.trim();
-    if content.is_empty() {
-        return Err(Error::validation("content", "content must not be empty"));
-    }
-    if content.chars().count() > MAX_CONTENT_CHARS {
-        return Err(Error::validation(
-            "content",
-            format!("content must be at most {MAX_CONTENT_CHARS} characters"),
-        ));
-    }
-    storable("content", content)?;
-    Ok(content)
-}
-
-/// Refuses text that one of the backends cannot store (see [`db::storable`]).
-fn storable(field: &'static str, text: &str) -> Result<(), Error> {
-    if db::storable(text) {
-        return Ok(());
-    }
-    Err(Error::validation(
-        field,
-        format!("{field} must not contain NUL (U+0000) characters"),
-    ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn content_is_trimmed_and_bounded() {
-        assert_eq!(validate_content("  hi \n").ok(), Some("hi"));
-        assert!(validate_content(" \n\t ").is_err());
-        assert!(validate_content(&"é".repeat(MAX_CONTENT_CHARS)).is_ok());
-        assert!(validate_content(&"é".repeat(MAX_CONTENT_CHARS + 1)).is_err());
-        assert!(validate_content("a\0b").is_err());
-    }
+/// A refused text, answered as `validation_failed` on its field.
+fn invalid(error: TextError) -> Error {
+    Error::validation(error.field(), error.to_string())
 }
