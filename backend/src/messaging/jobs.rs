@@ -125,13 +125,14 @@ impl Asker {
     }
 
     pub fn refuse(self, error: Error) {
-        let _ = match self {
-            Self::Send { reply, .. } => reply.send(Err(error)).map_err(drop),
-            Self::Change { reply, .. } => reply.send(Err(error)).map_err(drop),
-            Self::CreateRoom(reply) => reply.send(Err(error)).map_err(drop),
-            Self::Member(reply) => reply.send(Err(error)).map_err(drop),
-            Self::Flush(reply) => reply.send(Err(error)).map_err(drop),
-        };
+        // The asker may have gone away; nothing is left to tell it then.
+        match self {
+            Self::Send { reply, .. } => drop(reply.send(Err(error))),
+            Self::Change { reply, .. } => drop(reply.send(Err(error))),
+            Self::CreateRoom(reply) => drop(reply.send(Err(error))),
+            Self::Member(reply) => drop(reply.send(Err(error))),
+            Self::Flush(reply) => drop(reply.send(Err(error))),
+        }
     }
 }
 
