@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use super::openapi::{BadPage, ErrorBody, Internal, Unauthorized, Unavailable, Unreadable};
 use super::Json;
 use crate::auth::AuthUser;
-use crate::db::messages::{Change, Message};
+use crate::db::messages::Message;
 use crate::db::{self, Chat, Db, MessageId, RoomId, UserId};
 use crate::domain::time::utc;
 use crate::error::Error;
-use crate::messaging::Messaging;
+use crate::messaging::{Change, Messaging};
 
 const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 200;

@@ -1,10 +1,13 @@
 //! Storage: one pool type for both backends, and queries written once for both.
 //!
 //! Each query body is pasted into a `match` arm per backend by [`db_run!`], so diesel
-//! type-checks it against PostgreSQL and SQLite alike (the Vaultwarden approach).
+//! type-checks it against PostgreSQL and SQLite alike (the Vaultwarden approach);
+//! every query runs on a [`Handle`]: the pool, or a connection the caller holds.
 
+mod conn;
 mod lock;
 pub mod messages;
+pub mod receipts;
 pub mod revoked_tokens;
 pub mod rooms;
 mod schema;
@@ -28,6 +31,8 @@ use futures_util::FutureExt;
 
 pub use crate::domain::text::storable;
 pub use crate::domain::{Action, Chat, Kind, MessageId, Role, RoomId, RoomKind, UserId};
+pub(crate) use conn::db_run;
+pub use conn::{Conn, DbConn, Handle, TransactionBody};
 pub use lock::Lock;
 
 type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
@@ -137,26 +142,6 @@ const RECYCLE_WAIT: Duration = Duration::from_secs(5);
 /// All three waits while the last attempt failed to reach the database: requests do
 /// not queue behind an outage for the full wait, they get `unavailable` within this.
 const POOL_WAIT_WHILE_DOWN: Duration = Duration::from_secs(1);
-
-/// Runs one query body on a pooled connection of whichever backend `$db` is.
-macro_rules! db_run {
-    ($db:expr, |$conn:ident| $body:expr) => {{
-        let db: &$crate::db::Db = $db;
-        match db.pools() {
-            $crate::db::Pools::Postgres(pool) => {
-                let mut $conn = db.checkout(pool).await?;
-                let $conn = &mut *$conn;
-                $body
-            }
-            $crate::db::Pools::Sqlite(pool) => {
-                let mut $conn = db.checkout(pool).await?;
-                let $conn = &mut *$conn;
-                $body
-            }
-        }
-    }};
-}
-pub(crate) use db_run;
 
 /// Where `DATABASE_URL` points.
 #[derive(Debug, Clone, PartialEq, Eq)]

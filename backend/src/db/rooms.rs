@@ -1,6 +1,6 @@
 //! The `rooms` and `room_members` tables. Membership changes are stream rows too
-//! (member events), so they are written by `messages::write_batch`; this module
-//! reads rooms and moves read markers.
+//! (member events): the writer (`messaging`) makes them with the writes here,
+//! in the same transaction as the event.
 
 use std::collections::HashMap;
 
@@ -9,9 +9,10 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
+use super::messages::Message;
 use super::schema::{messages, room_members, rooms, users};
 use super::users::{escape_like, lower};
-use super::{db_run, Db, Kind, MessageId, Result, Role, RoomId, RoomKind, UserId};
+use super::{db_run, Handle, Kind, MessageId, Result, Role, RoomId, RoomKind, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = rooms)]
@@ -48,7 +49,97 @@ pub struct NewRoom {
     pub created_at: NaiveDateTime,
 }
 
-pub async fn find(db: &Db, id: RoomId) -> Result<Option<Room>> {
+/// Stores a new room; `None` when its name is taken (only the public name index
+/// can conflict).
+pub async fn insert(db: impl Into<Handle<'_>>, new: &NewRoom) -> Result<Option<Room>> {
+    Ok(db_run!(db, |conn| {
+        diesel::insert_into(rooms::table)
+            .values(new)
+            .on_conflict_do_nothing()
+            .returning(Room::as_returning())
+            .get_result(conn)
+            .await
+            .optional()
+    })?)
+}
+
+/// Records `row` as the newest of its room (for the room list's order), and as its
+/// newest message when it is one.
+pub async fn touch(db: impl Into<Handle<'_>>, room: RoomId, row: &Message) -> Result<()> {
+    let message = (row.kind == Kind::Message).then_some(row.id);
+    db_run!(db, |conn| {
+        let room = rooms::table.find(room);
+        match message {
+            Some(id) => {
+                diesel::update(room)
+                    .set((rooms::activity.eq(id), rooms::last_message_id.eq(id)))
+                    .execute(conn)
+                    .await
+            }
+            None => {
+                diesel::update(room)
+                    .set(rooms::activity.eq(row.id))
+                    .execute(conn)
+                    .await
+            }
+        }
+    })?;
+    Ok(())
+}
+
+/// Makes `user` a member of `room` with `role`; what came before `read_up_to` is
+/// not unread for them.
+pub async fn add_member(
+    db: impl Into<Handle<'_>>,
+    room: RoomId,
+    user: UserId,
+    role: Role,
+    joined_at: NaiveDateTime,
+    read_up_to: MessageId,
+) -> Result<()> {
+    db_run!(db, |conn| {
+        diesel::insert_into(room_members::table)
+            .values((
+                room_members::room_id.eq(room),
+                room_members::user_id.eq(user),
+                room_members::role.eq(role),
+                room_members::joined_at.eq(joined_at),
+                room_members::read_up_to.eq(read_up_to),
+            ))
+            .execute(conn)
+            .await
+    })?;
+    Ok(())
+}
+
+pub async fn remove_member(db: impl Into<Handle<'_>>, room: RoomId, user: UserId) -> Result<()> {
+    db_run!(db, |conn| {
+        diesel::delete(room_members::table.find((room, user)))
+            .execute(conn)
+            .await
+    })?;
+    Ok(())
+}
+
+/// Makes `owner` (a member) the room's owner.
+pub async fn hand_over(db: impl Into<Handle<'_>>, room: RoomId, owner: UserId) -> Result<()> {
+    let mut conn = db.into().hold().await?;
+    db_run!(&mut conn, |conn| {
+        diesel::update(rooms::table.find(room))
+            .set(rooms::owner_id.eq(owner))
+            .execute(conn)
+            .await
+    })?;
+    db_run!(&mut conn, |conn| {
+        diesel::update(room_members::table.find((room, owner)))
+            .set(room_members::role.eq(Role::Owner))
+            .execute(conn)
+            .await
+    })?;
+    Ok(())
+}
+
+pub async fn find(db: impl Into<Handle<'_>>, id: RoomId) -> Result<Option<Room>> {
     Ok(db_run!(db, |conn| {
         rooms::table
             .find(id)
@@ -59,7 +150,7 @@ pub async fn find(db: &Db, id: RoomId) -> Result<Option<Room>> {
     })?)
 }
 
-pub async fn find_many(db: &Db, ids: &[RoomId]) -> Result<Vec<Room>> {
+pub async fn find_many(db: impl Into<Handle<'_>>, ids: &[RoomId]) -> Result<Vec<Room>> {
     Ok(db_run!(db, |conn| {
         rooms::table
             .filter(rooms::id.eq_any(ids))
@@ -70,7 +161,10 @@ pub async fn find_many(db: &Db, ids: &[RoomId]) -> Result<Vec<Room>> {
 }
 
 /// The members of `rooms`, each room's in the order they joined.
-pub async fn members_in_join_order(db: &Db, ids: &[RoomId]) -> Result<Vec<Member>> {
+pub async fn members_in_join_order(
+    db: impl Into<Handle<'_>>,
+    ids: &[RoomId],
+) -> Result<Vec<Member>> {
     Ok(db_run!(db, |conn| {
         room_members::table
             .filter(room_members::room_id.eq_any(ids))
@@ -85,7 +179,11 @@ pub async fn members_in_join_order(db: &Db, ids: &[RoomId]) -> Result<Vec<Member
     })?)
 }
 
-pub async fn membership(db: &Db, room: RoomId, user: UserId) -> Result<Option<Member>> {
+pub async fn membership(
+    db: impl Into<Handle<'_>>,
+    room: RoomId,
+    user: UserId,
+) -> Result<Option<Member>> {
     Ok(db_run!(db, |conn| {
         room_members::table
             .find((room, user))
@@ -97,7 +195,11 @@ pub async fn membership(db: &Db, room: RoomId, user: UserId) -> Result<Option<Me
 }
 
 /// `user`'s memberships among `ids`.
-pub async fn memberships_of(db: &Db, user: UserId, ids: &[RoomId]) -> Result<Vec<Member>> {
+pub async fn memberships_of(
+    db: impl Into<Handle<'_>>,
+    user: UserId,
+    ids: &[RoomId],
+) -> Result<Vec<Member>> {
     Ok(db_run!(db, |conn| {
         room_members::table
             .filter(room_members::user_id.eq(user))
@@ -109,7 +211,10 @@ pub async fn memberships_of(db: &Db, user: UserId, ids: &[RoomId]) -> Result<Vec
 }
 
 /// A room's members with their usernames, the owner first, then in join order.
-pub async fn members_with_names(db: &Db, room: RoomId) -> Result<Vec<(Member, String)>> {
+pub async fn members_with_names(
+    db: impl Into<Handle<'_>>,
+    room: RoomId,
+) -> Result<Vec<(Member, String)>> {
     let mut members: Vec<(Member, String)> = db_run!(db, |conn| {
         room_members::table
             .inner_join(users::table.on(users::id.eq(room_members::user_id)))
@@ -127,7 +232,7 @@ pub async fn members_with_names(db: &Db, room: RoomId) -> Result<Vec<(Member, St
 /// to when `joined_only`), whose name contains `search` (any letter case), most
 /// recently active first.
 pub async fn visible_to(
-    db: &Db,
+    db: impl Into<Handle<'_>>,
     user: UserId,
     joined_only: bool,
     search: Option<&str>,
@@ -161,7 +266,10 @@ pub async fn visible_to(
     })?)
 }
 
-pub async fn member_counts(db: &Db, ids: &[RoomId]) -> Result<HashMap<RoomId, i64>> {
+pub async fn member_counts(
+    db: impl Into<Handle<'_>>,
+    ids: &[RoomId],
+) -> Result<HashMap<RoomId, i64>> {
     let counts: Vec<(RoomId, i64)> = db_run!(db, |conn| {
         room_members::table
             .filter(room_members::room_id.eq_any(ids))
@@ -175,7 +283,11 @@ pub async fn member_counts(db: &Db, ids: &[RoomId]) -> Result<HashMap<RoomId, i6
 
 /// Messages from others after `user`'s read marker, per room among `ids`: one
 /// range scan of `messages_room_stream_idx` per room, from the marker.
-pub async fn unread_counts(db: &Db, user: UserId, ids: &[RoomId]) -> Result<HashMap<RoomId, i64>> {
+pub async fn unread_counts(
+    db: impl Into<Handle<'_>>,
+    user: UserId,
+    ids: &[RoomId],
+) -> Result<HashMap<RoomId, i64>> {
     let counts: Vec<(RoomId, i64)> = db_run!(db, |conn| {
         room_members::table
             .inner_join(messages::table.on(messages::room_id.eq(room_members::room_id.nullable())))
@@ -194,7 +306,11 @@ pub async fn unread_counts(db: &Db, user: UserId, ids: &[RoomId]) -> Result<Hash
     Ok(counts.into_iter().collect())
 }
 
-pub async fn set_history_limit(db: &Db, room: RoomId, limit: Option<i64>) -> Result<Room> {
+pub async fn set_history_limit(
+    db: impl Into<Handle<'_>>,
+    room: RoomId,
+    limit: Option<i64>,
+) -> Result<Room> {
     Ok(db_run!(db, |conn| {
         diesel::update(rooms::table.find(room))
             .set(rooms::history_limit.eq(limit))
@@ -208,12 +324,13 @@ pub async fn set_history_limit(db: &Db, room: RoomId, limit: Option<i64>) -> Res
 /// room's newest row. `None` when they are not a member; otherwise the marker as
 /// it now stands, if it moved.
 pub async fn mark_read(
-    db: &Db,
+    db: impl Into<Handle<'_>>,
     room: RoomId,
     user: UserId,
     up_to: MessageId,
 ) -> Result<Option<Option<MessageId>>> {
-    let newest: Option<MessageId> = db_run!(db, |conn| {
+    let mut conn = db.into().hold().await?;
+    let newest: Option<MessageId> = db_run!(&mut conn, |conn| {
         messages::table
             .filter(messages::room_id.eq(room))
             .select(diesel::dsl::max(messages::id))
@@ -221,7 +338,7 @@ pub async fn mark_read(
             .await
     })?;
     let up_to = up_to.min(newest.unwrap_or(MessageId(0)));
-    let moved = db_run!(db, |conn| {
+    let moved = db_run!(&mut conn, |conn| {
         diesel::update(room_members::table.find((room, user)))
             .filter(room_members::read_up_to.lt(up_to))
             .set(room_members::read_up_to.eq(up_to))
@@ -231,5 +348,5 @@ pub async fn mark_read(
     if moved > 0 {
         return Ok(Some(Some(up_to)));
     }
-    Ok(membership(db, room, user).await?.map(|_| None))
+    Ok(membership(&mut conn, room, user).await?.map(|_| None))
 }

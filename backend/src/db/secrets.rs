@@ -4,12 +4,12 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::schema::server_secrets;
-use super::{db_run, Db, Result};
+use super::{db_run, Handle, Result};
 
 /// Returns the secret called `name`, storing `generate()`'s value first if there is
 /// none. Safe when several servers start at once: the first insert wins.
 pub async fn get_or_insert(
-    db: &Db,
+    db: impl Into<Handle<'_>>,
     name: &str,
     generate: impl FnOnce() -> String,
 ) -> Result<String> {

@@ -8,7 +8,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::RunQueryDsl;
 
 use super::schema::users;
-use super::{db_run, Db, Result, UserId};
+use super::{db_run, Handle, Result, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -44,7 +44,7 @@ diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql
 
 /// Stores a new user with a fresh token key; `None` when the username is taken
 /// (in any letter case).
-pub async fn insert(db: &Db, new: NewUser<'_>) -> Result<Option<Profile>> {
+pub async fn insert(db: impl Into<Handle<'_>>, new: NewUser<'_>) -> Result<Option<Profile>> {
     let key = new_token_key();
     let inserted: std::result::Result<Profile, DieselError> = db_run!(db, |conn| {
         diesel::insert_into(users::table)
@@ -61,7 +61,7 @@ pub async fn insert(db: &Db, new: NewUser<'_>) -> Result<Option<Profile>> {
 }
 
 /// Case-insensitive lookup, as at login.
-pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<User>> {
+pub async fn find_by_username(db: impl Into<Handle<'_>>, username: &str) -> Result<Option<User>> {
     if !super::storable(username) {
         return Ok(None);
     }
@@ -76,7 +76,7 @@ pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<User>> {
     })?)
 }
 
-pub async fn find_profile(db: &Db, id: UserId) -> Result<Option<Profile>> {
+pub async fn find_profile(db: impl Into<Handle<'_>>, id: UserId) -> Result<Option<Profile>> {
     Ok(db_run!(db, |conn| {
         users::table
             .find(id)
@@ -88,7 +88,7 @@ pub async fn find_profile(db: &Db, id: UserId) -> Result<Option<Profile>> {
 }
 
 /// The user's current token key; `None` when there is no such user.
-pub async fn token_key(db: &Db, id: UserId) -> Result<Option<String>> {
+pub async fn token_key(db: impl Into<Handle<'_>>, id: UserId) -> Result<Option<String>> {
     Ok(db_run!(db, |conn| {
         users::table
             .find(id)
@@ -101,7 +101,7 @@ pub async fn token_key(db: &Db, id: UserId) -> Result<Option<String>> {
 
 /// Gives the user a new token key, which signs out every token issued before
 /// (a running server that did not make the change notices within seconds). Returns whether the user exists.
-pub async fn rotate_token_key(db: &Db, id: UserId) -> Result<bool> {
+pub async fn rotate_token_key(db: impl Into<Handle<'_>>, id: UserId) -> Result<bool> {
     let key = new_token_key();
     let changed = db_run!(db, |conn| {
         diesel::update(users::table.find(id))
@@ -121,7 +121,7 @@ fn new_token_key() -> String {
 }
 
 /// The profiles of `ids` that exist.
-pub async fn find_profiles(db: &Db, ids: &[UserId]) -> Result<Vec<Profile>> {
+pub async fn find_profiles(db: impl Into<Handle<'_>>, ids: &[UserId]) -> Result<Vec<Profile>> {
     Ok(db_run!(db, |conn| {
         users::table
             .filter(users::id.eq_any(ids))
@@ -132,7 +132,7 @@ pub async fn find_profiles(db: &Db, ids: &[UserId]) -> Result<Vec<Profile>> {
 }
 
 /// Which of `ids` are users.
-pub async fn existing(db: &Db, ids: &[UserId]) -> Result<HashSet<UserId>> {
+pub async fn existing(db: impl Into<Handle<'_>>, ids: &[UserId]) -> Result<HashSet<UserId>> {
     let found: Vec<UserId> = db_run!(db, |conn| {
         users::table
             .filter(users::id.eq_any(ids))
@@ -146,14 +146,15 @@ pub async fn existing(db: &Db, ids: &[UserId]) -> Result<HashSet<UserId>> {
 /// Replaces the password hash of `username` (any letter case) and its token key,
 /// so every token issued before is signed out; `None` when there is no such user.
 pub async fn set_password_hash(
-    db: &Db,
+    db: impl Into<Handle<'_>>,
     username: &str,
     password_hash: &str,
 ) -> Result<Option<Profile>> {
-    let Some(user) = find_by_username(db, username).await? else {
+    let mut conn = db.into().hold().await?;
+    let Some(user) = find_by_username(&mut conn, username).await? else {
         return Ok(None);
     };
-    Ok(db_run!(db, |conn| {
+    Ok(db_run!(&mut conn, |conn| {
         diesel::update(users::table.find(user.id))
             .set((
                 users::password_hash.eq(password_hash),
@@ -166,7 +167,7 @@ pub async fn set_password_hash(
     })?)
 }
 
-pub async fn set_last_seen(db: &Db, id: UserId, at: NaiveDateTime) -> Result<()> {
+pub async fn set_last_seen(db: impl Into<Handle<'_>>, id: UserId, at: NaiveDateTime) -> Result<()> {
     db_run!(db, |conn| {
         diesel::update(users::table.find(id))
             .set(users::last_seen_at.eq(at))
@@ -178,7 +179,11 @@ pub async fn set_last_seen(db: &Db, id: UserId, at: NaiveDateTime) -> Result<()>
 
 /// Everyone but `viewer`, ordered by name ignoring case, optionally only names
 /// starting with `prefix`.
-pub async fn list_others(db: &Db, viewer: UserId, prefix: Option<&str>) -> Result<Vec<Profile>> {
+pub async fn list_others(
+    db: impl Into<Handle<'_>>,
+    viewer: UserId,
+    prefix: Option<&str>,
+) -> Result<Vec<Profile>> {
     if prefix.is_some_and(|p| !super::storable(p)) {
         return Ok(Vec::new());
     }

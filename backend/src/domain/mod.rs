@@ -1,10 +1,12 @@
 //! What Parley's data is, below every layer: ids, the kinds of rows and rooms,
 //! the rules on text, and time as stored. Imports nothing else of the crate.
 
+mod content;
 mod ids;
 mod kind;
 pub mod text;
 pub mod time;
 
+pub use content::{ClientId, MessageContent, RoomName, TextError};
 pub use ids::{Chat, MessageId, RoomId, UserId};
 pub use kind::{Action, Kind, Role, RoomKind};

@@ -85,7 +85,7 @@ async fn store(db: &Db, hub: &Hub, metrics: &Metrics, ids: &[MessageId]) {
         return;
     }
     let at = now();
-    match db::messages::mark_delivered(db, ids, at).await {
+    match db::receipts::mark_delivered(db, ids, at).await {
         Ok(newly) => {
             metrics.messages_delivered(newly.len());
             announce(hub, newly, at);

@@ -4,26 +4,37 @@
 //! happens and then routes it to every socket that should see it; that order is
 //! what makes an acknowledgement a promise.
 
+mod batch;
 pub mod deliveries;
+#[cfg(test)]
+mod eviction_tests;
+mod jobs;
 mod pruner;
 pub mod rooms;
+mod routing;
+mod users;
 mod writer;
 
-use actix_web::web;
-use tokio::sync::{mpsc, oneshot};
+use std::num::NonZeroUsize;
 
-use crate::db::messages::{Change, Message, NewMessage, Refusal, Write, Written};
+use actix_web::web;
+use tokio::sync::mpsc;
+
+use crate::db::messages::Message;
 use crate::db::rooms::{NewRoom, Room};
-use crate::db::{self, Chat, Db, MessageId, RoomId, RoomKind, UserId};
-use crate::domain::text::{MAX_CLIENT_ID_CHARS, MAX_CONTENT_CHARS, MAX_ROOM_NAME_CHARS};
+use crate::db::{Chat, Db, MessageId, RoomId, RoomKind, UserId};
 pub use crate::domain::time::now;
+use crate::domain::{ClientId, MessageContent, RoomName, TextError};
 use crate::error::Error;
 use crate::limits::{Rate, RateLimiter};
 use crate::live::hub::{ConnectionId, Hub};
 use crate::live::typing::Typing;
 use crate::metrics::{Limiter, Metrics};
+pub use batch::Change;
+use batch::{NewMessage, Write};
+use jobs::{outcome, Asker, Job, Outcome, Task};
 use rooms::{Directory, MemberRequest};
-use writer::{Job, Task};
+use users::KnownUsers;
 
 /// Changes waiting for the writer; beyond this, senders wait.
 const QUEUE: usize = 4096;
@@ -60,6 +71,23 @@ pub struct Sent {
     pub duplicate: bool,
 }
 
+/// How many rooms and users the writer keeps in memory: caches of the database,
+/// so a smaller one costs lookups, never a different answer.
+#[derive(Debug, Clone, Copy)]
+pub struct Capacity {
+    pub rooms: NonZeroUsize,
+    pub users: NonZeroUsize,
+}
+
+impl Default for Capacity {
+    fn default() -> Self {
+        Self {
+            rooms: NonZeroUsize::MIN.saturating_add(10_000 - 1),
+            users: NonZeroUsize::MIN.saturating_add(100_000 - 1),
+        }
+    }
+}
+
 impl Messaging {
     /// Starts the writer and the history pruner on the current runtime; rooms keep
     /// `history_limit` messages unless their owner set another limit.
@@ -71,8 +99,22 @@ impl Messaging {
         history_limit: i64,
         metrics: web::Data<Metrics>,
     ) -> Self {
+        let capacity = Capacity::default();
+        Self::start_with(db, hub, typing, rates, history_limit, metrics, capacity)
+    }
+
+    /// [`Messaging::start`], with room and user caches of the given sizes.
+    pub fn start_with(
+        db: Db,
+        hub: web::Data<Hub>,
+        typing: web::Data<Typing>,
+        rates: UserRates,
+        history_limit: i64,
+        metrics: web::Data<Metrics>,
+        capacity: Capacity,
+    ) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        let rooms = web::Data::new(Directory::default());
+        let rooms = web::Data::new(Directory::new(capacity.rooms));
         let pruner = pruner::start(db.clone(), history_limit);
         let writer = writer::Writer {
             db,
@@ -82,7 +124,7 @@ impl Messaging {
             pruner: pruner.clone(),
             metrics: metrics.clone(),
         };
-        tokio::spawn(writer.run(queue));
+        tokio::spawn(writer.run(queue, KnownUsers::new(capacity.users)));
         Self {
             jobs,
             sends: RateLimiter::new(rates.send),
@@ -130,16 +172,9 @@ impl Messaging {
         content: &str,
         client_id: Option<String>,
     ) -> Result<QueuedSend, Error> {
-        let content = validate_content(content)?;
-        if let Some(id) = &client_id {
-            if id.is_empty() || id.chars().count() > MAX_CLIENT_ID_CHARS {
-                return Err(Error::validation(
-                    "client_id",
-                    format!("client_id must be 1 to {MAX_CLIENT_ID_CHARS} characters"),
-                ));
-            }
-            storable("client_id", id)?;
-        }
+        let content = MessageContent::parse(content).map_err(invalid)?;
+        let client_id = client_id.as_deref().map(ClientId::parse);
+        let client_id = client_id.transpose().map_err(invalid)?;
         if to == Chat::Direct(sender) {
             return Err(Error::validation(
                 "recipient_id",
@@ -150,11 +185,13 @@ impl Messaging {
         let write = Write::Send(NewMessage {
             sender,
             to,
-            content: content.to_owned(),
+            content,
             client_id,
             at: now(),
         });
-        Ok(QueuedSend(self.queue(Task::Write(write), from).await?))
+        let (job, sent) = Job::new(Task::Write(write), |reply| Asker::Send { from, reply });
+        self.queue(job).await?;
+        Ok(QueuedSend(sent))
     }
 
     /// Edits or deletes `message` on behalf of `editor`; returns it as it now reads.
@@ -165,7 +202,10 @@ impl Messaging {
         change: Change,
     ) -> Result<Message, Error> {
         let change = match change {
-            Change::Edit(content) => Change::Edit(validate_content(&content)?.to_owned()),
+            Change::Edit(content) => {
+                let content = MessageContent::parse(&content).map_err(invalid)?;
+                Change::Edit(content.into())
+            }
             Change::Delete => Change::Delete,
         };
         self.limit(&self.sends, editor, Limiter::Send)?;
@@ -175,16 +215,9 @@ impl Messaging {
             change,
             at: now(),
         };
-        match outcome(self.queue(Task::Write(write), None).await?)
-            .await?
-            .0
-        {
-            Some(Written::Changed { message, .. } | Written::Unchanged(message)) => Ok(message),
-            Some(Written::Refused(Refusal::NotFound)) => Err(Error::MessageNotFound(message.0)),
-            Some(Written::Refused(Refusal::NotSender)) => Err(Error::NotSender),
-            Some(Written::Refused(Refusal::Deleted)) => Err(Error::MessageDeleted),
-            other => unexpected(other),
-        }
+        let (job, changed) = Job::new(Task::Write(write), |reply| Asker::Change { message, reply });
+        self.queue(job).await?;
+        outcome(changed).await
     }
 
     /// Creates a room owned by `owner`, its first member.
@@ -194,29 +227,17 @@ impl Messaging {
         name: &str,
         kind: RoomKind,
     ) -> Result<Room, Error> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > MAX_ROOM_NAME_CHARS {
-            return Err(Error::validation(
-                "name",
-                format!("name must be 1 to {MAX_ROOM_NAME_CHARS} characters"),
-            ));
-        }
-        storable("name", name)?;
+        let name = RoomName::parse(name).map_err(invalid)?;
         self.limit(&self.room_creations, owner, Limiter::RoomCreate)?;
         let write = Write::CreateRoom(NewRoom {
-            name: name.to_owned(),
+            name: name.into(),
             kind,
             owner_id: owner,
             created_at: now(),
         });
-        match outcome(self.queue(Task::Write(write), None).await?)
-            .await?
-            .0
-        {
-            Some(Written::RoomCreated { room, .. }) => Ok(room),
-            Some(Written::Refused(Refusal::NameTaken)) => Err(Error::RoomNameTaken),
-            other => unexpected(other),
-        }
+        let (job, created) = Job::new(Task::Write(write), Asker::CreateRoom);
+        self.queue(job).await?;
+        outcome(created).await
     }
 
     /// Joins, leaves, adds or removes, as `actor`; the member event stored, or
@@ -234,18 +255,16 @@ impl Messaging {
             request,
             at: now(),
         };
-        match outcome(self.queue(task, None).await?).await?.0 {
-            Some(Written::Member(event)) => Ok(Some(event)),
-            None => Ok(None),
-            other => unexpected(other),
-        }
+        let (job, changed) = Job::new(task, Asker::Member);
+        self.queue(job).await?;
+        outcome(changed).await
     }
 
     /// Returns once every change queued before the call is stored (or refused).
     pub async fn flush(&self) -> Result<(), Error> {
-        outcome(self.queue(Task::Flush, None).await?)
-            .await
-            .map(|_| ())
+        let (job, flushed) = Job::new(Task::Flush, Asker::Flush);
+        self.queue(job).await?;
+        outcome(flushed).await
     }
 
     /// Takes one of `user`'s tokens from `limiter`, or says how long to wait.
@@ -261,85 +280,26 @@ impl Messaging {
         })
     }
 
-    async fn queue(&self, task: Task, from: Option<ConnectionId>) -> Result<Outcome, Error> {
-        let (reply, outcome) = oneshot::channel();
-        let job = Job { task, from, reply };
+    async fn queue(&self, job: Job) -> Result<(), Error> {
         if self.jobs.send(job).await.is_err() {
             log::error!("the message writer has stopped");
             return Err(Error::Internal);
         }
-        Ok(outcome)
+        Ok(())
     }
 }
 
 /// A send in the writer's queue.
-pub struct QueuedSend(Outcome);
+pub struct QueuedSend(Outcome<Sent>);
 
 impl QueuedSend {
     /// Waits until the message is stored (or refused) and routed.
     pub async fn outcome(self) -> Result<Sent, Error> {
-        match outcome(self.0).await? {
-            (Some(Written::Sent { message, duplicate }), delivered) => Ok(Sent {
-                message,
-                delivered,
-                duplicate,
-            }),
-            (other, _) => unexpected(other),
-        }
+        outcome(self.0).await
     }
 }
 
-type Outcome = oneshot::Receiver<writer::Answer>;
-
-async fn outcome(outcome: Outcome) -> writer::Answer {
-    outcome.await.map_err(|_| {
-        log::error!("the message writer dropped a job");
-        Error::Internal
-    })?
-}
-
-fn unexpected<T>(written: Option<Written>) -> Result<T, Error> {
-    log::error!("the writer answered with the wrong kind of result: {written:?}");
-    Err(Error::Internal)
-}
-
-/// Trims `content` and checks its length.
-fn validate_content(content: &str) -> Result<&str, Error> {
-    let content = content.trim();
-    if content.is_empty() {
-        return Err(Error::validation("content", "content must not be empty"));
-    }
-    if content.chars().count() > MAX_CONTENT_CHARS {
-        return Err(Error::validation(
-            "content",
-            format!("content must be at most {MAX_CONTENT_CHARS} characters"),
-        ));
-    }
-    storable("content", content)?;
-    Ok(content)
-}
-
-/// Refuses text that one of the backends cannot store (see [`db::storable`]).
-fn storable(field: &'static str, text: &str) -> Result<(), Error> {
-    if db::storable(text) {
-        return Ok(());
-    }
-    Err(Error::validation(
-        field,
-        format!("{field} must not contain NUL (U+0000) characters"),
-    ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn content_is_trimmed_and_bounded() {
-        assert_eq!(validate_content("  hi \n").ok(), Some("hi"));
-        assert!(validate_content(" \n\t ").is_err());
-        assert!(validate_content(&"é".repeat(MAX_CONTENT_CHARS)).is_ok());
-        assert!(validate_content(&"é".repeat(MAX_CONTENT_CHARS + 1)).is_err());
-        assert!(validate_content("a\0b").is_err());
-    }
+/// A refused text, answered as `validation_failed` on its field.
+fn invalid(error: TextError) -> Error {
+    Error::validation(error.field(), error.to_string())
 }

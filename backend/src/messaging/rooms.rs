@@ -6,10 +6,26 @@
 //! reads it without touching the database.
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use crate::db::{self, Action, Db, RoomId, RoomKind, UserId};
+use lru::LruCache;
+
+use super::writer::Lazy;
+use crate::db::{self, Action, Handle, RoomId, RoomKind, UserId};
 use crate::error::Error;
+
+/// Whether someone sees a room: a private room does not exist for those outside
+/// it. The one rule, for the writer's rooms and for rooms read from the database.
+pub fn may_see(kind: RoomKind, is_member: bool) -> bool {
+    kind == RoomKind::Public || is_member
+}
+
+/// Whether `user` manages the room (adds and removes members, sets its history
+/// limit): only its owner does.
+pub fn manages(owner: UserId, user: UserId) -> bool {
+    owner == user
+}
 
 /// A room's kind, owner and members (in the order they joined).
 #[derive(Debug, Clone)]
@@ -43,7 +59,7 @@ impl RoomState {
 
     /// A private room does not exist for those outside it.
     fn visible_to(&self, room: RoomId, user: UserId) -> Result<(), Error> {
-        if self.kind == RoomKind::Public || self.is_member(user) {
+        if may_see(self.kind, self.is_member(user)) {
             Ok(())
         } else {
             Err(Error::RoomNotFound(room.0))
@@ -88,7 +104,7 @@ impl RoomState {
             MemberRequest::Add(_) | MemberRequest::Remove(_) if self.kind == RoomKind::Public => {
                 return Err(Error::RoomIsPublic)
             }
-            MemberRequest::Add(_) | MemberRequest::Remove(_) if actor != self.owner => {
+            MemberRequest::Add(_) | MemberRequest::Remove(_) if !manages(self.owner, actor) => {
                 return Err(Error::NotRoomOwner)
             }
             MemberRequest::Add(user) if self.is_member(user) => None,
@@ -112,57 +128,80 @@ impl RoomState {
     }
 }
 
-/// Every room's state the writer has loaded.
-#[derive(Default)]
+/// The rooms the writer used last, at most `capacity` of them: a cache of the
+/// database, read again when a room is needed after it was evicted.
 pub struct Directory {
-    rooms: Mutex<HashMap<RoomId, Arc<RoomState>>>,
+    rooms: Mutex<LruCache<RoomId, Arc<RoomState>>>,
 }
 
 impl Directory {
+    pub fn new(capacity: NonZeroUsize) -> Self {
+        Self {
+            rooms: Mutex::new(LruCache::new(capacity)),
+        }
+    }
+
     pub fn get(&self, room: RoomId) -> Option<Arc<RoomState>> {
         self.lock().get(&room).cloned()
     }
 
     /// Only the writer sets a room's state, after it is committed.
-    pub(super) fn set(&self, room: RoomId, state: RoomState) {
-        self.lock().insert(room, Arc::new(state));
+    pub(super) fn set(&self, room: RoomId, state: RoomState) -> Arc<RoomState> {
+        let state = Arc::new(state);
+        self.lock().put(room, state.clone());
+        state
     }
 
-    /// Loads the rooms of `ids` that are not here yet (only the writer loads, so
-    /// no change can commit between the read and the insert).
-    pub(super) async fn load(&self, db: &Db, ids: &[RoomId]) -> db::Result<()> {
-        let missing: Vec<RoomId> = {
-            let rooms = self.lock();
-            ids.iter()
-                .copied()
-                .filter(|id| !rooms.contains_key(id))
-                .collect()
-        };
-        if missing.is_empty() {
-            return Ok(());
+    /// The states of the rooms of `ids` that exist: those here, and the others read
+    /// (only the writer loads, so no change can commit between the read and the
+    /// insert). The caller keeps what it gets: a later load may evict it.
+    pub(super) async fn load(
+        &self,
+        conn: &mut Lazy<'_>,
+        ids: &[RoomId],
+    ) -> db::Result<HashMap<RoomId, Arc<RoomState>>> {
+        let mut found = HashMap::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        {
+            let mut rooms = self.lock();
+            for &id in ids {
+                match rooms.get(&id) {
+                    Some(state) => {
+                        found.insert(id, state.clone());
+                    }
+                    None => missing.push(id),
+                }
+            }
         }
-        for (id, state) in read(db, &missing).await? {
-            self.set(id, state);
+        if !missing.is_empty() {
+            for (id, state) in read(conn.get().await?, &missing).await? {
+                found.insert(id, self.set(id, state));
+            }
         }
-        Ok(())
+        Ok(found)
     }
 
     /// The room's state: the writer's if loaded, else as stored now.
-    pub async fn current(&self, db: &Db, room: RoomId) -> db::Result<Option<Arc<RoomState>>> {
+    pub async fn current(
+        &self,
+        db: impl Into<Handle<'_>>,
+        room: RoomId,
+    ) -> db::Result<Option<Arc<RoomState>>> {
         if let Some(state) = self.get(room) {
             return Ok(Some(state));
         }
         Ok(read(db, &[room]).await?.remove(&room).map(Arc::new))
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<RoomId, Arc<RoomState>>> {
+    fn lock(&self) -> MutexGuard<'_, LruCache<RoomId, Arc<RoomState>>> {
         // Every update is one insert: the map is consistent even after a panic.
         self.rooms.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-async fn read(db: &Db, ids: &[RoomId]) -> db::Result<HashMap<RoomId, RoomState>> {
-    let mut states: HashMap<RoomId, RoomState> = db::rooms::find_many(db, ids)
+async fn read(db: impl Into<Handle<'_>>, ids: &[RoomId]) -> db::Result<HashMap<RoomId, RoomState>> {
+    let mut conn = db.into().hold().await?;
+    let mut states: HashMap<RoomId, RoomState> = db::rooms::find_many(&mut conn, ids)
         .await?
         .into_iter()
         .map(|room| {
@@ -174,7 +213,7 @@ async fn read(db: &Db, ids: &[RoomId]) -> db::Result<HashMap<RoomId, RoomState>>
             (room.id, state)
         })
         .collect();
-    for member in db::rooms::members_in_join_order(db, ids).await? {
+    for member in db::rooms::members_in_join_order(&mut conn, ids).await? {
         if let Some(state) = states.get_mut(&member.room_id) {
             state.members.push(member.user_id);
         }

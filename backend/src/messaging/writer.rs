@@ -4,51 +4,26 @@
 //! there is one writer, rows become visible in id order: a socket that has read
 //! the stream up to some id can never later see a smaller one appear.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use actix_web::web;
-use bytestring::ByteString;
-use chrono::NaiveDateTime;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
+use super::batch::{self, MemberChange, Write, Written};
+use super::jobs::{Asker, Job, Task};
 use super::pruner::Pruner;
 use super::rooms::{Directory, MemberRequest, RoomState};
-use crate::db::messages::{MemberChange, Message, Write, Written};
-use crate::db::{self, Chat, Db, RoomId, UserId};
+use super::users::KnownUsers;
+use crate::db::{self, Chat, Db, DbConn, RoomId, UserId};
 use crate::error::Error;
-use crate::live::frames::ServerFrame;
-use crate::live::hub::{ConnectionId, Hub, Outbound, Streamed};
-use crate::live::typing::{self, Typing};
+use crate::live::hub::Hub;
+use crate::live::typing::Typing;
 use crate::metrics::{Metrics, SendError};
 
 /// At most this many changes share a transaction.
 const BATCH: usize = 256;
-
-pub struct Job {
-    pub task: Task,
-    /// The connection that asked, which gets an ack instead of a copy.
-    pub from: Option<ConnectionId>,
-    pub reply: Reply,
-}
-
-pub enum Task {
-    Write(Write),
-    /// A membership change, decided by the writer against the room as it stands.
-    Member {
-        room: RoomId,
-        actor: UserId,
-        request: MemberRequest,
-        at: NaiveDateTime,
-    },
-    /// Stores nothing: answered once everything queued before it is stored.
-    Flush,
-}
-
-/// What was stored (`None`: nothing needed to be), and for a new message whether
-/// it reached one of its recipient's sockets.
-pub type Answer = Result<(Option<Written>, bool), Error>;
-pub type Reply = oneshot::Sender<Answer>;
 
 pub struct Writer {
     pub db: Db,
@@ -99,38 +74,42 @@ impl Task {
 }
 
 impl Writer {
-    pub async fn run(self, mut queue: mpsc::Receiver<Job>) {
+    pub async fn run(self, mut queue: mpsc::Receiver<Job>, mut users: KnownUsers) {
         let mut batch = Vec::with_capacity(BATCH);
-        // Users known to exist, each looked up once. Parley deletes no user, but a
-        // row can go behind its back (a restore, by hand): a batch that fails then
-        // checks its users again (see `write`).
-        let mut users = HashSet::new();
         while queue.recv_many(&mut batch, BATCH).await > 0 {
             self.write(&mut users, std::mem::take(&mut batch)).await;
         }
     }
 
-    async fn write(&self, users: &mut HashSet<UserId>, jobs: Vec<Job>) {
-        let unchecked: Vec<UserId> = jobs
+    async fn write(&self, users: &mut KnownUsers, jobs: Vec<Job>) {
+        // One connection for the batch's reads and its transaction, taken when
+        // first needed: a batch that needs no query (a flush) works during an outage.
+        let mut conn = Lazy {
+            db: &self.db,
+            conn: None,
+        };
+        // The batch checks and routes against these copies, not the caches: what
+        // the caches evict while it runs changes no answer.
+        let named: Vec<UserId> = jobs
             .iter()
             .flat_map(|job| [job.task.actor(), job.task.user()])
             .flatten()
-            .filter(|user| !users.contains(user))
             .collect();
-        if !unchecked.is_empty() {
-            match db::users::existing(&self.db, &unchecked).await {
-                Ok(existing) => users.extend(existing),
-                Err(e) => return self.fail_all(jobs, e),
-            }
-        }
-        let rooms: Vec<RoomId> = jobs.iter().filter_map(|job| job.task.room()).collect();
-        if let Err(e) = self.rooms.load(&self.db, &rooms).await {
-            return self.fail_all(jobs, e);
-        }
+        let known = match users.existing(&mut conn, named).await {
+            Ok(known) => known,
+            Err(e) => return self.fail_all(jobs, e),
+        };
+        let ids: Vec<RoomId> = jobs.iter().filter_map(|job| job.task.room()).collect();
+        let mut rooms = match self.rooms.load(&mut conn, &ids).await {
+            Ok(loaded) => BatchRooms {
+                loaded,
+                changed: HashMap::new(),
+            },
+            Err(e) => return self.fail_all(jobs, e),
+        };
 
         // Rules are checked in order against the rooms as this batch leaves them;
         // what a refused task would have stored never reaches the transaction.
-        let mut changed: HashMap<RoomId, RoomState> = HashMap::new();
         let mut writes = Vec::with_capacity(jobs.len());
         let mut askers = Vec::with_capacity(jobs.len());
         // Tasks that store nothing are answered after the batch, like the rest.
@@ -138,43 +117,49 @@ impl Writer {
         let mut refused_sends = 0;
         for job in jobs {
             let is_send = job.task.is_send();
-            match self.check(job.task, users, &mut changed) {
+            match check(job.task, &known, &mut rooms) {
                 Ok(Some(write)) => {
                     writes.push(write);
-                    askers.push((job.from, job.reply));
+                    askers.push(job.asker);
                 }
-                Ok(None) => settled.push((job.reply, Ok((None, false)))),
+                Ok(None) => settled.push((job.asker, None)),
                 Err(refusal) => {
                     refused_sends += usize::from(is_send);
-                    settled.push((job.reply, Err(refusal)));
+                    settled.push((job.asker, Some(refusal)));
                 }
             }
         }
         self.metrics
             .sends_errored(SendError::Refused, refused_sends);
-        let mut stored = self.store(writes, askers, changed).await;
+        let mut stored = self.store(&mut conn, writes, askers, rooms).await;
         if let Err(failed) = stored {
             stored = if matches!(failed.cause, db::Error::Query(_))
                 && !failed.cause.is_unavailable()
-                && !users.is_empty()
+                && !known.is_empty()
             {
                 // One row may name a user cached as existing who is gone: check
                 // the batch's users again and store the rest once more.
-                users.clear();
-                self.retry_known(users, failed, &mut settled).await
+                users.forget_all();
+                // A fresh connection: the failed transaction may have broken this one.
+                conn.conn = None;
+                self.retry_known(&mut conn, users, failed, &mut settled)
+                    .await
             } else {
                 Err(failed)
             };
         }
-        for (reply, answer) in settled {
-            let _ = reply.send(answer);
+        for (asker, refusal) in settled {
+            match refusal {
+                None => asker.already_so(),
+                Some(error) => asker.refuse(error),
+            }
         }
         if let Err(failed) = stored {
             log_failed_batch(&failed.cause);
             let sends = failed.writes.iter().filter(|w| matches!(w, Write::Send(_)));
             self.metrics.sends_errored(SendError::Failed, sends.count());
-            for (_, reply) in failed.askers {
-                let _ = reply.send(Err(Error::from(&failed.cause)));
+            for asker in failed.askers {
+                asker.refuse(Error::from(&failed.cause));
             }
         }
     }
@@ -183,9 +168,10 @@ impl Writer {
     /// are refused (a sender that is gone: `invalid_token`).
     async fn retry_known(
         &self,
-        users: &mut HashSet<UserId>,
+        conn: &mut Lazy<'_>,
+        users: &mut KnownUsers,
         failed: Failed,
-        settled: &mut Vec<(Reply, Answer)>,
+        settled: &mut Vec<(Asker, Option<Error>)>,
     ) -> Result<(), Failed> {
         let named: Vec<UserId> = failed
             .writes
@@ -193,10 +179,10 @@ impl Writer {
             .flat_map(named_users)
             .flatten()
             .collect();
-        match db::users::existing(&self.db, &named).await {
-            Ok(existing) => users.extend(existing),
+        let users = match users.existing(conn, named).await {
+            Ok(known) => known,
             Err(cause) => return Err(Failed { cause, ..failed }),
-        }
+        };
         let mut writes = Vec::with_capacity(failed.writes.len());
         let mut askers = Vec::with_capacity(failed.writes.len());
         for (write, asker) in failed.writes.into_iter().zip(failed.askers) {
@@ -206,41 +192,46 @@ impl Writer {
                     SendError::Refused,
                     usize::from(matches!(write, Write::Send(_))),
                 );
-                settled.push((asker.1, Err(Error::InvalidToken)));
+                settled.push((asker, Some(Error::InvalidToken)));
             } else if let Some(user) = other.filter(|user| !users.contains(user)) {
                 self.metrics.sends_errored(
                     SendError::Refused,
                     usize::from(matches!(write, Write::Send(_))),
                 );
-                settled.push((asker.1, Err(Error::UserNotFound(user.0))));
+                settled.push((asker, Some(Error::UserNotFound(user.0))));
             } else {
                 writes.push(write);
                 askers.push(asker);
             }
         }
-        self.store(writes, askers, failed.changed).await
+        self.store(conn, writes, askers, failed.rooms).await
     }
 
     /// Stores the checked writes, then answers and routes them; a batch that
     /// could not be stored comes back unanswered.
     async fn store(
         &self,
+        conn: &mut Lazy<'_>,
         writes: Vec<Write>,
-        askers: Vec<(Option<ConnectionId>, Reply)>,
-        changed: HashMap<RoomId, RoomState>,
+        askers: Vec<Asker>,
+        mut rooms: BatchRooms,
     ) -> Result<(), Failed> {
         if writes.is_empty() {
             return Ok(());
         }
         self.metrics.batch_written(writes.len());
-        let written = match db::messages::write_batch(&self.db, &writes).await {
+        let written = match conn.get().await {
+            Ok(conn) => batch::store(conn, &writes).await,
+            Err(e) => Err(e),
+        };
+        let written = match written {
             Ok(written) => written,
             Err(cause) => {
                 return Err(Failed {
                     cause,
                     writes,
                     askers,
-                    changed,
+                    rooms,
                 })
             }
         };
@@ -254,8 +245,8 @@ impl Writer {
             )
         });
         self.metrics.messages_stored(stored.count());
-        for (room, state) in changed {
-            self.rooms.set(room, state);
+        for (id, state) in rooms.changed.drain() {
+            rooms.loaded.insert(id, self.rooms.set(id, state));
         }
         let mut edited_rooms = Vec::new();
         for written in &written {
@@ -266,80 +257,23 @@ impl Writer {
                         owner: room.owner_id,
                         members: vec![room.owner_id],
                     };
-                    self.rooms.set(room.id, state);
+                    rooms.loaded.insert(room.id, self.rooms.set(room.id, state));
                 }
                 Written::Changed { event, .. } => edited_rooms.extend(event.room_id),
                 _ => {}
             }
         }
         // An edit may be about a room no send has loaded yet.
-        if let Err(e) = self.rooms.load(&self.db, &edited_rooms).await {
-            log::error!("loading rooms to route edits to: {e}");
+        edited_rooms.retain(|id| !rooms.loaded.contains_key(id));
+        match self.rooms.load(conn, &edited_rooms).await {
+            Ok(loaded) => rooms.loaded.extend(loaded),
+            Err(e) => log::error!("loading rooms to route edits to: {e}"),
         }
-        for ((from, reply), written) in askers.into_iter().zip(written) {
-            let delivered = self.route(from, &written);
-            // The asker may have gone away; the change is stored all the same.
-            let _ = reply.send(Ok((Some(written), delivered)));
+        for (asker, written) in askers.into_iter().zip(written) {
+            let delivered = self.route(asker.from(), &written, &rooms.loaded);
+            asker.stored(written, delivered);
         }
         Ok(())
-    }
-
-    /// The write a task makes, if the rules allow it; `None` when it is already so.
-    fn check(
-        &self,
-        task: Task,
-        users: &HashSet<UserId>,
-        changed: &mut HashMap<RoomId, RoomState>,
-    ) -> Result<Option<Write>, Error> {
-        if task.actor().is_some_and(|actor| !users.contains(&actor)) {
-            return Err(Error::InvalidToken);
-        }
-        let unknown = task.user().filter(|user| !users.contains(user));
-        match task {
-            Task::Write(write) => {
-                if let Some(user) = unknown {
-                    return Err(Error::UserNotFound(user.0));
-                }
-                if let Write::Send(send) = &write {
-                    if let Chat::Room(room) = send.to {
-                        match changed.get(&room) {
-                            Some(state) => state.check_member(room, send.sender)?,
-                            None => self.state(room)?.check_member(room, send.sender)?,
-                        }
-                    }
-                }
-                Ok(Some(write))
-            }
-            Task::Member {
-                room,
-                actor,
-                request,
-                at,
-            } => {
-                let state = match changed.entry(room) {
-                    std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(entry) => {
-                        entry.insert(RoomState::clone(&*self.state(room)?))
-                    }
-                };
-                let Some(decision) = state.decide(room, actor, request)? else {
-                    return Ok(None);
-                };
-                // Only someone allowed to add learns whether the user exists.
-                if let Some(user) = unknown {
-                    return Err(Error::UserNotFound(user.0));
-                }
-                state.apply(decision);
-                Ok(Some(Write::Member(MemberChange {
-                    room,
-                    user: decision.user,
-                    action: decision.action,
-                    at,
-                    new_owner: decision.new_owner,
-                })))
-            }
-            Task::Flush => Ok(None),
-        }
     }
 
     /// Answers every job of a batch that could not even be checked.
@@ -348,94 +282,7 @@ impl Writer {
         let sends = jobs.iter().filter(|job| job.task.is_send()).count();
         self.metrics.sends_errored(SendError::Failed, sends);
         for job in jobs {
-            let _ = job.reply.send(Err(Error::from(&cause)));
-        }
-    }
-
-    fn state(&self, room: RoomId) -> Result<Arc<RoomState>, Error> {
-        self.rooms.get(room).ok_or(Error::RoomNotFound(room.0))
-    }
-
-    fn members(&self, room: RoomId) -> Vec<UserId> {
-        self.rooms
-            .get(room)
-            .map(|state| state.members.clone())
-            .unwrap_or_default()
-    }
-
-    /// Sends a committed change to every socket that should see it; true when a new
-    /// direct message reached one of its recipient's sockets.
-    fn route(&self, from: Option<ConnectionId>, written: &Written) -> bool {
-        let hub = &self.hub;
-        match written {
-            Written::Sent {
-                message,
-                duplicate: false,
-            } => {
-                let Some(chat) = message.chat() else {
-                    return false;
-                };
-                let sender = message.sender_id;
-                match chat {
-                    Chat::Direct(recipient) => {
-                        if self.typing.stop(sender, chat) {
-                            hub.route(recipient, None, &typing::stopped(sender, chat));
-                        }
-                        let outbound = stream(message, Some(recipient));
-                        // The sender's other devices first: its `delivered` receipt,
-                        // which a recipient socket may produce at once on another
-                        // thread, then always comes after the copy it is about.
-                        hub.route(sender, from, &outbound);
-                        hub.route(recipient, None, &outbound) > 0
-                    }
-                    Chat::Room(room) => {
-                        let members = self.members(room);
-                        if self.typing.stop(sender, chat) {
-                            let others = members.iter().copied().filter(|&m| m != sender);
-                            hub.route_all(others, None, &typing::stopped(sender, chat));
-                        }
-                        // No delivery is recorded for rooms: receipts per member
-                        // would grow with the square of the room.
-                        hub.route_all(members, from, &stream(message, None));
-                        self.pruner.notify(room);
-                        false
-                    }
-                }
-            }
-            Written::Sent {
-                message,
-                duplicate: true,
-            } => message.delivered_at.is_some(),
-            Written::Changed { event, .. } => {
-                let outbound = stream(event, None);
-                match event.chat() {
-                    Some(Chat::Direct(recipient)) => {
-                        hub.route(event.sender_id, None, &outbound);
-                        hub.route(recipient, None, &outbound);
-                    }
-                    Some(Chat::Room(room)) => {
-                        hub.route_all(self.members(room), None, &outbound);
-                    }
-                    None => {}
-                }
-                false
-            }
-            Written::Member(event) => {
-                if let Some(room) = event.room_id {
-                    let mut audience = self.members(room);
-                    // Someone who left or was removed hears of it too.
-                    if !audience.contains(&event.sender_id) {
-                        audience.push(event.sender_id);
-                    }
-                    hub.route_all(audience, None, &stream(event, None));
-                }
-                false
-            }
-            Written::RoomCreated { event, .. } => {
-                hub.route(event.sender_id, None, &stream(event, None));
-                false
-            }
-            Written::Unchanged(_) | Written::Refused(_) => false,
+            job.asker.refuse(Error::from(&cause));
         }
     }
 }
@@ -449,12 +296,107 @@ fn log_failed_batch(cause: &db::Error) {
     }
 }
 
+/// The batch's connection, checked out when first needed.
+pub(super) struct Lazy<'a> {
+    db: &'a Db,
+    conn: Option<DbConn<'static>>,
+}
+
+impl Lazy<'_> {
+    pub(super) async fn get(&mut self) -> db::Result<&mut DbConn<'static>> {
+        let conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => self.db.conn().await?,
+        };
+        Ok(self.conn.insert(conn))
+    }
+}
+
 /// A batch the database refused, not yet answered.
 struct Failed {
     cause: db::Error,
     writes: Vec<Write>,
-    askers: Vec<(Option<ConnectionId>, Reply)>,
+    askers: Vec<Asker>,
+    rooms: BatchRooms,
+}
+
+/// The rooms a batch is checked against: as loaded, and as the batch changes them.
+struct BatchRooms {
+    loaded: HashMap<RoomId, Arc<RoomState>>,
     changed: HashMap<RoomId, RoomState>,
+}
+
+impl BatchRooms {
+    fn state(&self, room: RoomId) -> Result<&RoomState, Error> {
+        match self.changed.get(&room) {
+            Some(state) => Ok(state),
+            None => self
+                .loaded
+                .get(&room)
+                .map(|state| &**state)
+                .ok_or(Error::RoomNotFound(room.0)),
+        }
+    }
+
+    /// The room's state for the batch to change.
+    fn changing(&mut self, room: RoomId) -> Result<&mut RoomState, Error> {
+        match self.changed.entry(room) {
+            Entry::Occupied(entry) => Ok(entry.into_mut()),
+            Entry::Vacant(entry) => {
+                let loaded = self.loaded.get(&room).ok_or(Error::RoomNotFound(room.0))?;
+                Ok(entry.insert(RoomState::clone(loaded)))
+            }
+        }
+    }
+}
+
+/// The write a task makes, if the rules allow it; `None` when it is already so.
+fn check(
+    task: Task,
+    users: &HashSet<UserId>,
+    rooms: &mut BatchRooms,
+) -> Result<Option<Write>, Error> {
+    if task.actor().is_some_and(|actor| !users.contains(&actor)) {
+        return Err(Error::InvalidToken);
+    }
+    let unknown = task.user().filter(|user| !users.contains(user));
+    match task {
+        Task::Write(write) => {
+            if let Some(user) = unknown {
+                return Err(Error::UserNotFound(user.0));
+            }
+            if let Write::Send(send) = &write {
+                if let Chat::Room(room) = send.to {
+                    rooms.state(room)?.check_member(room, send.sender)?;
+                }
+            }
+            Ok(Some(write))
+        }
+        Task::Member {
+            room,
+            actor,
+            request,
+            at,
+        } => {
+            let state = rooms.changing(room)?;
+            let Some(decision) = state.decide(room, actor, request)? else {
+                return Ok(None);
+            };
+            // Only someone allowed to add learns whether the user exists.
+            if let Some(user) = unknown {
+                return Err(Error::UserNotFound(user.0));
+            }
+            state.apply(decision);
+            Ok(Some(Write::Member(MemberChange {
+                room,
+                user: decision.user,
+                action: decision.action,
+                at,
+                new_owner: decision.new_owner,
+            })))
+        }
+        Task::Flush => Ok(None),
+    }
 }
 
 /// The users a write names: who makes it, and who else it names.
@@ -465,12 +407,4 @@ fn named_users(write: &Write) -> [Option<UserId>; 2] {
         Write::Member(change) => [None, Some(change.user)],
         Write::CreateRoom(room) => [Some(room.owner_id), None],
     }
-}
-
-fn stream(row: &Message, delivers: Option<UserId>) -> Outbound {
-    Outbound::Stream(Arc::new(Streamed {
-        cursor: row.id,
-        delivers,
-        frame: ByteString::from(ServerFrame::stream(row).to_json()),
-    }))
 }

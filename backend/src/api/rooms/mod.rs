@@ -109,7 +109,7 @@ pub async fn visible(db: &Db, id: RoomId, viewer: UserId) -> Result<(Room, Optio
         .await?
         .ok_or(Error::RoomNotFound(id.0))?;
     let member = db::rooms::membership(db, id, viewer).await?;
-    if room.kind == RoomKind::Private && member.is_none() {
+    if !crate::messaging::rooms::may_see(room.kind, member.is_some()) {
         return Err(Error::RoomNotFound(id.0));
     }
     Ok((room, member))
