@@ -7,7 +7,8 @@ use serde_json::value::RawValue;
 
 use super::openapi::{ErrorBody, Internal, StreamItem, Unauthorized, Unavailable, Unreadable};
 use crate::auth::AuthUser;
-use crate::db::{self, messages::Message, Db, MessageId};
+use crate::context::AppContext;
+use crate::db::{self, messages::Message, MessageId};
 use crate::error::Error;
 use crate::live::frames::ServerFrame;
 
@@ -54,7 +55,7 @@ pub struct Events {
     ),
 )]
 pub async fn events(
-    db: web::Data<Db>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     query: web::Query<After>,
 ) -> Result<web::Json<Events>, Error> {
@@ -73,7 +74,8 @@ pub async fn events(
         ));
     }
     // One row more than asked tells whether there is more.
-    let mut rows = db::messages::stream_for(&db, caller.id, MessageId(after), limit + 1).await?;
+    let mut rows =
+        db::messages::stream_for(&ctx.db, caller.id, MessageId(after), limit + 1).await?;
     let has_more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let cursor = rows.last().map_or(MessageId(after), |row| row.id);

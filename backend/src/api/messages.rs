@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use super::openapi::{BadPage, ErrorBody, Internal, Unauthorized, Unavailable, Unreadable};
 use super::Json;
 use crate::auth::AuthUser;
+use crate::context::AppContext;
 use crate::db::messages::{Change, Message};
-use crate::db::{self, Chat, Db, MessageId, RoomId, UserId};
+use crate::db::{self, Chat, MessageId, RoomId, UserId};
 use crate::domain::time::utc;
 use crate::error::Error;
-use crate::messaging::Messaging;
 
 const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 200;
@@ -109,17 +109,17 @@ impl From<Message> for MessageView {
     ),
 )]
 pub async fn conversation(
-    db: web::Data<Db>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     peer: web::Path<i64>,
     page: web::Query<Page>,
 ) -> Result<web::Json<Vec<MessageView>>, Error> {
     let (before, limit) = page.bounds()?;
     let peer = UserId(peer.into_inner());
-    if db::users::find_profile(&db, peer).await?.is_none() {
+    if db::users::find_profile(&ctx.db, peer).await?.is_none() {
         return Err(Error::UserNotFound(peer.0));
     }
-    let messages = db::messages::page_conversation(&db, caller.id, peer, before, limit).await?;
+    let messages = db::messages::page_conversation(&ctx.db, caller.id, peer, before, limit).await?;
     Ok(web::Json(
         messages.into_iter().map(MessageView::from).collect(),
     ))
@@ -162,14 +162,15 @@ pub struct NewMessage {
     ),
 )]
 pub async fn send(
-    messaging: web::Data<Messaging>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     recipient: web::Path<i64>,
     body: Json<NewMessage>,
 ) -> Result<HttpResponse, Error> {
     let NewMessage { content, client_id } = body.into_inner();
     let recipient = UserId(recipient.into_inner());
-    let sent = messaging
+    let sent = ctx
+        .messaging
         .send(
             caller.id,
             None,
@@ -225,13 +226,14 @@ pub struct Edit {
     ),
 )]
 pub async fn edit(
-    messaging: web::Data<Messaging>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     id: web::Path<i64>,
     body: Json<Edit>,
 ) -> Result<web::Json<MessageView>, Error> {
     let change = Change::Edit(body.into_inner().content);
-    let message = messaging
+    let message = ctx
+        .messaging
         .change(caller.id, MessageId(id.into_inner()), change)
         .await?;
     Ok(web::Json(message.into()))
@@ -262,11 +264,12 @@ pub async fn edit(
     ),
 )]
 pub async fn delete(
-    messaging: web::Data<Messaging>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<MessageView>, Error> {
-    let message = messaging
+    let message = ctx
+        .messaging
         .change(caller.id, MessageId(id.into_inner()), Change::Delete)
         .await?;
     Ok(web::Json(message.into()))

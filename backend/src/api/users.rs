@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::openapi::{ErrorBody, Internal, Unauthorized, Unavailable, Unreadable};
 use crate::auth::AuthUser;
-use crate::db::{self, users::Profile, Db, UserId};
+use crate::context::AppContext;
+use crate::db::{self, users::Profile, UserId};
 use crate::domain::time::utc;
 use crate::error::Error;
 use crate::live::hub::Hub;
@@ -72,8 +73,11 @@ pub struct Search {
         Unavailable,
     ),
 )]
-pub async fn me(db: web::Data<Db>, caller: AuthUser) -> Result<web::Json<UserView>, Error> {
-    let profile = db::users::find_profile(&db, caller.id)
+pub async fn me(
+    ctx: web::Data<AppContext>,
+    caller: AuthUser,
+) -> Result<web::Json<UserView>, Error> {
+    let profile = db::users::find_profile(&ctx.db, caller.id)
         .await?
         .ok_or(Error::InvalidToken)?;
     Ok(web::Json(profile.into()))
@@ -98,8 +102,7 @@ pub async fn me(db: web::Data<Db>, caller: AuthUser) -> Result<web::Json<UserVie
     ),
 )]
 pub async fn list_users(
-    db: web::Data<Db>,
-    hub: web::Data<Hub>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     search: web::Query<Search>,
 ) -> Result<web::Json<Vec<Contact>>, Error> {
@@ -107,11 +110,11 @@ pub async fn list_users(
     if prefix.is_some_and(|q| q.chars().count() > 32) {
         return Err(Error::validation("q", "q must be at most 32 characters"));
     }
-    let users = db::users::list_others(&db, caller.id, prefix).await?;
+    let users = db::users::list_others(&ctx.db, caller.id, prefix).await?;
     Ok(web::Json(
         users
             .into_iter()
-            .map(|user| Contact::new(user, &hub))
+            .map(|user| Contact::new(user, &ctx.hub))
             .collect(),
     ))
 }

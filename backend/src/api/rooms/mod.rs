@@ -22,11 +22,11 @@ use super::openapi::{
 use super::Json;
 use crate::auth::AuthUser;
 use crate::config::MAX_HISTORY_LIMIT;
+use crate::context::AppContext;
 use crate::db::rooms::{Member, Room};
 use crate::db::{self, Db, Role, RoomId, RoomKind, UserId};
 use crate::domain::time::utc;
 use crate::error::Error;
-use crate::messaging::Messaging;
 
 const DEFAULT_LIST: i64 = 100;
 const MAX_LIST: i64 = 200;
@@ -149,7 +149,7 @@ pub struct Search {
     ),
 )]
 pub async fn list_rooms(
-    db: web::Data<Db>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     search: web::Query<Search>,
 ) -> Result<web::Json<Vec<RoomView>>, Error> {
@@ -167,8 +167,8 @@ pub async fn list_rooms(
             format!("limit must be between 1 and {MAX_LIST}"),
         ));
     }
-    let rooms = db::rooms::visible_to(&db, caller.id, search.joined, q, limit).await?;
-    Ok(web::Json(RoomView::build(&db, caller.id, rooms).await?))
+    let rooms = db::rooms::visible_to(&ctx.db, caller.id, search.joined, q, limit).await?;
+    Ok(web::Json(RoomView::build(&ctx.db, caller.id, rooms).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -201,15 +201,15 @@ pub struct NewRoom {
     ),
 )]
 pub async fn create_room(
-    db: web::Data<Db>,
-    messaging: web::Data<Messaging>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     body: Json<NewRoom>,
 ) -> Result<HttpResponse, Error> {
-    let room = messaging
+    let room = ctx
+        .messaging
         .create_room(caller.id, &body.name, body.kind)
         .await?;
-    Ok(HttpResponse::Created().json(RoomView::one(&db, caller.id, room).await?))
+    Ok(HttpResponse::Created().json(RoomView::one(&ctx.db, caller.id, room).await?))
 }
 
 /// One room.
@@ -229,12 +229,12 @@ pub async fn create_room(
     ),
 )]
 pub async fn get_room(
-    db: web::Data<Db>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<RoomView>, Error> {
-    let (room, _) = visible(&db, RoomId(id.into_inner()), caller.id).await?;
-    Ok(web::Json(RoomView::one(&db, caller.id, room).await?))
+    let (room, _) = visible(&ctx.db, RoomId(id.into_inner()), caller.id).await?;
+    Ok(web::Json(RoomView::one(&ctx.db, caller.id, room).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -272,13 +272,12 @@ fn present<'de, D: Deserializer<'de>>(field: D) -> Result<Option<Option<i64>>, D
     ),
 )]
 pub async fn update_room(
-    db: web::Data<Db>,
-    messaging: web::Data<Messaging>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     id: web::Path<i64>,
     body: Json<Settings>,
 ) -> Result<web::Json<RoomView>, Error> {
-    let (mut room, member) = visible(&db, RoomId(id.into_inner()), caller.id).await?;
+    let (mut room, member) = visible(&ctx.db, RoomId(id.into_inner()), caller.id).await?;
     if member.is_none_or(|member| member.role != Role::Owner) {
         return Err(Error::NotRoomOwner);
     }
@@ -289,8 +288,8 @@ pub async fn update_room(
                 format!("history_limit must be between 1 and {MAX_HISTORY_LIMIT}, or null"),
             ));
         }
-        room = db::rooms::set_history_limit(&db, room.id, limit).await?;
-        messaging.history_limit_changed(room.id);
+        room = db::rooms::set_history_limit(&ctx.db, room.id, limit).await?;
+        ctx.messaging.history_limit_changed(room.id);
     }
-    Ok(web::Json(RoomView::one(&db, caller.id, room).await?))
+    Ok(web::Json(RoomView::one(&ctx.db, caller.id, room).await?))
 }
