@@ -9,11 +9,15 @@ use super::openapi::{ErrorBody, Internal, StreamItem, Unauthorized, Unavailable,
 use crate::auth::AuthUser;
 use crate::context::AppContext;
 use crate::db::{self, messages::Message, MessageId};
+use crate::domain::paging::{Limit, PageSize};
 use crate::error::Error;
 use crate::live::frames::ServerFrame;
 
-const DEFAULT_LIMIT: i64 = 100;
-const MAX_LIMIT: i64 = 500;
+/// Keep in step with `After`'s documentation.
+const PAGE_SIZE: PageSize = PageSize {
+    default: 100,
+    max: 500,
+};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -66,18 +70,12 @@ pub async fn events(
             "after must be a stream position (0 or more)",
         ));
     }
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(Error::validation(
-            "limit",
-            format!("limit must be between 1 and {MAX_LIMIT}"),
-        ));
-    }
+    let limit = Limit::parse(query.limit, PAGE_SIZE)?;
     // One row more than asked tells whether there is more.
     let mut rows =
-        db::messages::stream_for(&ctx.db, caller.id, MessageId(after), limit + 1).await?;
-    let has_more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
+        db::messages::stream_for(&ctx.db, caller.id, MessageId(after), limit.get() + 1).await?;
+    let has_more = rows.len() > limit.count();
+    rows.truncate(limit.count());
     let cursor = rows.last().map_or(MessageId(after), |row| row.id);
     let events = rows.iter().map(stream_item).collect::<Result<_, _>>()?;
     Ok(web::Json(Events {

@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use super::openapi::{ErrorBody, Internal, Unreadable};
 use super::users::UserView;
 use super::Json;
-use crate::auth::Username;
 use crate::client_address::ClientAddress;
 use crate::context::AppContext;
 use crate::db::{self, users::Profile};
+use crate::domain::Username;
 use crate::error::Error;
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -12,11 +12,15 @@ use crate::auth::AuthUser;
 use crate::context::AppContext;
 use crate::db::messages::{Change, Message};
 use crate::db::{self, Chat, MessageId, RoomId, UserId};
+use crate::domain::paging::{Limit, PageSize};
 use crate::domain::time::utc;
 use crate::error::Error;
 
-const DEFAULT_PAGE: i64 = 50;
-const MAX_PAGE: i64 = 200;
+/// Keep in step with `Page`'s documentation.
+const PAGE_SIZE: PageSize = PageSize {
+    default: 50,
+    max: 200,
+};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -31,14 +35,8 @@ pub struct Page {
 
 impl Page {
     /// The position to page back from and the page size, checked.
-    pub fn bounds(&self) -> Result<(Option<MessageId>, i64), Error> {
-        let limit = self.limit.unwrap_or(DEFAULT_PAGE);
-        if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(Error::validation(
-                "limit",
-                format!("limit must be between 1 and {MAX_PAGE}"),
-            ));
-        }
+    pub fn bounds(&self) -> Result<(Option<MessageId>, Limit), Error> {
+        let limit = Limit::parse(self.limit, PAGE_SIZE)?;
         if self.before.is_some_and(|before| before < 1) {
             return Err(Error::validation(
                 "before",
@@ -119,7 +117,8 @@ pub async fn conversation(
     if db::users::find_profile(&ctx.db, peer).await?.is_none() {
         return Err(Error::UserNotFound(peer.0));
     }
-    let messages = db::messages::page_conversation(&ctx.db, caller.id, peer, before, limit).await?;
+    let messages =
+        db::messages::page_conversation(&ctx.db, caller.id, peer, before, limit.get()).await?;
     Ok(web::Json(
         messages.into_iter().map(MessageView::from).collect(),
     ))

@@ -6,10 +6,10 @@ use serde::Deserialize;
 use super::openapi::{ErrorBody, Internal, Unreadable};
 use super::users::UserView;
 use super::Json;
-use crate::auth::{Password, Username};
 use crate::client_address::ClientAddress;
 use crate::context::AppContext;
 use crate::db::{self, users::NewUser};
+use crate::domain::{Password, Username};
 use crate::error::Error;
 use crate::messaging::now;
 

@@ -8,7 +8,9 @@ use super::openapi::{ErrorBody, Internal, Unauthorized, Unavailable, Unreadable}
 use crate::auth::AuthUser;
 use crate::context::AppContext;
 use crate::db::{self, users::Profile, UserId};
+use crate::domain::paging::SearchText;
 use crate::domain::time::utc;
+use crate::domain::Username;
 use crate::error::Error;
 use crate::live::hub::Hub;
 
@@ -51,6 +53,9 @@ impl Contact {
         }
     }
 }
+
+/// No username is longer; keep in step with `Search`'s documentation.
+const MAX_SEARCH_CHARS: usize = Username::MAX_BYTES;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -106,10 +111,8 @@ pub async fn list_users(
     caller: AuthUser,
     search: web::Query<Search>,
 ) -> Result<web::Json<Vec<Contact>>, Error> {
-    let prefix = search.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    if prefix.is_some_and(|q| q.chars().count() > 32) {
-        return Err(Error::validation("q", "q must be at most 32 characters"));
-    }
+    let prefix = SearchText::parse(search.q.as_deref(), MAX_SEARCH_CHARS)?;
+    let prefix = prefix.as_ref().map(SearchText::as_str);
     let users = db::users::list_others(&ctx.db, caller.id, prefix).await?;
     Ok(web::Json(
         users

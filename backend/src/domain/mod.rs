@@ -1,10 +1,15 @@
 //! What Parley's data is, below every layer: ids, the kinds of rows and rooms,
 //! the rules on text, and time as stored. Imports nothing else of the crate.
 
+mod credentials;
 mod ids;
+mod invalid;
 mod kind;
+pub mod paging;
 pub mod text;
 pub mod time;
 
+pub use credentials::{Password, Username};
 pub use ids::{Chat, MessageId, RoomId, UserId};
+pub use invalid::Invalid;
 pub use kind::{Action, Kind, Role, RoomKind};

@@ -61,8 +61,8 @@ pub async fn history(
         return Err(Error::NotAMember);
     }
     // One row more than asked tells whether the page is the last.
-    let mut rows = db::messages::page_room(&ctx.db, room.id, before, limit + 1).await?;
-    let end_of_history = rows.len() <= limit as usize;
+    let mut rows = db::messages::page_room(&ctx.db, room.id, before, limit.get() + 1).await?;
+    let end_of_history = rows.len() <= limit.count();
     if !end_of_history {
         rows.remove(0);
     }

@@ -25,11 +25,15 @@ use crate::config::MAX_HISTORY_LIMIT;
 use crate::context::AppContext;
 use crate::db::rooms::{Member, Room};
 use crate::db::{self, Db, Role, RoomId, RoomKind, UserId};
+use crate::domain::paging::{Limit, PageSize, SearchText};
 use crate::domain::time::utc;
 use crate::error::Error;
 
-const DEFAULT_LIST: i64 = 100;
-const MAX_LIST: i64 = 200;
+/// Keep these in step with `Search`'s documentation.
+const PAGE_SIZE: PageSize = PageSize {
+    default: 100,
+    max: 200,
+};
 const MAX_SEARCH_CHARS: usize = 64;
 
 /// A room as its viewer sees it.
@@ -153,21 +157,10 @@ pub async fn list_rooms(
     caller: AuthUser,
     search: web::Query<Search>,
 ) -> Result<web::Json<Vec<RoomView>>, Error> {
-    let q = search.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    if q.is_some_and(|q| q.chars().count() > MAX_SEARCH_CHARS) {
-        return Err(Error::validation(
-            "q",
-            format!("q must be at most {MAX_SEARCH_CHARS} characters"),
-        ));
-    }
-    let limit = search.limit.unwrap_or(DEFAULT_LIST);
-    if !(1..=MAX_LIST).contains(&limit) {
-        return Err(Error::validation(
-            "limit",
-            format!("limit must be between 1 and {MAX_LIST}"),
-        ));
-    }
-    let rooms = db::rooms::visible_to(&ctx.db, caller.id, search.joined, q, limit).await?;
+    let q = SearchText::parse(search.q.as_deref(), MAX_SEARCH_CHARS)?;
+    let limit = Limit::parse(search.limit, PAGE_SIZE)?;
+    let q = q.as_ref().map(SearchText::as_str);
+    let rooms = db::rooms::visible_to(&ctx.db, caller.id, search.joined, q, limit.get()).await?;
     Ok(web::Json(RoomView::build(&ctx.db, caller.id, rooms).await?))
 }
 
