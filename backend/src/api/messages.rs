@@ -15,6 +15,7 @@ use crate::db::{self, Chat, MessageId, RoomId, UserId};
 use crate::domain::paging::{Limit, PageSize};
 use crate::domain::time::utc;
 use crate::error::Error;
+use crate::messaging::Sent;
 
 /// Keep in step with `Page`'s documentation.
 const PAGE_SIZE: PageSize = PageSize {
@@ -136,6 +137,30 @@ pub struct NewMessage {
     pub client_id: Option<String>,
 }
 
+impl NewMessage {
+    /// Sends this to `chat` and answers as REST does: 201 with the stored message,
+    /// or 200 with the original when `client_id` was used before (nothing new is
+    /// stored or sent). `view` shapes the message as the endpoint shows it.
+    pub async fn send<V: Serialize>(
+        self,
+        ctx: &AppContext,
+        sender: UserId,
+        chat: Chat,
+        view: impl FnOnce(Sent) -> Result<V, Error>,
+    ) -> Result<HttpResponse, Error> {
+        let sent = ctx
+            .messaging
+            .send(sender, None, chat, &self.content, self.client_id)
+            .await?;
+        let mut response = if sent.duplicate {
+            HttpResponse::Ok()
+        } else {
+            HttpResponse::Created()
+        };
+        Ok(response.json(view(sent)?))
+    }
+}
+
 /// 201 with the stored message; 200 with the original when `client_id` was used
 /// before (nothing new is stored or sent).
 #[utoipa::path(
@@ -166,27 +191,15 @@ pub async fn send(
     recipient: web::Path<i64>,
     body: Json<NewMessage>,
 ) -> Result<HttpResponse, Error> {
-    let NewMessage { content, client_id } = body.into_inner();
-    let recipient = UserId(recipient.into_inner());
-    let sent = ctx
-        .messaging
-        .send(
-            caller.id,
-            None,
-            Chat::Direct(recipient),
-            &content,
-            client_id,
-        )
-        .await?;
-    let mut response = if sent.duplicate {
-        HttpResponse::Ok()
-    } else {
-        HttpResponse::Created()
-    };
-    let mut view = MessageView::from(sent.message);
-    // The recipient's socket records the delivery a moment later.
-    view.delivered |= sent.delivered;
-    Ok(response.json(view))
+    let recipient = Chat::Direct(UserId(recipient.into_inner()));
+    let body = body.into_inner();
+    body.send(&ctx, caller.id, recipient, |sent| {
+        let mut view = MessageView::from(sent.message);
+        // The recipient's socket records the delivery a moment later.
+        view.delivered |= sent.delivered;
+        Ok(view)
+    })
+    .await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

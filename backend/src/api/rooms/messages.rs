@@ -102,16 +102,8 @@ pub async fn send(
     id: web::Path<i64>,
     body: Json<NewMessage>,
 ) -> Result<HttpResponse, Error> {
-    let NewMessage { content, client_id } = body.into_inner();
     let room = Chat::Room(RoomId(id.into_inner()));
-    let sent = ctx
-        .messaging
-        .send(caller.id, None, room, &content, client_id)
-        .await?;
-    let mut response = if sent.duplicate {
-        HttpResponse::Ok()
-    } else {
-        HttpResponse::Created()
-    };
-    Ok(response.json(stream_item(&sent.message)?))
+    body.into_inner()
+        .send(&ctx, caller.id, room, |sent| stream_item(&sent.message))
+        .await
 }
