@@ -8,8 +8,8 @@ use anyhow::{bail, Context};
 use crate::auth::Passwords;
 use crate::config::{Config, UserCommand};
 use crate::db::{self, users::NewUser, Db};
+use crate::domain::time::now;
 use crate::domain::{Password, Username};
-use crate::messaging::now;
 
 /// Runs `command`; an `Err` is a refusal or failure to report (exit status 1).
 pub async fn run(command: UserCommand, config: &Config) -> anyhow::Result<()> {

@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::live::frames::ServerFrame;
 
 /// Keep in step with `After`'s documentation.
-const PAGE_SIZE: PageSize = PageSize {
+pub(super) const PAGE_SIZE: PageSize = PageSize {
     default: 100,
     max: 500,
 };

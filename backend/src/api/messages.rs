@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::messaging::Sent;
 
 /// Keep in step with `Page`'s documentation.
-const PAGE_SIZE: PageSize = PageSize {
+pub(super) const PAGE_SIZE: PageSize = PageSize {
     default: 50,
     max: 200,
 };

@@ -9,9 +9,9 @@ use super::Json;
 use crate::client_address::ClientAddress;
 use crate::context::AppContext;
 use crate::db::{self, users::NewUser};
+use crate::domain::time::now;
 use crate::domain::{Password, Username};
 use crate::error::Error;
-use crate::messaging::now;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(example = json!({"username": "alice", "password": "correct horse"}))]

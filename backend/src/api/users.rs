@@ -55,7 +55,7 @@ impl Contact {
 }
 
 /// No username is longer; keep in step with `Search`'s documentation.
-const MAX_SEARCH_CHARS: usize = Username::MAX_BYTES;
+pub(super) const MAX_SEARCH_CHARS: usize = Username::MAX_BYTES;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -30,11 +30,11 @@ use crate::domain::time::utc;
 use crate::error::Error;
 
 /// Keep these in step with `Search`'s documentation.
-const PAGE_SIZE: PageSize = PageSize {
+pub(crate) const PAGE_SIZE: PageSize = PageSize {
     default: 100,
     max: 200,
 };
-const MAX_SEARCH_CHARS: usize = 64;
+pub(crate) const MAX_SEARCH_CHARS: usize = 64;
 
 /// A room as its viewer sees it.
 #[derive(Serialize, utoipa::ToSchema)]
