@@ -9,11 +9,11 @@ use super::openapi::{ErrorBody, Internal, StreamItem, Unauthorized, Unavailable,
 use crate::auth::AuthUser;
 use crate::context::AppContext;
 use crate::db::{self, messages::Message, MessageId};
-use crate::domain::paging::{Limit, PageSize};
+use crate::domain::paging::{stream_position, Limit, PageSize};
 use crate::error::Error;
 use crate::live::frames::ServerFrame;
 
-/// Keep in step with `After`'s documentation.
+/// As `After` documents it (a test in `api` compares them).
 pub(super) const PAGE_SIZE: PageSize = PageSize {
     default: 100,
     max: 500,
@@ -63,20 +63,13 @@ pub async fn events(
     caller: AuthUser,
     query: web::Query<After>,
 ) -> Result<web::Json<Events>, Error> {
-    let after = query.after.unwrap_or(0);
-    if after < 0 {
-        return Err(Error::validation(
-            "after",
-            "after must be a stream position (0 or more)",
-        ));
-    }
+    let after = stream_position("after", query.after.unwrap_or(0))?;
     let limit = Limit::parse(query.limit, PAGE_SIZE)?;
     // One row more than asked tells whether there is more.
-    let mut rows =
-        db::messages::stream_for(&ctx.db, caller.id, MessageId(after), limit.get() + 1).await?;
+    let mut rows = db::messages::stream_for(&ctx.db, caller.id, after, limit.get() + 1).await?;
     let has_more = rows.len() > limit.count();
     rows.truncate(limit.count());
-    let cursor = rows.last().map_or(MessageId(after), |row| row.id);
+    let cursor = rows.last().map_or(after, |row| row.id);
     let events = rows.iter().map(stream_item).collect::<Result<_, _>>()?;
     Ok(web::Json(Events {
         events,

@@ -17,7 +17,7 @@ use crate::domain::time::utc;
 use crate::error::Error;
 use crate::messaging::Sent;
 
-/// Keep in step with `Page`'s documentation.
+/// As `Page` documents it (a test in `api` compares them).
 pub(super) const PAGE_SIZE: PageSize = PageSize {
     default: 50,
     max: 200,

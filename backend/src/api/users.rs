@@ -54,7 +54,7 @@ impl Contact {
     }
 }
 
-/// No username is longer; keep in step with `Search`'s documentation.
+/// No username is longer; as `Search` documents it (a test in `api` compares them).
 pub(super) const MAX_SEARCH_CHARS: usize = Username::MAX_BYTES;
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -1,7 +1,7 @@
 //! What a list request may ask for: how many items, and the text it searches by.
 //! Each list documents its own default and maximum; the rules are these.
 
-use super::Invalid;
+use super::{Invalid, MessageId};
 
 /// A list's page size when none is asked for, and the most it gives at once.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +35,18 @@ impl Limit {
     pub fn count(self) -> usize {
         usize::try_from(self.0).unwrap_or(0)
     }
+}
+
+/// A stream position to read after (`field`, as the request names it): 0, the
+/// start, or more.
+pub fn stream_position(field: &'static str, raw: i64) -> Result<MessageId, Invalid> {
+    if raw < 0 {
+        return Err(Invalid::new(
+            field,
+            format!("{field} must be a stream position (0 or more)"),
+        ));
+    }
+    Ok(MessageId(raw))
 }
 
 /// The text a list is searched by (`q`): trimmed, and at most a list's maximum of
@@ -81,6 +93,17 @@ mod tests {
             assert_eq!(refused.field, "limit");
             assert_eq!(refused.message, "limit must be between 1 and 200");
         }
+    }
+
+    #[test]
+    fn stream_positions_start_at_zero() {
+        assert_eq!(stream_position("after", 0), Ok(MessageId(0)));
+        let refused = stream_position("since", -1).unwrap_err();
+        assert_eq!(refused.field, "since");
+        assert_eq!(
+            refused.message,
+            "since must be a stream position (0 or more)"
+        );
     }
 
     #[test]

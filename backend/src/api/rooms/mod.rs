@@ -29,7 +29,7 @@ use crate::domain::paging::{Limit, PageSize, SearchText};
 use crate::domain::time::utc;
 use crate::error::Error;
 
-/// Keep these in step with `Search`'s documentation.
+/// As `Search` documents them (a test in `api` compares them).
 pub(crate) const PAGE_SIZE: PageSize = PageSize {
     default: 100,
     max: 200,
