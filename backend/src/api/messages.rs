@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::openapi::{BadPage, ErrorBody, Internal, Unauthorized, Unavailable, Unreadable};
-use super::Json;
+use super::{created_or_existing, Json};
 use crate::auth::AuthUser;
 use crate::context::AppContext;
 use crate::db::messages::{Change, Message};
@@ -152,12 +152,8 @@ impl NewMessage {
             .messaging
             .send(sender, None, chat, &self.content, self.client_id)
             .await?;
-        let mut response = if sent.duplicate {
-            HttpResponse::Ok()
-        } else {
-            HttpResponse::Created()
-        };
-        Ok(response.json(view(sent)?))
+        let created = !sent.duplicate;
+        Ok(created_or_existing(created, view(sent)?))
     }
 }
 

@@ -17,7 +17,8 @@ mod rooms;
 mod users;
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{web, ResponseError};
+use actix_web::{web, HttpResponse, ResponseError};
+use serde::Serialize;
 
 use crate::error::Error;
 pub use json::Json;
@@ -91,6 +92,16 @@ endpoints! {
         post: rooms::messages::send,
     },
     "/ws" => { get: crate::ws::connect },
+}
+
+/// 201 with `body` when the request made something, 200 when it had been made
+/// before (a resent message, a member added twice) and nothing changed.
+fn created_or_existing(created: bool, body: impl Serialize) -> HttpResponse {
+    if created {
+        HttpResponse::Created().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    }
 }
 
 /// A route that answers other methods with a JSON 405 and, as RFC 9110 asks,

@@ -10,7 +10,7 @@ use super::{visible, RoomView};
 use crate::api::openapi::{
     ErrorBody, Internal, RoomNotFound, Unauthorized, Unavailable, Unreadable,
 };
-use crate::api::Json;
+use crate::api::{created_or_existing, Json};
 use crate::auth::AuthUser;
 use crate::context::AppContext;
 use crate::db::{self, Role, RoomId, UserId};
@@ -187,10 +187,7 @@ pub async fn add_member(
         role: member.role,
         joined_at: utc(member.joined_at),
     };
-    Ok(match event {
-        Some(_) => HttpResponse::Created().json(view),
-        None => HttpResponse::Ok().json(view),
-    })
+    Ok(created_or_existing(event.is_some(), view))
 }
 
 /// The owner removes anyone from a private group, and anyone may remove
