@@ -5,11 +5,11 @@ use std::io::{BufRead, IsTerminal};
 
 use anyhow::{bail, Context};
 
-use crate::auth::{Password, Passwords, Username};
+use crate::auth::Passwords;
 use crate::config::{Config, UserCommand};
 use crate::db::{self, users::NewUser, Db};
-use crate::error::Error;
-use crate::messaging::now;
+use crate::domain::time::now;
+use crate::domain::{Password, Username};
 
 /// Runs `command`; an `Err` is a refusal or failure to report (exit status 1).
 pub async fn run(command: UserCommand, config: &Config) -> anyhow::Result<()> {
@@ -85,7 +85,7 @@ async fn hash(config: &Config, password: Password) -> anyhow::Result<String> {
     passwords.hash(password).await.map_err(refusal)
 }
 
-/// A validation error's message, as the API would word it.
-fn refusal(error: Error) -> anyhow::Error {
+/// A refusal's message, as the API would word it.
+fn refusal(error: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("{error}")
 }

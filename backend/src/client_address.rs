@@ -13,6 +13,9 @@ use actix_web::http::header::{HeaderName, FORWARDED};
 use actix_web::{web, FromRequest, HttpRequest};
 use ipnet::IpNet;
 
+// The context holds the `TrustedProxies`; it is read here, not built.
+use crate::context::AppContext;
+
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// The networks whose requests may say who the client is (`TRUSTED_PROXIES`).
@@ -148,7 +151,8 @@ impl ClientAddress {
         Self::of_parts(
             req.head(),
             req.peer_addr(),
-            req.app_data::<web::Data<TrustedProxies>>(),
+            req.app_data::<web::Data<AppContext>>()
+                .map(|ctx| ctx.trusted_proxies.get_ref()),
         )
     }
 
@@ -157,14 +161,15 @@ impl ClientAddress {
         Self::of_parts(
             req.head(),
             req.peer_addr(),
-            req.app_data::<web::Data<TrustedProxies>>(),
+            req.app_data::<web::Data<AppContext>>()
+                .map(|ctx| ctx.trusted_proxies.get_ref()),
         )
     }
 
     fn of_parts(
         head: &RequestHead,
         peer: Option<SocketAddr>,
-        trusted: Option<&web::Data<TrustedProxies>>,
+        trusted: Option<&TrustedProxies>,
     ) -> Self {
         Self(peer.map(|peer| match trusted {
             Some(trusted) => resolve(head, peer.ip(), trusted),

@@ -10,9 +10,9 @@ use super::messages::MessageView;
 use super::openapi::{Internal, Unauthorized, Unavailable};
 use super::users::Contact;
 use crate::auth::AuthUser;
-use crate::db::{self, Db, MessageId};
+use crate::context::AppContext;
+use crate::db::{self, MessageId};
 use crate::error::Error;
-use crate::live::hub::Hub;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Conversation {
@@ -38,30 +38,30 @@ pub struct Conversation {
     ),
 )]
 pub async fn list_conversations(
-    db: web::Data<Db>,
-    hub: web::Data<Hub>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
 ) -> Result<web::Json<Vec<Conversation>>, Error> {
-    let heads = db::messages::conversation_heads(&db, caller.id).await?;
+    let db = &ctx.db;
+    let heads = db::messages::conversation_heads(db, caller.id).await?;
     let peer_ids: Vec<_> = heads.iter().map(|(peer, _)| *peer).collect();
     let last_ids: Vec<MessageId> = heads.iter().map(|(_, last)| *last).collect();
-    let mut peers: HashMap<_, _> = db::users::find_profiles(&db, &peer_ids)
+    let mut peers: HashMap<_, _> = db::users::find_profiles(db, &peer_ids)
         .await?
         .into_iter()
         .map(|profile| (profile.id, profile))
         .collect();
-    let mut last_messages: HashMap<_, _> = db::messages::find_many(&db, &last_ids)
+    let mut last_messages: HashMap<_, _> = db::messages::find_many(db, &last_ids)
         .await?
         .into_iter()
         .map(|message| (message.id, message))
         .collect();
-    let unread = db::messages::unread_counts(&db, caller.id).await?;
+    let unread = db::messages::unread_counts(db, caller.id).await?;
     Ok(web::Json(
         heads
             .into_iter()
             .filter_map(|(peer, last)| {
                 Some(Conversation {
-                    peer: Contact::new(peers.remove(&peer)?, &hub),
+                    peer: Contact::new(peers.remove(&peer)?, &ctx.hub),
                     last_message: last_messages.remove(&last).map(MessageView::from),
                     unread_count: unread.get(&peer).copied().unwrap_or(0),
                 })

@@ -7,12 +7,17 @@ use serde_json::value::RawValue;
 
 use super::openapi::{ErrorBody, Internal, StreamItem, Unauthorized, Unavailable, Unreadable};
 use crate::auth::AuthUser;
-use crate::db::{self, messages::Message, Db, MessageId};
+use crate::context::AppContext;
+use crate::db::{self, messages::Message, MessageId};
+use crate::domain::paging::{stream_position, Limit, PageSize};
 use crate::error::Error;
 use crate::live::frames::ServerFrame;
 
-const DEFAULT_LIMIT: i64 = 100;
-const MAX_LIMIT: i64 = 500;
+/// As `After` documents it (a test in `api` compares them).
+pub(super) const PAGE_SIZE: PageSize = PageSize {
+    default: 100,
+    max: 500,
+};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -54,29 +59,17 @@ pub struct Events {
     ),
 )]
 pub async fn events(
-    db: web::Data<Db>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     query: web::Query<After>,
 ) -> Result<web::Json<Events>, Error> {
-    let after = query.after.unwrap_or(0);
-    if after < 0 {
-        return Err(Error::validation(
-            "after",
-            "after must be a stream position (0 or more)",
-        ));
-    }
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(Error::validation(
-            "limit",
-            format!("limit must be between 1 and {MAX_LIMIT}"),
-        ));
-    }
+    let after = stream_position("after", query.after.unwrap_or(0))?;
+    let limit = Limit::parse(query.limit, PAGE_SIZE)?;
     // One row more than asked tells whether there is more.
-    let mut rows = db::messages::stream_for(&db, caller.id, MessageId(after), limit + 1).await?;
-    let has_more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let cursor = rows.last().map_or(MessageId(after), |row| row.id);
+    let mut rows = db::messages::stream_for(&ctx.db, caller.id, after, limit.get() + 1).await?;
+    let has_more = rows.len() > limit.count();
+    rows.truncate(limit.count());
+    let cursor = rows.last().map_or(after, |row| row.id);
     let events = rows.iter().map(stream_item).collect::<Result<_, _>>()?;
     Ok(web::Json(Events {
         events,

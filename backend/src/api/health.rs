@@ -4,7 +4,7 @@
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
-use crate::db::Db;
+use crate::context::AppContext;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
@@ -40,8 +40,8 @@ pub async fn healthz() -> HttpResponse {
             example = json!({"status": "unavailable", "reason": "the database does not answer"})),
     ),
 )]
-pub async fn readyz(db: web::Data<Db>) -> HttpResponse {
-    match db.is_ready().await {
+pub async fn readyz(ctx: web::Data<AppContext>) -> HttpResponse {
+    match ctx.db.is_ready().await {
         Ok(true) => HttpResponse::Ok().json(Health {
             status: "ready",
             reason: None,

@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use super::openapi::{ErrorBody, Internal, Unreadable};
 use super::users::UserView;
 use super::Json;
-use crate::auth::{Passwords, Tokens, Username};
 use crate::client_address::ClientAddress;
-use crate::db::{self, users::Profile, Db};
+use crate::context::AppContext;
+use crate::db::{self, users::Profile};
+use crate::domain::Username;
 use crate::error::Error;
-use crate::limits::LoginGuard;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(example = json!({"username": "alice", "password": "correct horse"}))]
@@ -53,14 +53,12 @@ pub struct Session {
 )]
 pub async fn login(
     client: ClientAddress,
-    db: web::Data<Db>,
-    passwords: web::Data<Passwords>,
-    tokens: web::Data<Tokens>,
-    guard: web::Data<LoginGuard>,
+    ctx: web::Data<AppContext>,
     body: Json<Credentials>,
 ) -> Result<web::Json<Session>, Error> {
     let Credentials { username, password } = body.into_inner();
     let address = client.0;
+    let guard = &ctx.login_guard;
     // A name longer than any username is nobody's: it is not looked up, and it
     // counts against the address only, so made-up long names cannot fill the
     // per-username limiter.
@@ -74,18 +72,18 @@ pub async fn login(
     if let Some(wait) = guard.blocked(Some(&username), address) {
         return Err(Error::RateLimited(wait));
     }
-    let user = db::users::find_by_username(&db, &username).await?;
+    let user = db::users::find_by_username(&ctx.db, &username).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     // Unknown users are checked against a decoy hash: same answer, same time.
-    if !passwords.verify(password, hash).await? {
+    if !ctx.passwords.verify(password, hash).await? {
         guard.failed(Some(&username), address);
         return Err(Error::InvalidCredentials);
     }
     let user = user.ok_or(Error::InvalidCredentials)?;
     Ok(web::Json(Session {
-        access_token: tokens.issue(user.id, &user.token_key)?,
+        access_token: ctx.tokens.issue(user.id, &user.token_key)?,
         token_type: "bearer",
-        expires_in: tokens.ttl().as_secs(),
+        expires_in: ctx.tokens.ttl().as_secs(),
         user: UserView::from(Profile {
             id: user.id,
             username: user.username,

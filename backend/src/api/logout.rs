@@ -3,10 +3,9 @@
 use actix_web::{web, HttpResponse};
 
 use super::openapi::{Internal, Unauthorized, Unavailable};
-use crate::auth::{AuthUser, Revocations};
-use crate::db::Db;
+use crate::auth::AuthUser;
+use crate::context::AppContext;
 use crate::error::Error;
-use crate::live::hub::Hub;
 
 /// Revokes the token it is called with and closes that token's sockets (code
 /// 4401). Other tokens of the same user keep working.
@@ -17,15 +16,10 @@ use crate::live::hub::Hub;
     security(("bearer" = [])),
     responses((status = 204, description = "Revoked"), Unauthorized, Internal, Unavailable),
 )]
-pub async fn logout(
-    db: web::Data<Db>,
-    hub: web::Data<Hub>,
-    revocations: web::Data<Revocations>,
-    caller: AuthUser,
-) -> Result<HttpResponse, Error> {
-    revocations
-        .revoke(&db, &caller.token_id, caller.expires_at)
+pub async fn logout(ctx: web::Data<AppContext>, caller: AuthUser) -> Result<HttpResponse, Error> {
+    ctx.revocations
+        .revoke(&ctx.db, &caller.token_id, caller.expires_at)
         .await?;
-    hub.revoke(caller.id, &caller.token_id);
+    ctx.hub.revoke(caller.id, &caller.token_id);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -7,16 +7,21 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::openapi::{BadPage, ErrorBody, Internal, Unauthorized, Unavailable, Unreadable};
-use super::Json;
+use super::{created_or_existing, Json};
 use crate::auth::AuthUser;
+use crate::context::AppContext;
 use crate::db::messages::Message;
-use crate::db::{self, Chat, Db, MessageId, RoomId, UserId};
+use crate::db::{self, Chat, MessageId, RoomId, UserId};
+use crate::domain::paging::{Limit, PageSize};
 use crate::domain::time::utc;
 use crate::error::Error;
-use crate::messaging::{Change, Messaging};
+use crate::messaging::{Change, Sent};
 
-const DEFAULT_PAGE: i64 = 50;
-const MAX_PAGE: i64 = 200;
+/// As `Page` documents it (a test in `api` compares them).
+pub(super) const PAGE_SIZE: PageSize = PageSize {
+    default: 50,
+    max: 200,
+};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -31,14 +36,8 @@ pub struct Page {
 
 impl Page {
     /// The position to page back from and the page size, checked.
-    pub fn bounds(&self) -> Result<(Option<MessageId>, i64), Error> {
-        let limit = self.limit.unwrap_or(DEFAULT_PAGE);
-        if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(Error::validation(
-                "limit",
-                format!("limit must be between 1 and {MAX_PAGE}"),
-            ));
-        }
+    pub fn bounds(&self) -> Result<(Option<MessageId>, Limit), Error> {
+        let limit = Limit::parse(self.limit, PAGE_SIZE)?;
         if self.before.is_some_and(|before| before < 1) {
             return Err(Error::validation(
                 "before",
@@ -109,17 +108,18 @@ impl From<Message> for MessageView {
     ),
 )]
 pub async fn conversation(
-    db: web::Data<Db>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     peer: web::Path<i64>,
     page: web::Query<Page>,
 ) -> Result<web::Json<Vec<MessageView>>, Error> {
     let (before, limit) = page.bounds()?;
     let peer = UserId(peer.into_inner());
-    if db::users::find_profile(&db, peer).await?.is_none() {
+    if db::users::find_profile(&ctx.db, peer).await?.is_none() {
         return Err(Error::UserNotFound(peer.0));
     }
-    let messages = db::messages::page_conversation(&db, caller.id, peer, before, limit).await?;
+    let messages =
+        db::messages::page_conversation(&ctx.db, caller.id, peer, before, limit.get()).await?;
     Ok(web::Json(
         messages.into_iter().map(MessageView::from).collect(),
     ))
@@ -135,6 +135,26 @@ pub struct NewMessage {
     /// to retry.
     #[schema(min_length = 1, max_length = 64)]
     pub client_id: Option<String>,
+}
+
+impl NewMessage {
+    /// Sends this to `chat` and answers as REST does: 201 with the stored message,
+    /// or 200 with the original when `client_id` was used before (nothing new is
+    /// stored or sent). `view` shapes the message as the endpoint shows it.
+    pub async fn send<V: Serialize>(
+        self,
+        ctx: &AppContext,
+        sender: UserId,
+        chat: Chat,
+        view: impl FnOnce(Sent) -> Result<V, Error>,
+    ) -> Result<HttpResponse, Error> {
+        let sent = ctx
+            .messaging
+            .send(sender, None, chat, &self.content, self.client_id)
+            .await?;
+        let created = !sent.duplicate;
+        Ok(created_or_existing(created, view(sent)?))
+    }
 }
 
 /// 201 with the stored message; 200 with the original when `client_id` was used
@@ -162,31 +182,20 @@ pub struct NewMessage {
     ),
 )]
 pub async fn send(
-    messaging: web::Data<Messaging>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     recipient: web::Path<i64>,
     body: Json<NewMessage>,
 ) -> Result<HttpResponse, Error> {
-    let NewMessage { content, client_id } = body.into_inner();
-    let recipient = UserId(recipient.into_inner());
-    let sent = messaging
-        .send(
-            caller.id,
-            None,
-            Chat::Direct(recipient),
-            &content,
-            client_id,
-        )
-        .await?;
-    let mut response = if sent.duplicate {
-        HttpResponse::Ok()
-    } else {
-        HttpResponse::Created()
-    };
-    let mut view = MessageView::from(sent.message);
-    // The recipient's socket records the delivery a moment later.
-    view.delivered |= sent.delivered;
-    Ok(response.json(view))
+    let recipient = Chat::Direct(UserId(recipient.into_inner()));
+    let body = body.into_inner();
+    body.send(&ctx, caller.id, recipient, |sent| {
+        let mut view = MessageView::from(sent.message);
+        // The recipient's socket records the delivery a moment later.
+        view.delivered |= sent.delivered;
+        Ok(view)
+    })
+    .await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -225,13 +234,14 @@ pub struct Edit {
     ),
 )]
 pub async fn edit(
-    messaging: web::Data<Messaging>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     id: web::Path<i64>,
     body: Json<Edit>,
 ) -> Result<web::Json<MessageView>, Error> {
     let change = Change::Edit(body.into_inner().content);
-    let message = messaging
+    let message = ctx
+        .messaging
         .change(caller.id, MessageId(id.into_inner()), change)
         .await?;
     Ok(web::Json(message.into()))
@@ -262,11 +272,12 @@ pub async fn edit(
     ),
 )]
 pub async fn delete(
-    messaging: web::Data<Messaging>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<MessageView>, Error> {
-    let message = messaging
+    let message = ctx
+        .messaging
         .change(caller.id, MessageId(id.into_inner()), Change::Delete)
         .await?;
     Ok(web::Json(message.into()))

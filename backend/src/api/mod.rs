@@ -17,7 +17,8 @@ mod rooms;
 mod users;
 
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{web, ResponseError};
+use actix_web::{web, HttpResponse, ResponseError};
+use serde::Serialize;
 
 use crate::error::Error;
 pub use json::Json;
@@ -93,6 +94,16 @@ endpoints! {
     "/ws" => { get: crate::ws::connect },
 }
 
+/// 201 with `body` when the request made something, 200 when it had been made
+/// before (a resent message, a member added twice) and nothing changed.
+fn created_or_existing(created: bool, body: impl Serialize) -> HttpResponse {
+    if created {
+        HttpResponse::Created().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    }
+}
+
 /// A route that answers other methods with a JSON 405 and, as RFC 9110 asks,
 /// `Allow` listing the `methods` it has.
 fn resource(path: &str, methods: &[&str]) -> actix_web::Resource {
@@ -108,4 +119,49 @@ fn resource(path: &str, methods: &[&str]) -> actix_web::Resource {
         }
         async { response }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use crate::domain::paging::PageSize;
+
+    /// A query parameter's schema as documented for `method path`.
+    fn documented(path: &str, method: &str, name: &str) -> Value {
+        let document = serde_json::to_value(super::openapi::document()).unwrap();
+        let parameters = document["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{method} {path} has parameters"));
+        parameters
+            .iter()
+            .find(|parameter| parameter["name"] == name)
+            .unwrap_or_else(|| panic!("{method} {path} documents {name}"))
+            .clone()
+    }
+
+    /// The page sizes and search lengths the handlers check are the ones their
+    /// query structs document.
+    #[test]
+    fn documented_paging_matches_the_checks() {
+        let lists: [(&str, PageSize); 4] = [
+            ("/messages/{id}", super::messages::PAGE_SIZE),
+            ("/rooms/{id}/messages", super::messages::PAGE_SIZE),
+            ("/rooms", super::rooms::PAGE_SIZE),
+            ("/events", super::events::PAGE_SIZE),
+        ];
+        for (path, size) in lists {
+            let limit = documented(path, "get", "limit");
+            assert_eq!(limit["schema"]["maximum"], size.max, "{path}");
+            let description = limit["description"].as_str().unwrap_or_default();
+            let promised = format!("1–{} (default {})", size.max, size.default);
+            assert!(description.starts_with(&promised), "{path}: {description}");
+        }
+        for (path, max) in [
+            ("/rooms", super::rooms::MAX_SEARCH_CHARS),
+            ("/users", super::users::MAX_SEARCH_CHARS),
+        ] {
+            assert_eq!(documented(path, "get", "q")["schema"]["maxLength"], max);
+        }
+    }
 }

@@ -6,12 +6,12 @@ use serde::Deserialize;
 use super::openapi::{ErrorBody, Internal, Unreadable};
 use super::users::UserView;
 use super::Json;
-use crate::auth::{Password, Passwords, Username};
 use crate::client_address::ClientAddress;
-use crate::db::{self, users::NewUser, Db};
+use crate::context::AppContext;
+use crate::db::{self, users::NewUser};
+use crate::domain::time::now;
+use crate::domain::{Password, Username};
 use crate::error::Error;
-use crate::limits::RegistrationGuard;
-use crate::messaging::now;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(example = json!({"username": "alice", "password": "correct horse"}))]
@@ -47,21 +47,20 @@ pub struct Registration {
     ),
 )]
 pub async fn register(
-    db: web::Data<Db>,
-    passwords: web::Data<Passwords>,
-    guard: web::Data<RegistrationGuard>,
+    ctx: web::Data<AppContext>,
     client: ClientAddress,
     body: Json<Registration>,
 ) -> Result<HttpResponse, Error> {
+    let guard = &ctx.registration_guard;
     guard.check_open()?;
     let username = Username::parse(&body.username)?;
     let password = Password::parse(&body.password)?;
     // After validation, which costs nothing; before the hash, which does (even
     // for a name that turns out to be taken).
     guard.take(client.0)?;
-    let password_hash = passwords.hash(password).await?;
+    let password_hash = ctx.passwords.hash(password).await?;
     let user = db::users::insert(
-        &db,
+        &ctx.db,
         NewUser {
             username: username.as_str(),
             password_hash: &password_hash,

@@ -6,8 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use super::openapi::{ErrorBody, Internal, Unauthorized, Unavailable, Unreadable};
 use crate::auth::AuthUser;
-use crate::db::{self, users::Profile, Db, UserId};
+use crate::context::AppContext;
+use crate::db::{self, users::Profile, UserId};
+use crate::domain::paging::SearchText;
 use crate::domain::time::utc;
+use crate::domain::Username;
 use crate::error::Error;
 use crate::live::hub::Hub;
 
@@ -51,6 +54,9 @@ impl Contact {
     }
 }
 
+/// No username is longer; as `Search` documents it (a test in `api` compares them).
+pub(super) const MAX_SEARCH_CHARS: usize = Username::MAX_BYTES;
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Search {
@@ -72,8 +78,11 @@ pub struct Search {
         Unavailable,
     ),
 )]
-pub async fn me(db: web::Data<Db>, caller: AuthUser) -> Result<web::Json<UserView>, Error> {
-    let profile = db::users::find_profile(&db, caller.id)
+pub async fn me(
+    ctx: web::Data<AppContext>,
+    caller: AuthUser,
+) -> Result<web::Json<UserView>, Error> {
+    let profile = db::users::find_profile(&ctx.db, caller.id)
         .await?
         .ok_or(Error::InvalidToken)?;
     Ok(web::Json(profile.into()))
@@ -98,20 +107,17 @@ pub async fn me(db: web::Data<Db>, caller: AuthUser) -> Result<web::Json<UserVie
     ),
 )]
 pub async fn list_users(
-    db: web::Data<Db>,
-    hub: web::Data<Hub>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     search: web::Query<Search>,
 ) -> Result<web::Json<Vec<Contact>>, Error> {
-    let prefix = search.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    if prefix.is_some_and(|q| q.chars().count() > 32) {
-        return Err(Error::validation("q", "q must be at most 32 characters"));
-    }
-    let users = db::users::list_others(&db, caller.id, prefix).await?;
+    let prefix = SearchText::parse(search.q.as_deref(), MAX_SEARCH_CHARS)?;
+    let prefix = prefix.as_ref().map(SearchText::as_str);
+    let users = db::users::list_others(&ctx.db, caller.id, prefix).await?;
     Ok(web::Json(
         users
             .into_iter()
-            .map(|user| Contact::new(user, &hub))
+            .map(|user| Contact::new(user, &ctx.hub))
             .collect(),
     ))
 }

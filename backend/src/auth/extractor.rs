@@ -4,8 +4,9 @@
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
-use super::{Revocations, TokenKeys, Tokens};
-use crate::db::{Db, UserId};
+// `context` sits just above `auth`: it gathers every service, this reads three.
+use crate::context::AppContext;
+use crate::db::UserId;
 use crate::error::Error;
 
 #[derive(Debug, Clone)]
@@ -45,20 +46,17 @@ impl FromRequest for AuthUser {
 
 /// Checks a token from a header or, for the WebSocket, from the query string.
 pub async fn authenticate(req: &HttpRequest, token: &str) -> Result<AuthUser, Error> {
-    let (Some(tokens), Some(revocations), Some(keys), Some(db)) = (
-        req.app_data::<web::Data<Tokens>>(),
-        req.app_data::<web::Data<Revocations>>(),
-        req.app_data::<web::Data<TokenKeys>>(),
-        req.app_data::<web::Data<Db>>(),
-    ) else {
-        log::error!("Tokens, Revocations, TokenKeys and Db are not registered as app data");
+    let Some(ctx) = req.app_data::<web::Data<AppContext>>() else {
+        log::error!("AppContext is not registered as app data");
         return Err(Error::Internal);
     };
-    let verified = tokens.verify(token)?;
-    if revocations.is_revoked(&verified.token_id) {
+    let verified = ctx.tokens.verify(token)?;
+    if ctx.revocations.is_revoked(&verified.token_id) {
         return Err(Error::InvalidToken);
     }
-    keys.check(db, verified.user, &verified.key).await?;
+    ctx.token_keys
+        .check(&ctx.db, verified.user, &verified.key)
+        .await?;
     // For the access log line of this request.
     req.extensions_mut().insert(verified.user);
     Ok(AuthUser {

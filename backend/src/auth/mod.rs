@@ -1,14 +1,12 @@
-//! Who is calling: credentials, password hashing, access tokens, their revocation,
+//! Who is calling: password hashing, access tokens, their revocation,
 //! and the extractor that turns a bearer token into an [`AuthUser`].
 
-mod credentials;
 mod extractor;
 mod keys;
 mod password;
 mod revocations;
 mod token;
 
-pub use credentials::{Password, Username};
 pub use extractor::{authenticate, AuthUser};
 pub use keys::{TokenKeys, KEY_CHECK_TTL};
 pub use password::Passwords;

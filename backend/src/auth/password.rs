@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use tokio::sync::{oneshot, OnceCell};
 
-use super::Password;
+use crate::domain::Password;
 use crate::error::Error;
 
 /// Hashes that may wait for a thread, per thread.

@@ -2,11 +2,16 @@
 //! the rules on text, and time as stored. Imports nothing else of the crate.
 
 mod content;
+mod credentials;
 mod ids;
+mod invalid;
 mod kind;
+pub mod paging;
 pub mod text;
 pub mod time;
 
 pub use content::{ClientId, MessageContent, RoomName, TextError};
+pub use credentials::{Password, Username};
 pub use ids::{Chat, MessageId, RoomId, UserId};
+pub use invalid::Invalid;
 pub use kind::{Action, Kind, Role, RoomKind};

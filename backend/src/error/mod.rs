@@ -244,3 +244,13 @@ impl From<&crate::db::Error> for Error {
         }
     }
 }
+
+/// A value its `parse()` refused: `422 validation_failed`, naming the field.
+impl From<crate::domain::Invalid> for Error {
+    fn from(invalid: crate::domain::Invalid) -> Self {
+        Self::Validation {
+            field: invalid.field,
+            message: invalid.message,
+        }
+    }
+}

@@ -10,14 +10,13 @@ use super::{visible, RoomView};
 use crate::api::openapi::{
     ErrorBody, Internal, RoomNotFound, Unauthorized, Unavailable, Unreadable,
 };
-use crate::api::Json;
+use crate::api::{created_or_existing, Json};
 use crate::auth::AuthUser;
-use crate::db::{self, Db, Role, RoomId, UserId};
+use crate::context::AppContext;
+use crate::db::{self, Role, RoomId, UserId};
 use crate::domain::time::utc;
 use crate::error::Error;
-use crate::live::hub::Hub;
 use crate::messaging::rooms::MemberRequest;
-use crate::messaging::Messaging;
 
 #[derive(Serialize, utoipa::ToSchema)]
 #[schema(example = json!({"user_id": 2, "username": "bob", "role": "member", "joined_at": "2026-12-02T05:36:42.420Z", "online": false}))]
@@ -51,17 +50,16 @@ pub struct MemberView {
     ),
 )]
 pub async fn join(
-    db: web::Data<Db>,
-    messaging: web::Data<Messaging>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<RoomView>, Error> {
     let room = RoomId(id.into_inner());
-    messaging
+    ctx.messaging
         .change_membership(room, caller.id, MemberRequest::Join)
         .await?;
-    let (room, _) = visible(&db, room, caller.id).await?;
-    Ok(web::Json(RoomView::one(&db, caller.id, room).await?))
+    let (room, _) = visible(&ctx.db, room, caller.id).await?;
+    Ok(web::Json(RoomView::one(&ctx.db, caller.id, room).await?))
 }
 
 /// 204; leaving a public room one is not in changes nothing.
@@ -84,11 +82,11 @@ pub async fn join(
     ),
 )]
 pub async fn leave(
-    messaging: web::Data<Messaging>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, Error> {
-    messaging
+    ctx.messaging
         .change_membership(RoomId(id.into_inner()), caller.id, MemberRequest::Leave)
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -112,18 +110,17 @@ pub async fn leave(
     ),
 )]
 pub async fn list_members(
-    db: web::Data<Db>,
-    hub: web::Data<Hub>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<Vec<MemberView>>, Error> {
-    let (room, _) = visible(&db, RoomId(id.into_inner()), caller.id).await?;
-    let members = db::rooms::members_with_names(&db, room.id).await?;
+    let (room, _) = visible(&ctx.db, RoomId(id.into_inner()), caller.id).await?;
+    let members = db::rooms::members_with_names(&ctx.db, room.id).await?;
     Ok(web::Json(
         members
             .into_iter()
             .map(|(member, username)| MemberView {
-                online: hub.is_online(member.user_id),
+                online: ctx.hub.is_online(member.user_id),
                 user_id: member.user_id,
                 username,
                 role: member.role,
@@ -164,37 +161,33 @@ pub struct NewMember {
     ),
 )]
 pub async fn add_member(
-    db: web::Data<Db>,
-    hub: web::Data<Hub>,
-    messaging: web::Data<Messaging>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     id: web::Path<i64>,
     body: Json<NewMember>,
 ) -> Result<HttpResponse, Error> {
     let room = RoomId(id.into_inner());
     let user = body.user_id;
-    let event = messaging
+    let event = ctx
+        .messaging
         .change_membership(room, caller.id, MemberRequest::Add(user))
         .await?;
     let (member, profile) = match (
-        db::rooms::membership(&db, room, user).await?,
-        db::users::find_profile(&db, user).await?,
+        db::rooms::membership(&ctx.db, room, user).await?,
+        db::users::find_profile(&ctx.db, user).await?,
     ) {
         (Some(member), Some(profile)) => (member, profile),
         // Removed again in the meantime.
         _ => return Err(Error::MemberNotFound(user.0)),
     };
     let view = MemberView {
-        online: hub.is_online(user),
+        online: ctx.hub.is_online(user),
         user_id: user,
         username: profile.username,
         role: member.role,
         joined_at: utc(member.joined_at),
     };
-    Ok(match event {
-        Some(_) => HttpResponse::Created().json(view),
-        None => HttpResponse::Ok().json(view),
-    })
+    Ok(created_or_existing(event.is_some(), view))
 }
 
 /// The owner removes anyone from a private group, and anyone may remove
@@ -225,12 +218,12 @@ pub async fn add_member(
     ),
 )]
 pub async fn remove_member(
-    messaging: web::Data<Messaging>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, Error> {
     let (room, user) = path.into_inner();
-    messaging
+    ctx.messaging
         .change_membership(RoomId(room), caller.id, MemberRequest::Remove(UserId(user)))
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -14,9 +14,9 @@ use crate::api::openapi::{
 };
 use crate::api::Json;
 use crate::auth::AuthUser;
-use crate::db::{self, Chat, Db, MessageId, RoomId};
+use crate::context::AppContext;
+use crate::db::{self, Chat, MessageId, RoomId};
 use crate::error::Error;
-use crate::messaging::Messaging;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct History {
@@ -50,19 +50,19 @@ pub struct History {
     ),
 )]
 pub async fn history(
-    db: web::Data<Db>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     id: web::Path<i64>,
     page: web::Query<Page>,
 ) -> Result<web::Json<History>, Error> {
     let (before, limit) = page.bounds()?;
-    let (room, member) = visible(&db, RoomId(id.into_inner()), caller.id).await?;
+    let (room, member) = visible(&ctx.db, RoomId(id.into_inner()), caller.id).await?;
     if member.is_none() {
         return Err(Error::NotAMember);
     }
     // One row more than asked tells whether the page is the last.
-    let mut rows = db::messages::page_room(&db, room.id, before, limit + 1).await?;
-    let end_of_history = rows.len() <= limit as usize;
+    let mut rows = db::messages::page_room(&ctx.db, room.id, before, limit.get() + 1).await?;
+    let end_of_history = rows.len() <= limit.count();
     if !end_of_history {
         rows.remove(0);
     }
@@ -97,20 +97,13 @@ pub async fn history(
     ),
 )]
 pub async fn send(
-    messaging: web::Data<Messaging>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     id: web::Path<i64>,
     body: Json<NewMessage>,
 ) -> Result<HttpResponse, Error> {
-    let NewMessage { content, client_id } = body.into_inner();
     let room = Chat::Room(RoomId(id.into_inner()));
-    let sent = messaging
-        .send(caller.id, None, room, &content, client_id)
-        .await?;
-    let mut response = if sent.duplicate {
-        HttpResponse::Ok()
-    } else {
-        HttpResponse::Created()
-    };
-    Ok(response.json(stream_item(&sent.message)?))
+    body.into_inner()
+        .send(&ctx, caller.id, room, |sent| stream_item(&sent.message))
+        .await
 }

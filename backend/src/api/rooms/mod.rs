@@ -22,15 +22,19 @@ use super::openapi::{
 use super::Json;
 use crate::auth::AuthUser;
 use crate::config::MAX_HISTORY_LIMIT;
+use crate::context::AppContext;
 use crate::db::rooms::{Member, Room};
 use crate::db::{self, Db, Role, RoomId, RoomKind, UserId};
+use crate::domain::paging::{Limit, PageSize, SearchText};
 use crate::domain::time::utc;
 use crate::error::Error;
-use crate::messaging::Messaging;
 
-const DEFAULT_LIST: i64 = 100;
-const MAX_LIST: i64 = 200;
-const MAX_SEARCH_CHARS: usize = 64;
+/// As `Search` documents them (a test in `api` compares them).
+pub(crate) const PAGE_SIZE: PageSize = PageSize {
+    default: 100,
+    max: 200,
+};
+pub(crate) const MAX_SEARCH_CHARS: usize = 64;
 
 /// A room as its viewer sees it.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -149,26 +153,15 @@ pub struct Search {
     ),
 )]
 pub async fn list_rooms(
-    db: web::Data<Db>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     search: web::Query<Search>,
 ) -> Result<web::Json<Vec<RoomView>>, Error> {
-    let q = search.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    if q.is_some_and(|q| q.chars().count() > MAX_SEARCH_CHARS) {
-        return Err(Error::validation(
-            "q",
-            format!("q must be at most {MAX_SEARCH_CHARS} characters"),
-        ));
-    }
-    let limit = search.limit.unwrap_or(DEFAULT_LIST);
-    if !(1..=MAX_LIST).contains(&limit) {
-        return Err(Error::validation(
-            "limit",
-            format!("limit must be between 1 and {MAX_LIST}"),
-        ));
-    }
-    let rooms = db::rooms::visible_to(&db, caller.id, search.joined, q, limit).await?;
-    Ok(web::Json(RoomView::build(&db, caller.id, rooms).await?))
+    let q = SearchText::parse(search.q.as_deref(), MAX_SEARCH_CHARS)?;
+    let limit = Limit::parse(search.limit, PAGE_SIZE)?;
+    let q = q.as_ref().map(SearchText::as_str);
+    let rooms = db::rooms::visible_to(&ctx.db, caller.id, search.joined, q, limit.get()).await?;
+    Ok(web::Json(RoomView::build(&ctx.db, caller.id, rooms).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -201,15 +194,15 @@ pub struct NewRoom {
     ),
 )]
 pub async fn create_room(
-    db: web::Data<Db>,
-    messaging: web::Data<Messaging>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     body: Json<NewRoom>,
 ) -> Result<HttpResponse, Error> {
-    let room = messaging
+    let room = ctx
+        .messaging
         .create_room(caller.id, &body.name, body.kind)
         .await?;
-    Ok(HttpResponse::Created().json(RoomView::one(&db, caller.id, room).await?))
+    Ok(HttpResponse::Created().json(RoomView::one(&ctx.db, caller.id, room).await?))
 }
 
 /// One room.
@@ -229,12 +222,12 @@ pub async fn create_room(
     ),
 )]
 pub async fn get_room(
-    db: web::Data<Db>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     id: web::Path<i64>,
 ) -> Result<web::Json<RoomView>, Error> {
-    let (room, _) = visible(&db, RoomId(id.into_inner()), caller.id).await?;
-    Ok(web::Json(RoomView::one(&db, caller.id, room).await?))
+    let (room, _) = visible(&ctx.db, RoomId(id.into_inner()), caller.id).await?;
+    Ok(web::Json(RoomView::one(&ctx.db, caller.id, room).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -272,13 +265,12 @@ fn present<'de, D: Deserializer<'de>>(field: D) -> Result<Option<Option<i64>>, D
     ),
 )]
 pub async fn update_room(
-    db: web::Data<Db>,
-    messaging: web::Data<Messaging>,
+    ctx: web::Data<AppContext>,
     caller: AuthUser,
     id: web::Path<i64>,
     body: Json<Settings>,
 ) -> Result<web::Json<RoomView>, Error> {
-    let (mut room, member) = visible(&db, RoomId(id.into_inner()), caller.id).await?;
+    let (mut room, member) = visible(&ctx.db, RoomId(id.into_inner()), caller.id).await?;
     if member.is_none_or(|member| member.role != Role::Owner) {
         return Err(Error::NotRoomOwner);
     }
@@ -289,8 +281,8 @@ pub async fn update_room(
                 format!("history_limit must be between 1 and {MAX_HISTORY_LIMIT}, or null"),
             ));
         }
-        room = db::rooms::set_history_limit(&db, room.id, limit).await?;
-        messaging.history_limit_changed(room.id);
+        room = db::rooms::set_history_limit(&ctx.db, room.id, limit).await?;
+        ctx.messaging.history_limit_changed(room.id);
     }
-    Ok(web::Json(RoomView::one(&db, caller.id, room).await?))
+    Ok(web::Json(RoomView::one(&ctx.db, caller.id, room).await?))
 }

@@ -1,6 +1,6 @@
-//! Validated registration input.
+//! Validated account input: registration, and the operator's `parley user` commands.
 
-use crate::error::Error;
+use super::Invalid;
 
 /// 3-32 characters of `A-Z a-z 0-9 _ . -`.
 #[derive(Debug, Clone)]
@@ -10,10 +10,10 @@ impl Username {
     /// Usernames are ASCII, so this is also their most characters.
     pub const MAX_BYTES: usize = 32;
 
-    pub fn parse(raw: &str) -> Result<Self, Error> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let len = raw.chars().count();
         if !(3..=Self::MAX_BYTES).contains(&len) {
-            return Err(Error::validation(
+            return Err(Invalid::new(
                 "username",
                 "username must be 3 to 32 characters long",
             ));
@@ -22,7 +22,7 @@ impl Username {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
         {
-            return Err(Error::validation(
+            return Err(Invalid::new(
                 "username",
                 "username may only contain letters, digits, '_', '.' and '-'",
             ));
@@ -44,15 +44,15 @@ impl Password {
     pub const MIN_BYTES: usize = 8;
     pub const MAX_BYTES: usize = 72;
 
-    pub fn parse(raw: &str) -> Result<Self, Error> {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
         if raw.len() < Self::MIN_BYTES {
-            return Err(Error::validation(
+            return Err(Invalid::new(
                 "password",
                 "password must be at least 8 bytes long",
             ));
         }
         if raw.len() > Self::MAX_BYTES {
-            return Err(Error::validation(
+            return Err(Invalid::new(
                 "password",
                 "password must be at most 72 bytes long (bcrypt's limit)",
             ));
