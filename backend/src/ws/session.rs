@@ -17,16 +17,15 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{interval, sleep_until, timeout, Instant, MissedTickBehavior};
 
 use super::frame_guard;
-use crate::auth::TokenKeys;
-use crate::db::{self, Chat, Db, Kind, MessageId, RoomId, UserId};
+use crate::auth::AuthUser;
+use crate::context::AppContext;
+use crate::db::{self, Chat, Kind, MessageId, RoomId, UserId};
 use crate::domain::time::{now, utc};
 use crate::error::Error;
 use crate::limits::{Rate, TokenBucket};
 use crate::live::frames::{ClientFrame, FrameError, ServerFrame};
-use crate::live::hub::{ConnectionId, Hub, Outbound, Registration};
-use crate::live::typing::{self, Typing, LEASE};
-use crate::messaging::deliveries::Deliveries;
-use crate::messaging::Messaging;
+use crate::live::hub::{ConnectionId, Outbound, Registration};
+use crate::live::typing::{self, LEASE};
 use crate::metrics::{Limiter, Metrics};
 
 /// Text frames above this size get an error frame (and the socket stays open).
@@ -74,26 +73,19 @@ impl Heartbeat {
 }
 
 pub struct Session {
-    pub db: Db,
-    pub hub: web::Data<Hub>,
-    pub messaging: web::Data<Messaging>,
-    pub typing: web::Data<Typing>,
-    pub deliveries: web::Data<Deliveries>,
-    pub user: UserId,
-    pub connection: ConnectionId,
+    ctx: web::Data<AppContext>,
+    user: UserId,
+    connection: ConnectionId,
     /// When the token the socket was opened with expires.
-    pub token_expiry: Instant,
-    /// This socket's allowance of read and typing frames.
-    pub signals: TokenBucket,
-    pub socket: actix_ws::Session,
-    pub metrics: web::Data<Metrics>,
+    token_expiry: Instant,
     /// The user's token key the socket's token carries, checked at each heartbeat.
-    pub token_key: String,
-    pub keys: web::Data<TokenKeys>,
-    pub heartbeat: Heartbeat,
+    token_key: String,
+    /// This socket's allowance of read and typing frames.
+    signals: TokenBucket,
+    socket: actix_ws::Session,
     /// The payloads of the latest pings: only a pong echoing one proves that the
     /// client reads (it cannot guess them), where any other frame would not.
-    pub pings: [Option<[u8; 8]>; PINGS_REMEMBERED],
+    pings: [Option<[u8; 8]>; PINGS_REMEMBERED],
 }
 
 /// What a client frame gets back: an ack, once its message is stored, or an error.
@@ -138,6 +130,25 @@ impl Seen {
 }
 
 impl Session {
+    pub fn new(
+        ctx: web::Data<AppContext>,
+        caller: AuthUser,
+        connection: ConnectionId,
+        token_expiry: Instant,
+        socket: actix_ws::Session,
+    ) -> Self {
+        Self {
+            ctx,
+            user: caller.id,
+            connection,
+            token_expiry,
+            token_key: caller.key,
+            signals: TokenBucket::full(SIGNAL_RATE),
+            socket,
+            pings: [None; PINGS_REMEMBERED],
+        }
+    }
+
     pub async fn run(
         mut self,
         frames: AggregatedMessageStream,
@@ -145,14 +156,14 @@ impl Session {
         since: Option<MessageId>,
     ) {
         // Counted as open until this returns, however the socket ends.
-        let _open = Metrics::socket_opened(&self.metrics);
+        let _open = Metrics::socket_opened(&self.ctx.metrics);
         log::info!("socket opened user={} conn={}", self.user, self.connection);
         if registration.came_online {
             Box::pin(self.announce_presence(None)).await;
         }
         let Registration { inbox, restart, .. } = registration;
         let Err(stop) = self.serve(frames, inbox, restart, since).await;
-        if self.hub.unregister(self.user, self.connection) {
+        if self.ctx.hub.unregister(self.user, self.connection) {
             Box::pin(self.went_offline()).await;
         }
         log::info!(
@@ -191,7 +202,8 @@ impl Session {
         let mut position = cursor;
 
         let mut replies = FuturesOrdered::<Reply>::new();
-        let mut heartbeat = interval(self.heartbeat.ping_every);
+        let beat = Heartbeat::new(self.ctx.socket_idle_timeout);
+        let mut heartbeat = interval(beat.ping_every);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_pong = Instant::now();
         let expiry = sleep_until(self.token_expiry);
@@ -235,12 +247,12 @@ impl Session {
                     None => return Err(Some(close(CloseCode::Again, "too slow: reconnect to catch up"))),
                 },
                 _ = heartbeat.tick() => {
-                    if last_pong.elapsed() > self.heartbeat.idle_after {
+                    if last_pong.elapsed() > beat.idle_after {
                         return Err(Some(close(CloseCode::Away, "idle timeout")));
                     }
                     // The user may be gone or signed out everywhere since the
                     // socket opened (an outage is not a reason to close it).
-                    let checked = self.keys.check(&self.db, self.user, &self.token_key).await;
+                    let checked = self.ctx.token_keys.check(&self.ctx.db, self.user, &self.token_key).await;
                     if matches!(checked, Err(Error::InvalidToken)) {
                         return Err(Some(close(CloseCode::Other(TOKEN_ENDED), "token revoked")));
                     }
@@ -273,7 +285,7 @@ impl Session {
     async fn replay(&mut self, since: MessageId) -> Result<(Seen, MessageId), Stop> {
         let mut cursor = since;
         loop {
-            let page = db::messages::stream_for(&self.db, self.user, cursor, CATCH_UP_PAGE)
+            let page = db::messages::stream_for(&self.ctx.db, self.user, cursor, CATCH_UP_PAGE)
                 .await
                 .map_err(catch_up_failed)?;
             let mut delivered = Vec::new();
@@ -288,12 +300,12 @@ impl Session {
                 }
                 cursor = row.id;
             }
-            self.deliveries.record_now(&delivered).await;
+            self.ctx.deliveries.record_now(&delivered).await;
             if page.len() < CATCH_UP_PAGE as usize {
                 // A cursor from beyond the user's stream (say, from before a database
                 // reset) is brought back to its end, or the client would skip what
                 // comes next.
-                let end = db::messages::latest_position(&self.db, self.user)
+                let end = db::messages::latest_position(&self.ctx.db, self.user)
                     .await
                     .map_err(catch_up_failed)?;
                 let cursor = cursor.min(end);
@@ -306,13 +318,13 @@ impl Session {
     /// marks each page delivered once written. The cursor it reports is the newest
     /// position involving the user, for the client's next `since`.
     async fn flush_undelivered(&mut self) -> Result<(Seen, MessageId), Stop> {
-        let cursor = db::messages::latest_position(&self.db, self.user)
+        let cursor = db::messages::latest_position(&self.ctx.db, self.user)
             .await
             .map_err(catch_up_failed)?;
         let mut flushed = HashSet::new();
         let mut after = MessageId(0);
         loop {
-            let page = db::messages::undelivered_for(&self.db, self.user, after, CATCH_UP_PAGE)
+            let page = db::messages::undelivered_for(&self.ctx.db, self.user, after, CATCH_UP_PAGE)
                 .await
                 .map_err(catch_up_failed)?;
             for message in &page {
@@ -320,7 +332,7 @@ impl Session {
                     .await?;
             }
             let ids: Vec<MessageId> = page.iter().map(|m| m.id).collect();
-            self.deliveries.record_now(&ids).await;
+            self.ctx.deliveries.record_now(&ids).await;
             flushed.extend(&ids);
             after = ids.last().copied().unwrap_or(after);
             if ids.len() < CATCH_UP_PAGE as usize {
@@ -379,7 +391,7 @@ impl Session {
                 None
             };
         };
-        self.deliveries.record(delivered).await;
+        self.ctx.deliveries.record(delivered).await;
         result?;
         if behind {
             Box::pin(self.catch_up(seen, position)).await?;
@@ -399,9 +411,9 @@ impl Session {
         );
         // Before reading: a row committed from now on is either in the replay or
         // queued, and `seen` skips queued rows the replay already wrote.
-        self.hub.caught_up(self.user, self.connection);
+        self.ctx.hub.caught_up(self.user, self.connection);
         // Counted first: the client may see the replay's last row before it ends.
-        self.metrics.socket_caught_up();
+        self.ctx.metrics.socket_caught_up();
         let (replayed, cursor) = self.replay(*position).await?;
         *seen = replayed;
         *position = cursor;
@@ -444,7 +456,7 @@ impl Session {
     async fn on_client_frame(&mut self, frame: ClientFrame) -> Option<Reply> {
         if !matches!(frame, ClientFrame::Message { .. }) {
             if let Err(wait) = self.signals.take() {
-                self.metrics.rate_limited(Limiter::SocketSignals);
+                self.ctx.metrics.rate_limited(Limiter::SocketSignals);
                 return Some(error_reply(&Error::RateLimited(wait), None));
             }
         }
@@ -461,6 +473,7 @@ impl Session {
                     Err(error) => return Some(refusal(error)),
                 };
                 let queued = self
+                    .ctx
                     .messaging
                     .queue_send(
                         self.user,
@@ -531,14 +544,15 @@ impl Session {
                 members
             }
         };
-        if self.typing.start(self.user, chat) {
+        if self.ctx.typing.start(self.user, chat) {
             let frame = ServerFrame::Typing {
                 user_id: self.user,
                 room_id: chat.room(),
                 typing: true,
                 expires_at: Some(utc(now()) + LEASE),
             };
-            self.hub
+            self.ctx
+                .hub
                 .route_all(audience, None, &Outbound::notice(frame.to_json()));
         }
         Ok(())
@@ -547,9 +561,10 @@ impl Session {
     /// The members of a room the user is in (an error frame's cause otherwise).
     async fn room_members(&self, room: RoomId) -> Result<Vec<UserId>, Error> {
         let state = self
+            .ctx
             .messaging
             .rooms()
-            .current(&self.db, room)
+            .current(&self.ctx.db, room)
             .await?
             .ok_or(Error::RoomNotFound(room.0))?;
         state.check_member(room, self.user)?;
@@ -567,7 +582,7 @@ impl Session {
             Err(error) => return Some(error_reply(&error, None)),
         };
         let at = now();
-        match db::rooms::mark_read(&self.db, room, self.user, up_to).await {
+        match db::rooms::mark_read(&self.ctx.db, room, self.user, up_to).await {
             Ok(Some(Some(up_to))) => {
                 let frame = ServerFrame::Read {
                     reader_id: self.user,
@@ -576,7 +591,8 @@ impl Session {
                     up_to,
                     at: utc(at),
                 };
-                self.hub
+                self.ctx
+                    .hub
                     .route_all(members, None, &Outbound::notice(frame.to_json()));
                 None
             }
@@ -596,9 +612,10 @@ impl Session {
         let at = now();
         let read = async {
             let newly =
-                db::messages::mark_delivered_up_to(&self.db, self.user, peer, up_to, at).await?;
-            self.deliveries.announce(newly, at);
-            db::messages::mark_read(&self.db, self.user, peer, up_to, at).await
+                db::messages::mark_delivered_up_to(&self.ctx.db, self.user, peer, up_to, at)
+                    .await?;
+            self.ctx.deliveries.announce(newly, at);
+            db::messages::mark_read(&self.ctx.db, self.user, peer, up_to, at).await
         };
         match read.await {
             Ok(0) => None,
@@ -613,8 +630,8 @@ impl Session {
                     }
                     .to_json(),
                 );
-                self.hub.route(peer, None, &frame);
-                self.hub.route(self.user, Some(self.connection), &frame);
+                self.ctx.hub.route(peer, None, &frame);
+                self.ctx.hub.route(self.user, Some(self.connection), &frame);
                 None
             }
             Err(e) => Some(error_reply(&Error::from(e), None)),
@@ -625,14 +642,14 @@ impl Session {
     /// The state is read when the frame is built, so racing connects and
     /// disconnects end with the true state.
     async fn announce_presence(&self, last_seen: Option<NaiveDateTime>) {
-        let peers = match db::messages::conversation_heads(&self.db, self.user).await {
+        let peers = match db::messages::conversation_heads(&self.ctx.db, self.user).await {
             Ok(peers) => peers,
             Err(e) => {
                 log::error!("user {}: loading peers for presence: {e}", self.user);
                 return;
             }
         };
-        let online = self.hub.is_online(self.user);
+        let online = self.ctx.hub.is_online(self.user);
         let frame = Outbound::notice(
             ServerFrame::Presence {
                 user_id: self.user,
@@ -642,21 +659,22 @@ impl Session {
             .to_json(),
         );
         for (peer, _) in peers {
-            self.hub.route(peer, None, &frame);
+            self.ctx.hub.route(peer, None, &frame);
         }
     }
 
     async fn went_offline(&self) {
         let now = now();
-        if let Err(e) = db::users::set_last_seen(&self.db, self.user, now).await {
+        if let Err(e) = db::users::set_last_seen(&self.ctx.db, self.user, now).await {
             log::error!("user {}: storing last seen: {e}", self.user);
         }
-        for chat in self.typing.stop_all(self.user) {
+        for chat in self.ctx.typing.stop_all(self.user) {
             let audience = match chat {
                 Chat::Direct(user) => vec![user],
                 Chat::Room(room) => self.room_members(room).await.unwrap_or_default(),
             };
-            self.hub
+            self.ctx
+                .hub
                 .route_all(audience, None, &typing::stopped(self.user, chat));
         }
         self.announce_presence(Some(now)).await;
@@ -667,7 +685,7 @@ impl Session {
     async fn write_answer(&mut self, answer: Answer) -> Result<(), Stop> {
         self.write(answer.frame.into()).await?;
         if let Some(taken) = answer.send_taken {
-            self.metrics.send_acked(taken.elapsed());
+            self.ctx.metrics.send_acked(taken.elapsed());
         }
         Ok(())
     }
