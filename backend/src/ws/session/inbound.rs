@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::limits::Rate;
 use crate::live::frames::{ClientFrame, FrameError, ServerFrame};
 use crate::live::hub::Outbound;
+use crate::live::receipts;
 use crate::live::typing::LEASE;
 use crate::metrics::Limiter;
 use crate::ws::frame_guard;
@@ -132,11 +133,24 @@ impl Session {
                 peer_id,
                 room_id,
                 up_to,
-            } => match chat(peer_id, room_id, "peer_id", None) {
-                Ok(Chat::Direct(peer)) => Box::pin(self.on_read(peer, up_to)).await,
-                Ok(Chat::Room(room)) => Box::pin(self.on_room_read(room, up_to)).await,
-                Err(error) => Some(refusal(error)),
-            },
+            } => {
+                let chat = match chat(peer_id, room_id, "peer_id", None) {
+                    Ok(chat) => chat,
+                    Err(error) => return Some(refusal(error)),
+                };
+                let read = if up_to.0 < 1 {
+                    Err(Error::validation(
+                        "up_to",
+                        "up_to must be a positive message id",
+                    ))
+                } else {
+                    match chat {
+                        Chat::Direct(peer) => Box::pin(self.on_read(peer, up_to)).await,
+                        Chat::Room(room) => Box::pin(self.on_room_read(room, up_to)).await,
+                    }
+                };
+                read.err().map(|error| error_reply(&error, None))
+            }
             ClientFrame::Typing {
                 recipient_id,
                 room_id,
@@ -197,70 +211,29 @@ impl Session {
     }
 
     /// Moves the user's read marker in a room and tells every member's sockets.
-    async fn on_room_read(&mut self, room: RoomId, up_to: MessageId) -> Option<Reply> {
-        if up_to.0 < 1 {
-            let error = Error::validation("up_to", "up_to must be a positive message id");
-            return Some(error_reply(&error, None));
-        }
-        let members = match self.room_members(room).await {
-            Ok(members) => members,
-            Err(error) => return Some(error_reply(&error, None)),
-        };
+    async fn on_room_read(&mut self, room: RoomId, up_to: MessageId) -> Result<(), Error> {
+        let members = self.room_members(room).await?;
         let at = now();
-        match db::rooms::mark_read(&self.ctx.db, room, self.user, up_to).await {
-            Ok(Some(Some(up_to))) => {
-                let frame = ServerFrame::Read {
-                    reader_id: self.user,
-                    peer_id: None,
-                    room_id: Some(room),
-                    up_to,
-                    at: utc(at),
-                };
-                self.ctx
-                    .hub
-                    .route_all(members, None, &Outbound::notice(frame.to_json()));
-                None
-            }
-            // Not moved, or the user left in the meantime.
-            Ok(_) => None,
-            Err(e) => Some(error_reply(&Error::from(e), None)),
+        // `None`: not moved, or the user left in the meantime.
+        if let Some(Some(up_to)) =
+            db::rooms::mark_read(&self.ctx.db, room, self.user, up_to).await?
+        {
+            receipts::read_room(&self.ctx.hub, self.user, room, members, up_to, at);
         }
+        Ok(())
     }
 
     /// Moves the read marker forward and tells the peer and the reader's other
     /// sockets; a marker that does not move changes nothing.
-    async fn on_read(&mut self, peer: UserId, up_to: MessageId) -> Option<Reply> {
-        if up_to.0 < 1 {
-            let error = Error::validation("up_to", "up_to must be a positive message id");
-            return Some(error_reply(&error, None));
-        }
+    async fn on_read(&mut self, peer: UserId, up_to: MessageId) -> Result<(), Error> {
         let at = now();
-        let read = async {
-            let newly =
-                db::messages::mark_delivered_up_to(&self.ctx.db, self.user, peer, up_to, at)
-                    .await?;
-            self.ctx.deliveries.announce(newly, at);
-            db::messages::mark_read(&self.ctx.db, self.user, peer, up_to, at).await
-        };
-        match read.await {
-            Ok(0) => None,
-            Ok(_) => {
-                let frame = Outbound::notice(
-                    ServerFrame::Read {
-                        reader_id: self.user,
-                        peer_id: Some(peer),
-                        room_id: None,
-                        up_to,
-                        at: utc(at),
-                    }
-                    .to_json(),
-                );
-                self.ctx.hub.route(peer, None, &frame);
-                self.ctx.hub.route(self.user, Some(self.connection), &frame);
-                None
-            }
-            Err(e) => Some(error_reply(&Error::from(e), None)),
+        let newly =
+            db::messages::mark_delivered_up_to(&self.ctx.db, self.user, peer, up_to, at).await?;
+        self.ctx.deliveries.announce(newly, at);
+        if db::messages::mark_read(&self.ctx.db, self.user, peer, up_to, at).await? > 0 {
+            receipts::read_direct(&self.ctx.hub, self.user, self.connection, peer, up_to, at);
         }
+        Ok(())
     }
 }
 
