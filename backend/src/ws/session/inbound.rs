@@ -92,43 +92,12 @@ impl Session {
                 room_id,
                 content,
                 client_id,
-            } => {
-                let taken = Instant::now();
-                let to = match chat(recipient_id, room_id, "recipient_id", client_id.as_deref()) {
-                    Ok(to) => to,
-                    Err(error) => return Some(refusal(error)),
-                };
-                let queued = self
-                    .ctx
-                    .messaging
-                    .queue_send(
-                        self.user,
-                        Some(self.connection),
-                        to,
-                        &content,
-                        client_id.clone(),
-                    )
-                    .await;
-                Some(match queued {
-                    Ok(queued) => Box::pin(async move {
-                        match queued.outcome().await {
-                            Ok(sent) => Answer {
-                                frame: ServerFrame::Ack {
-                                    message_id: sent.message.id,
-                                    client_id: client_id.as_deref(),
-                                    created_at: utc(sent.message.created_at),
-                                    delivered: sent.delivered,
-                                    duplicate: sent.duplicate,
-                                }
-                                .to_json(),
-                                send_taken: Some(taken),
-                            },
-                            Err(error) => error_frame(&error, client_id.as_deref()).into(),
-                        }
-                    }),
-                    Err(error) => error_reply(&error, client_id.as_deref()),
-                })
-            }
+            } => Some(
+                match chat(recipient_id, room_id, "recipient_id", client_id.as_deref()) {
+                    Ok(to) => self.on_send(to, &content, client_id).await,
+                    Err(error) => refusal(error),
+                },
+            ),
             ClientFrame::Read {
                 peer_id,
                 room_id,
@@ -164,6 +133,41 @@ impl Session {
                     .err()
                     .map(|error| error_reply(&error, None))
             }
+        }
+    }
+
+    /// Queues a message with the writer; the reply is its ack once stored.
+    async fn on_send(&mut self, to: Chat, content: &str, client_id: Option<String>) -> Reply {
+        let taken = Instant::now();
+        let queued = self
+            .ctx
+            .messaging
+            .queue_send(
+                self.user,
+                Some(self.connection),
+                to,
+                content,
+                client_id.clone(),
+            )
+            .await;
+        match queued {
+            Ok(queued) => Box::pin(async move {
+                match queued.outcome().await {
+                    Ok(sent) => Answer {
+                        frame: ServerFrame::Ack {
+                            message_id: sent.message.id,
+                            client_id: client_id.as_deref(),
+                            created_at: utc(sent.message.created_at),
+                            delivered: sent.delivered,
+                            duplicate: sent.duplicate,
+                        }
+                        .to_json(),
+                        send_taken: Some(taken),
+                    },
+                    Err(error) => error_frame(&error, client_id.as_deref()).into(),
+                }
+            }),
+            Err(error) => error_reply(&error, client_id.as_deref()),
         }
     }
 
