@@ -1,8 +1,10 @@
 //! The in-memory real-time core: who is connected (the hub), the frames they are
-//! sent, and typing leases. Nothing here is stored; it imports only `domain` and
-//! `db` rows. The writer and the REST handlers route through it; sockets read
-//! from it.
+//! sent, presence, read receipts and typing leases. It stores nothing but a user's
+//! `last_seen` (presence); it imports only `domain` and `db`. The writer and the
+//! REST handlers route through it; sockets read from it.
 
 pub mod frames;
 pub mod hub;
+pub mod presence;
+pub mod receipts;
 pub mod typing;

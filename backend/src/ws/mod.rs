@@ -9,17 +9,13 @@ use actix_web::{dev, web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use tokio::time::Instant;
 
-use crate::auth::{authenticate, Revocations, TokenKeys};
-use crate::db::{self, Db, MessageId};
+use crate::auth::authenticate;
+use crate::context::AppContext;
+use crate::db::{self, MessageId};
 use crate::error::Error;
-use crate::limits::TokenBucket;
-use crate::live::hub::Hub;
-use crate::live::typing::Typing;
-use crate::messaging::deliveries::Deliveries;
-use crate::messaging::Messaging;
-use crate::metrics::{Limiter, Metrics};
+use crate::metrics::Limiter;
 pub use session::{Heartbeat, TOKEN_ENDED};
-use session::{Session, HARD_FRAME_LIMIT, PINGS_REMEMBERED, SIGNAL_RATE};
+use session::{Session, HARD_FRAME_LIMIT};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -61,20 +57,11 @@ pub struct Connect {
             example = json!({"error": "unavailable", "message": "the database is unavailable: try again in 1000 ms", "retry_after_ms": 1000})),
     ),
 )]
-// Each argument is an actix extractor: one per service the socket's task uses.
-#[allow(clippy::too_many_arguments)]
 pub async fn connect(
     req: HttpRequest,
     body: web::Payload,
     query: web::Query<Connect>,
-    db: web::Data<Db>,
-    hub: web::Data<Hub>,
-    messaging: web::Data<Messaging>,
-    typing: web::Data<Typing>,
-    deliveries: web::Data<Deliveries>,
-    metrics: web::Data<Metrics>,
-    keys: web::Data<TokenKeys>,
-    heartbeat: web::Data<Heartbeat>,
+    ctx: web::Data<AppContext>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let token = query.token.as_deref().ok_or(Error::MissingToken)?;
     let caller = authenticate(&req, token).await?;
@@ -89,7 +76,7 @@ pub async fn connect(
 
     // Catch-up needs the database: an outage is answered before the upgrade (503)
     // rather than by closing the socket right after it.
-    db::messages::latest_position(&db, caller.id)
+    db::messages::latest_position(&ctx.db, caller.id)
         .await
         .map_err(Error::from)?;
 
@@ -105,34 +92,21 @@ pub async fn connect(
         .max_continuation_size(HARD_FRAME_LIMIT);
     // Registered before the 101 goes out: past the cap, the upgrade is refused and
     // the response built by `handle` is dropped unsent.
-    let registration = hub.register(caller.id, &caller.token_id).map_err(|full| {
-        metrics.rate_limited(Limiter::Sockets);
-        Error::TooManySockets(full.0)
-    })?;
+    let registration = ctx
+        .hub
+        .register(caller.id, &caller.token_id)
+        .map_err(|full| {
+            ctx.metrics.rate_limited(Limiter::Sockets);
+            Error::TooManySockets(full.0)
+        })?;
     // A logout may have finished since the token was checked, before this socket
     // was registered for `hub.revoke` to find: close it as that would have.
-    let revocations = req.app_data::<web::Data<Revocations>>();
-    if revocations.is_some_and(|revoked| revoked.is_revoked(&caller.token_id)) {
-        hub.revoke(caller.id, &caller.token_id);
+    if ctx.revocations.is_revoked(&caller.token_id) {
+        ctx.hub.revoke(caller.id, &caller.token_id);
     }
-    let session = Session {
-        db: db.get_ref().clone(),
-        hub: hub.clone(),
-        messaging,
-        typing: typing.clone(),
-        deliveries,
-        user: caller.id,
-        connection: registration.id,
-        // A token is valid through the second named by its `exp`.
-        token_expiry: instant_of(caller.expires_at.saturating_add(1)),
-        signals: TokenBucket::full(SIGNAL_RATE),
-        socket,
-        metrics,
-        token_key: caller.key,
-        keys,
-        heartbeat: **heartbeat,
-        pings: [None; PINGS_REMEMBERED],
-    };
+    // A token is valid through the second named by its `exp`.
+    let token_expiry = instant_of(caller.expires_at.saturating_add(1));
+    let session = Session::new(ctx, caller, registration.id, token_expiry, socket);
     actix_web::rt::spawn(session.run(frames, registration, since));
     Ok(response)
 }
