@@ -124,3 +124,32 @@ fn method_label(method: &Method) -> &'static str {
         _ => "other",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(http: &HttpRequests, route: &str) -> Option<u64> {
+        let labels = Labels {
+            method: "GET",
+            route: route.to_owned(),
+            status: 200,
+        };
+        http.requests.get(&labels).map(|counter| counter.get())
+    }
+
+    #[test]
+    fn past_the_cap_new_series_share_one_other_route() {
+        let http = HttpRequests::register(&mut Registry::default());
+        let get = |route: String| http.observe(&Method::GET, Some(route), 200, Instant::now());
+        for n in 0..MAX_SERIES + 3 {
+            get(format!("/r/{n}"));
+        }
+        // A series that exists before the cap keeps counting on its own.
+        get("/r/0".to_owned());
+        assert_eq!(count(&http, "/r/0"), Some(2));
+        assert_eq!(count(&http, &format!("/r/{}", MAX_SERIES - 1)), Some(1));
+        assert_eq!(count(&http, &format!("/r/{MAX_SERIES}")), None);
+        assert_eq!(count(&http, "other"), Some(3));
+    }
+}

@@ -333,3 +333,66 @@ impl ScrapeToken {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scrape(metrics: &Metrics) -> String {
+        metrics.render(&Gauges {
+            users_online: 2,
+            pool: deadpool::Status {
+                max_size: 8,
+                size: 3,
+                available: 1,
+                waiting: 0,
+            },
+        })
+    }
+
+    #[test]
+    fn the_scrape_is_the_documented_text_format() {
+        let metrics = Metrics::default();
+        metrics.messages_stored(3);
+        metrics.batch_written(3);
+        metrics.send_acked(Duration::from_micros(700));
+        metrics.rate_limited(Limiter::Sockets);
+        let text = scrape(&metrics);
+        for expected in [
+            // Version 0.0.4 types a counter under its full `_total` name.
+            "# HELP parley_messages_stored_total New messages committed to the database \
+             (direct and room; resends of a stored client_id excluded).\n\
+             # TYPE parley_messages_stored_total counter\n\
+             parley_messages_stored_total 3\n",
+            "parley_rate_limited_total{limiter=\"sockets_per_user\"} 1\n",
+            "parley_rate_limited_total{limiter=\"send\"} 0\n",
+            "parley_messages_errored_total{reason=\"failed\"} 0\n",
+            "parley_write_batch_size_bucket{le=\"2\"} 0\nparley_write_batch_size_bucket{le=\"4\"} 1\n",
+            "parley_send_ack_duration_seconds_bucket{le=\"0.0005\"} 0\n\
+             parley_send_ack_duration_seconds_bucket{le=\"0.001\"} 1\n",
+            "parley_send_ack_duration_seconds_count 1\n",
+            "parley_users_online 2\n",
+            "parley_db_pool_connections{state=\"in_use\"} 2\n",
+            "parley_db_pool_connections{state=\"idle\"} 1\n",
+            "parley_db_pool_max_size 8\n",
+        ] {
+            assert!(text.contains(expected), "{expected:?} in:\n{text}");
+        }
+        // OpenMetrics lines, which a 0.0.4 parser does not expect.
+        assert!(
+            !text.contains("# EOF") && !text.contains("# UNIT"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_socket_counts_as_open_until_its_guard_drops() {
+        let metrics = web::Data::new(Metrics::default());
+        let first = Metrics::socket_opened(&metrics);
+        let second = Metrics::socket_opened(&metrics);
+        assert!(scrape(&metrics).contains("parley_websocket_connections 2\n"));
+        drop(first);
+        drop(second);
+        assert!(scrape(&metrics).contains("parley_websocket_connections 0\n"));
+    }
+}
