@@ -11,6 +11,7 @@
 //! of being kept up to date.
 
 pub mod http;
+mod scrape_token;
 
 use std::time::Duration;
 
@@ -24,6 +25,7 @@ use prometheus_client::registry::Registry;
 
 /// The `Content-Type` of a scrape.
 pub use prometheus_text::CONTENT_TYPE;
+pub use scrape_token::ScrapeToken;
 
 /// Group-commit batch bounds: powers of two up to the writer's batch of 256.
 const BATCH_BOUNDS: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
@@ -305,33 +307,6 @@ fn as_u64(count: usize) -> u64 {
 
 fn as_i64(count: usize) -> i64 {
     i64::try_from(count).unwrap_or(i64::MAX)
-}
-
-/// `METRICS_TOKEN`: when set, a scrape must bring it as its bearer token.
-pub struct ScrapeToken(Option<String>);
-
-impl ScrapeToken {
-    /// An empty token counts as none.
-    pub fn new(token: Option<String>) -> Self {
-        Self(token.filter(|token| !token.is_empty()))
-    }
-
-    pub fn is_required(&self) -> bool {
-        self.0.is_some()
-    }
-
-    /// Whether `given` is the token, compared in time that does not depend on
-    /// where they differ.
-    pub fn accepts(&self, given: &str) -> bool {
-        self.0.as_ref().is_none_or(|token| {
-            token.len() == given.len()
-                && token
-                    .bytes()
-                    .zip(given.bytes())
-                    .fold(0, |diff, (a, b)| diff | (a ^ b))
-                    == 0
-        })
-    }
 }
 
 #[cfg(test)]
