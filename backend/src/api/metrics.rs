@@ -4,11 +4,9 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::db::Db;
+use crate::context::AppContext;
 use crate::error::Error;
-use crate::live::hub::Hub;
-use crate::metrics::text::CONTENT_TYPE;
-use crate::metrics::{Gauges, Metrics, ScrapeToken};
+use crate::metrics::{Gauges, CONTENT_TYPE};
 
 /// The Prometheus text exposition.
 #[utoipa::path(
@@ -22,13 +20,8 @@ use crate::metrics::{Gauges, Metrics, ScrapeToken};
             body = crate::api::openapi::ErrorBody),
     ),
 )]
-pub async fn metrics(
-    req: HttpRequest,
-    token: web::Data<ScrapeToken>,
-    metrics: web::Data<Metrics>,
-    hub: web::Data<Hub>,
-    db: web::Data<Db>,
-) -> Result<HttpResponse, Error> {
+pub async fn metrics(req: HttpRequest, ctx: web::Data<AppContext>) -> Result<HttpResponse, Error> {
+    let token = &ctx.scrape_token;
     if token.is_required() {
         let given = req
             .headers()
@@ -46,10 +39,10 @@ pub async fn metrics(
         }
     }
     let gauges = Gauges {
-        users_online: hub.online_users(),
-        pool: db.pool_status(),
+        users_online: ctx.hub.online_users(),
+        pool: ctx.db.pool_status(),
     };
     Ok(HttpResponse::Ok()
         .content_type(CONTENT_TYPE)
-        .body(metrics.render(&gauges)))
+        .body(ctx.metrics.render(&gauges)))
 }

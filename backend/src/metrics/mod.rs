@@ -1,30 +1,45 @@
-//! `GET /metrics`: counters, gauges and histograms in the Prometheus text format.
+//! `GET /metrics`: counters, gauges and histograms in the Prometheus text format
+//! (0.0.4), kept and written by `prometheus-client`.
 //!
-//! The registry is hand-written rather than taken from a crate. Parley exposes a
-//! dozen fixed series whose only open-ended label is the HTTP route *pattern*, so
-//! a registry is a few atomics and a small map; writing the text format is a
-//! page. The crates weigh more than that: `metrics` records into one global
-//! recorder, which would mix up the servers that tests start side by side in one
-//! process, and `prometheus` brings its own registry, label-vector lookups on
-//! every observation and a protobuf dependency by default. Here each server owns
-//! its [`Metrics`], and the hot paths (the writer, once per batch; a socket, once
-//! per ack) touch only relaxed atomics, never a lock. Gauges that state already
-//! knows (users online, the pool) are read at scrape time instead of being kept.
+//! Each server owns its [`Metrics`] and with it its own registry, so the servers
+//! that tests start side by side in one process never mix their numbers (the
+//! `metrics` crate's global recorder would). Every labelled series but the HTTP
+//! ones has a fixed label set: those are created up front and kept as fields, so
+//! the hot paths (the writer, once per batch; a socket, once per ack) touch an
+//! atomic or a histogram's short mutex, never a family's lookup. Gauges that
+//! state already knows (users online, the pool) are set at scrape time instead
+//! of being kept up to date.
 
-mod histogram;
 pub mod http;
-pub mod text;
+mod scrape_token;
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use actix_web::web;
+use prometheus_client::encoding::prometheus_text;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
-use histogram::Histogram;
-use text::{Exposition, Labels};
+/// The `Content-Type` of a scrape.
+pub use prometheus_text::CONTENT_TYPE;
+pub use scrape_token::ScrapeToken;
 
 /// Group-commit batch bounds: powers of two up to the writer's batch of 256.
-const BATCH_BOUNDS: &[u64] = &[1, 2, 4, 8, 16, 32, 64, 128, 256];
+const BATCH_BOUNDS: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
+/// Latency bounds in seconds: 0.5 ms to 10 s.
+const LATENCY_BOUNDS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BOUNDS)
+}
+
+/// One label with a value from a fixed set.
+type FixedLabel = [(&'static str, &'static str); 1];
 
 /// The rate limits, as the `limiter` label names them.
 #[derive(Debug, Clone, Copy)]
@@ -82,33 +97,125 @@ pub enum SendError {
     Failed,
 }
 
-/// Every series one server exposes.
+/// Every series one server exposes: the registry that writes them, and a handle
+/// on each (handles share their value with the registered metric).
 pub struct Metrics {
-    pub http: http::HttpRequests,
-    open_sockets: AtomicI64,
-    messages_stored: AtomicU64,
-    messages_delivered: AtomicU64,
-    sends_refused: AtomicU64,
-    sends_failed: AtomicU64,
-    socket_catch_ups: AtomicU64,
+    registry: Registry,
+    http: http::HttpRequests,
+    open_sockets: Gauge,
+    users_online: Gauge,
+    messages_stored: Counter,
+    messages_delivered: Counter,
+    sends_refused: Counter,
+    sends_failed: Counter,
+    socket_catch_ups: Counter,
     send_ack: Histogram,
     batch_sizes: Histogram,
-    rate_limited: [AtomicU64; Limiter::ALL.len()],
+    /// In the order of [`Limiter::ALL`].
+    rate_limited: [Counter; Limiter::ALL.len()],
+    pool_in_use: Gauge,
+    pool_idle: Gauge,
+    pool_waiting: Gauge,
+    pool_max_size: Gauge,
 }
 
 impl Default for Metrics {
     fn default() -> Self {
+        // The registry appends a full stop to each help text. Counters are
+        // registered without `_total`: the encoder adds it.
+        let mut registry = Registry::default();
+        let http = http::HttpRequests::register(&mut registry);
+        let open_sockets = Gauge::default();
+        registry.register(
+            "parley_websocket_connections",
+            "WebSocket connections open now",
+            open_sockets.clone(),
+        );
+        let users_online = Gauge::default();
+        registry.register(
+            "parley_users_online",
+            "Users with at least one WebSocket connection",
+            users_online.clone(),
+        );
+        let messages_stored = Counter::default();
+        registry.register(
+            "parley_messages_stored",
+            "New messages committed to the database (direct and room; resends of a stored client_id excluded)",
+            messages_stored.clone(),
+        );
+        let messages_delivered = Counter::default();
+        registry.register(
+            "parley_messages_delivered",
+            "Direct messages newly marked delivered (written to a recipient's socket, or read). Room messages have no per-member delivery",
+            messages_delivered.clone(),
+        );
+        let errored = Family::<FixedLabel, Counter>::default();
+        registry.register(
+            "parley_messages_errored",
+            "Sends that reached the writer but were not stored: refused by the rules, or failed with their batch",
+            errored.clone(),
+        );
+        let socket_catch_ups = Counter::default();
+        registry.register(
+            "parley_socket_catch_ups",
+            "Times a socket's mailbox filled up with stream rows and the socket read the rest from the database instead of being disconnected",
+            socket_catch_ups.clone(),
+        );
+        let send_ack = latency_histogram();
+        registry.register(
+            "parley_send_ack_duration_seconds",
+            "WebSocket sends: from the socket taking the message frame to writing its ack",
+            send_ack.clone(),
+        );
+        let batch_sizes = Histogram::new(BATCH_BOUNDS);
+        registry.register(
+            "parley_write_batch_size",
+            "Changes stored per writer transaction (group commit)",
+            batch_sizes.clone(),
+        );
+        let rate_limited = Family::<FixedLabel, Counter>::default();
+        registry.register(
+            "parley_rate_limited",
+            "Requests and frames refused by a rate limit, by limiter",
+            rate_limited.clone(),
+        );
+        let pool = Family::<FixedLabel, Gauge>::default();
+        registry.register(
+            "parley_db_pool_connections",
+            "Database connections, by state: in_use (lent out) or idle",
+            pool.clone(),
+        );
+        let pool_waiting = Gauge::default();
+        registry.register(
+            "parley_db_pool_waiting",
+            "Tasks waiting for a database connection",
+            pool_waiting.clone(),
+        );
+        let pool_max_size = Gauge::default();
+        registry.register(
+            "parley_db_pool_max_size",
+            "The most connections the pool opens",
+            pool_max_size.clone(),
+        );
+
         Self {
-            http: http::HttpRequests::default(),
-            open_sockets: AtomicI64::new(0),
-            messages_stored: AtomicU64::new(0),
-            messages_delivered: AtomicU64::new(0),
-            sends_refused: AtomicU64::new(0),
-            sends_failed: AtomicU64::new(0),
-            socket_catch_ups: AtomicU64::new(0),
-            send_ack: Histogram::latency(),
-            batch_sizes: Histogram::new(BATCH_BOUNDS, 1.0),
-            rate_limited: Default::default(),
+            registry,
+            http,
+            open_sockets,
+            users_online,
+            messages_stored,
+            messages_delivered,
+            sends_refused: errored.get_or_create_owned(&[("reason", "refused")]),
+            sends_failed: errored.get_or_create_owned(&[("reason", "failed")]),
+            socket_catch_ups,
+            send_ack,
+            batch_sizes,
+            rate_limited: Limiter::ALL
+                .map(|limiter| rate_limited.get_or_create_owned(&[("limiter", limiter.label())])),
+            pool_in_use: pool.get_or_create_owned(&[("state", "in_use")]),
+            pool_idle: pool.get_or_create_owned(&[("state", "idle")]),
+            pool_waiting,
+            pool_max_size,
         }
     }
 }
@@ -120,197 +227,147 @@ pub struct Gauges {
 }
 
 /// Counts a socket as open until dropped (when its task ends, however it ends).
-pub struct OpenSocket(web::Data<Metrics>);
+pub struct OpenSocket(Gauge);
 
 impl Drop for OpenSocket {
     fn drop(&mut self) {
-        self.0.open_sockets.fetch_sub(1, Ordering::Relaxed);
+        self.0.dec();
     }
 }
 
 impl Metrics {
     pub fn socket_opened(metrics: &web::Data<Metrics>) -> OpenSocket {
-        metrics.open_sockets.fetch_add(1, Ordering::Relaxed);
-        OpenSocket(metrics.clone())
+        metrics.open_sockets.inc();
+        OpenSocket(metrics.open_sockets.clone())
     }
 
     /// New messages committed by the writer (a resend of a stored one is not new).
     pub fn messages_stored(&self, count: usize) {
-        add(&self.messages_stored, count);
+        self.messages_stored.inc_by(as_u64(count));
     }
 
     /// Direct messages newly marked delivered.
     pub fn messages_delivered(&self, count: usize) {
-        add(&self.messages_delivered, count);
+        self.messages_delivered.inc_by(as_u64(count));
     }
 
     pub fn sends_errored(&self, why: SendError, count: usize) {
-        match why {
-            SendError::Refused => add(&self.sends_refused, count),
-            SendError::Failed => add(&self.sends_failed, count),
-        }
+        let counter = match why {
+            SendError::Refused => &self.sends_refused,
+            SendError::Failed => &self.sends_failed,
+        };
+        counter.inc_by(as_u64(count));
     }
 
     /// From a socket taking a message frame to its ack being written.
     pub fn send_acked(&self, elapsed: Duration) {
-        self.send_ack.observe_duration(elapsed);
+        self.send_ack.observe(elapsed.as_secs_f64());
     }
 
     /// A socket fell behind the stream and read the rows it missed from the
     /// database.
     pub fn socket_caught_up(&self) {
-        self.socket_catch_ups.fetch_add(1, Ordering::Relaxed);
+        self.socket_catch_ups.inc();
     }
 
     /// Changes the writer stored in one transaction.
     pub fn batch_written(&self, changes: usize) {
-        self.batch_sizes
-            .observe(u64::try_from(changes).unwrap_or(u64::MAX));
+        // Exact: a batch holds at most a few hundred changes.
+        self.batch_sizes.observe(changes as f64);
     }
 
     pub fn rate_limited(&self, limiter: Limiter) {
         if let Some(counter) = self.rate_limited.get(limiter as usize) {
-            counter.fetch_add(1, Ordering::Relaxed);
+            counter.inc();
         }
     }
 
     /// The whole scrape.
     pub fn render(&self, gauges: &Gauges) -> String {
-        let mut out = Exposition::default();
-        self.http.write(&mut out);
-        out.single(
-            "parley_websocket_connections",
-            "gauge",
-            "WebSocket connections open now.",
-            self.open_sockets.load(Ordering::Relaxed).max(0),
-        );
-        out.single(
-            "parley_users_online",
-            "gauge",
-            "Users with at least one WebSocket connection.",
-            gauges.users_online,
-        );
-        out.single(
-            "parley_messages_stored_total",
-            "counter",
-            "New messages committed to the database (direct and room; resends of a stored client_id excluded).",
-            self.messages_stored.load(Ordering::Relaxed),
-        );
-        out.single(
-            "parley_messages_delivered_total",
-            "counter",
-            "Direct messages newly marked delivered (written to a recipient's socket, or read). Room messages have no per-member delivery.",
-            self.messages_delivered.load(Ordering::Relaxed),
-        );
-        out.header(
-            "parley_messages_errored_total",
-            "counter",
-            "Sends that reached the writer but were not stored: refused by the rules, or failed with their batch.",
-        );
-        for (reason, counter) in [
-            ("refused", &self.sends_refused),
-            ("failed", &self.sends_failed),
-        ] {
-            let labels = [("reason", reason)];
-            out.sample(
-                "parley_messages_errored_total",
-                &Labels::of(&labels),
-                counter.load(Ordering::Relaxed),
-            );
+        self.users_online.set(as_i64(gauges.users_online));
+        let pool = &gauges.pool;
+        self.pool_in_use
+            .set(as_i64(pool.size.saturating_sub(pool.available)));
+        self.pool_idle.set(as_i64(pool.available));
+        self.pool_waiting.set(as_i64(pool.waiting));
+        self.pool_max_size.set(as_i64(pool.max_size));
+
+        let mut text = String::new();
+        // Only the writer can fail, and writing to a String does not.
+        if let Err(error) = prometheus_text::encode(&mut text, &self.registry) {
+            log::error!("writing the metrics failed: {error}");
         }
-        out.single(
-            "parley_socket_catch_ups_total",
-            "counter",
-            "Times a socket's mailbox filled up with stream rows and the socket read the rest from the database instead of being disconnected.",
-            self.socket_catch_ups.load(Ordering::Relaxed),
-        );
-        out.header(
-            "parley_send_ack_duration_seconds",
-            "histogram",
-            "WebSocket sends: from the socket taking the message frame to writing its ack.",
-        );
-        self.send_ack.write(
-            &mut out,
-            "parley_send_ack_duration_seconds",
-            &Labels::none(),
-        );
-        out.header(
-            "parley_write_batch_size",
-            "histogram",
-            "Changes stored per writer transaction (group commit).",
-        );
-        self.batch_sizes
-            .write(&mut out, "parley_write_batch_size", &Labels::none());
-        out.header(
-            "parley_rate_limited_total",
-            "counter",
-            "Requests and frames refused by a rate limit, by limiter.",
-        );
-        for limiter in Limiter::ALL {
-            let labels = [("limiter", limiter.label())];
-            let count = self
-                .rate_limited
-                .get(limiter as usize)
-                .map_or(0, |counter| counter.load(Ordering::Relaxed));
-            out.sample("parley_rate_limited_total", &Labels::of(&labels), count);
-        }
-        write_pool(&mut out, &gauges.pool);
-        out.finish()
+        text
     }
 }
 
-fn write_pool(out: &mut Exposition, pool: &deadpool::Status) {
-    out.header(
-        "parley_db_pool_connections",
-        "gauge",
-        "Database connections, by state: in_use (lent out) or idle.",
-    );
-    let in_use = pool.size.saturating_sub(pool.available);
-    for (state, count) in [("in_use", in_use), ("idle", pool.available)] {
-        let labels = [("state", state)];
-        out.sample("parley_db_pool_connections", &Labels::of(&labels), count);
-    }
-    out.single(
-        "parley_db_pool_waiting",
-        "gauge",
-        "Tasks waiting for a database connection.",
-        pool.waiting,
-    );
-    out.single(
-        "parley_db_pool_max_size",
-        "gauge",
-        "The most connections the pool opens.",
-        pool.max_size,
-    );
+fn as_u64(count: usize) -> u64 {
+    u64::try_from(count).unwrap_or(u64::MAX)
 }
 
-fn add(counter: &AtomicU64, count: usize) {
-    counter.fetch_add(u64::try_from(count).unwrap_or(u64::MAX), Ordering::Relaxed);
+fn as_i64(count: usize) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
 }
 
-/// `METRICS_TOKEN`: when set, a scrape must bring it as its bearer token.
-pub struct ScrapeToken(Option<String>);
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl ScrapeToken {
-    /// An empty token counts as none.
-    pub fn new(token: Option<String>) -> Self {
-        Self(token.filter(|token| !token.is_empty()))
-    }
-
-    pub fn is_required(&self) -> bool {
-        self.0.is_some()
-    }
-
-    /// Whether `given` is the token, compared in time that does not depend on
-    /// where they differ.
-    pub fn accepts(&self, given: &str) -> bool {
-        self.0.as_ref().is_none_or(|token| {
-            token.len() == given.len()
-                && token
-                    .bytes()
-                    .zip(given.bytes())
-                    .fold(0, |diff, (a, b)| diff | (a ^ b))
-                    == 0
+    fn scrape(metrics: &Metrics) -> String {
+        metrics.render(&Gauges {
+            users_online: 2,
+            pool: deadpool::Status {
+                max_size: 8,
+                size: 3,
+                available: 1,
+                waiting: 0,
+            },
         })
+    }
+
+    #[test]
+    fn the_scrape_is_the_documented_text_format() {
+        let metrics = Metrics::default();
+        metrics.messages_stored(3);
+        metrics.batch_written(3);
+        metrics.send_acked(Duration::from_micros(700));
+        metrics.rate_limited(Limiter::Sockets);
+        let text = scrape(&metrics);
+        for expected in [
+            // Version 0.0.4 types a counter under its full `_total` name.
+            "# HELP parley_messages_stored_total New messages committed to the database \
+             (direct and room; resends of a stored client_id excluded).\n\
+             # TYPE parley_messages_stored_total counter\n\
+             parley_messages_stored_total 3\n",
+            "parley_rate_limited_total{limiter=\"sockets_per_user\"} 1\n",
+            "parley_rate_limited_total{limiter=\"send\"} 0\n",
+            "parley_messages_errored_total{reason=\"failed\"} 0\n",
+            "parley_write_batch_size_bucket{le=\"2\"} 0\nparley_write_batch_size_bucket{le=\"4\"} 1\n",
+            "parley_send_ack_duration_seconds_bucket{le=\"0.0005\"} 0\n\
+             parley_send_ack_duration_seconds_bucket{le=\"0.001\"} 1\n",
+            "parley_send_ack_duration_seconds_count 1\n",
+            "parley_users_online 2\n",
+            "parley_db_pool_connections{state=\"in_use\"} 2\n",
+            "parley_db_pool_connections{state=\"idle\"} 1\n",
+            "parley_db_pool_max_size 8\n",
+        ] {
+            assert!(text.contains(expected), "{expected:?} in:\n{text}");
+        }
+        // OpenMetrics lines, which a 0.0.4 parser does not expect.
+        assert!(
+            !text.contains("# EOF") && !text.contains("# UNIT"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_socket_counts_as_open_until_its_guard_drops() {
+        let metrics = web::Data::new(Metrics::default());
+        let first = Metrics::socket_opened(&metrics);
+        let second = Metrics::socket_opened(&metrics);
+        assert!(scrape(&metrics).contains("parley_websocket_connections 2\n"));
+        drop(first);
+        drop(second);
+        assert!(scrape(&metrics).contains("parley_websocket_connections 0\n"));
     }
 }
