@@ -7,8 +7,7 @@ use anyhow::{bail, Context};
 
 use crate::auth::Passwords;
 use crate::config::{Config, UserCommand};
-use crate::db::{self, users::NewUser, Db};
-use crate::domain::time::now;
+use crate::db::{self, Db};
 use crate::domain::{Password, Username};
 
 /// Runs `command`; an `Err` is a refusal or failure to report (exit status 1).
@@ -25,16 +24,9 @@ pub async fn run(command: UserCommand, config: &Config) -> anyhow::Result<()> {
                 bail!("the username `{name}` is already taken");
             }
             let password_hash = hash(config, read_password(&name)?).await?;
-            let user = db::users::insert(
-                &db,
-                NewUser {
-                    username: username.as_str(),
-                    password_hash: &password_hash,
-                    created_at: now(),
-                },
-            )
-            .await?
-            .with_context(|| format!("the username `{name}` is already taken"))?;
+            let user = db::users::insert(&db, &username, &password_hash)
+                .await?
+                .with_context(|| format!("the username `{name}` is already taken"))?;
             println!("created user {} ({})", user.username, user.id);
         }
         UserCommand::Passwd { name } => {

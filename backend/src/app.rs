@@ -24,7 +24,6 @@ use crate::live::typing::Typing;
 use crate::messaging::deliveries::Deliveries;
 use crate::messaging::{Messaging, UserRates};
 use crate::metrics::{Metrics, ScrapeToken};
-use crate::ws::Heartbeat;
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -61,12 +60,12 @@ impl Application {
         let secret = jwt_secret(&db, config.jwt_secret).await?;
         let database_id = db::secrets::get_or_insert(&db, "database_id", random_secret).await?;
 
-        let revocations = web::Data::new(Revocations::load(&db).await?);
+        let revocations = Revocations::load(&db).await?;
         let max_sockets = usize::try_from(config.max_sockets_per_user).unwrap_or(usize::MAX);
         let hub = web::Data::new(Hub::new(max_sockets));
         let typing = web::Data::new(Typing::default());
         let metrics = web::Data::new(Metrics::default());
-        let scrape_token = web::Data::new(ScrapeToken::new(config.metrics_token));
+        let scrape_token = ScrapeToken::new(config.metrics_token);
         if !scrape_token.is_required() {
             log::info!("METRICS_TOKEN is not set: /metrics is open to anyone who reaches it");
         }
@@ -92,17 +91,16 @@ impl Application {
             config.room_history_limit,
             metrics.clone(),
         ));
-        let deliveries =
-            web::Data::new(Deliveries::start(db.clone(), hub.clone(), metrics.clone()));
-        let login_guard = web::Data::new(LoginGuard::new(metrics.clone()));
-        let registration_guard = web::Data::new(RegistrationGuard::new(
+        let deliveries = Deliveries::start(db.clone(), hub.clone(), metrics.clone());
+        let login_guard = LoginGuard::new(metrics.clone());
+        let registration_guard = RegistrationGuard::new(
             config.registration == Registration::Open,
             Rate {
                 per_second: config.register_rate,
                 burst: config.register_burst,
             },
             metrics.clone(),
-        ));
+        );
         if config.registration == Registration::Closed {
             log::info!("REGISTRATION=closed: accounts are created with `parley user add`");
         }
@@ -112,27 +110,21 @@ impl Application {
                 config.trusted_proxies
             );
         }
-        let trusted_proxies = web::Data::new(TrustedProxies::new(config.trusted_proxies));
-        let db = web::Data::new(db);
-        let tokens = web::Data::new(Tokens::new(secret.as_bytes(), database_id, config.jwt_ttl));
-        let passwords = web::Data::new(Passwords::start(config.bcrypt_cost)?);
-        let token_keys = web::Data::new(TokenKeys::default());
-        let heartbeat = web::Data::new(Heartbeat::new(config.socket_idle_timeout));
         let context = web::Data::new(AppContext {
-            db: db.get_ref().clone(),
+            db,
             hub: hub.clone(),
-            typing: typing.clone(),
+            typing,
             messaging: messaging.clone(),
-            deliveries: deliveries.clone(),
-            metrics: metrics.clone(),
-            scrape_token: scrape_token.clone(),
-            tokens: tokens.clone(),
-            passwords: passwords.clone(),
-            revocations: revocations.clone(),
-            token_keys: token_keys.clone(),
-            login_guard: login_guard.clone(),
-            registration_guard: registration_guard.clone(),
-            trusted_proxies: trusted_proxies.clone(),
+            deliveries,
+            metrics,
+            scrape_token,
+            tokens: Tokens::new(secret.as_bytes(), database_id, config.jwt_ttl),
+            passwords: Passwords::start(config.bcrypt_cost)?,
+            revocations,
+            token_keys: TokenKeys::default(),
+            login_guard,
+            registration_guard,
+            trusted_proxies: TrustedProxies::new(config.trusted_proxies),
             socket_idle_timeout: config.socket_idle_timeout,
         });
         let frontend = config.frontend_dir;
@@ -148,7 +140,6 @@ impl Application {
 
         let listener = TcpListener::bind(config.bind)?;
         let port = listener.local_addr()?.port();
-        let (app_hub, app_messaging) = (hub.clone(), messaging.clone());
         let cors_origins = config.cors_origins;
         let mut server = HttpServer::new(move || {
             // The last `wrap` is the outermost: every response, even a CORS
@@ -161,21 +152,6 @@ impl Application {
                 .wrap(from_fn(crate::metrics::http::track))
                 .wrap(crate::headers::hardening())
                 .app_data(context.clone())
-                .app_data(db.clone())
-                .app_data(hub.clone())
-                .app_data(tokens.clone())
-                .app_data(passwords.clone())
-                .app_data(revocations.clone())
-                .app_data(token_keys.clone())
-                .app_data(heartbeat.clone())
-                .app_data(typing.clone())
-                .app_data(messaging.clone())
-                .app_data(deliveries.clone())
-                .app_data(login_guard.clone())
-                .app_data(registration_guard.clone())
-                .app_data(trusted_proxies.clone())
-                .app_data(metrics.clone())
-                .app_data(scrape_token.clone())
                 .configure(crate::api::routes);
             let not_found =
                 web::to(|| async { Err::<actix_web::HttpResponse, _>(Error::RouteNotFound) });
@@ -205,8 +181,8 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
-            hub: app_hub,
-            messaging: app_messaging,
+            hub,
+            messaging,
             shutdown_grace: config.shutdown_grace,
             signals: StopSignals::listen()?,
             stop: StopHandle::default(),

@@ -152,7 +152,7 @@ impl ClientAddress {
             req.head(),
             req.peer_addr(),
             req.app_data::<web::Data<AppContext>>()
-                .map(|ctx| ctx.trusted_proxies.get_ref()),
+                .map(|ctx| &ctx.trusted_proxies),
         )
     }
 
@@ -162,7 +162,7 @@ impl ClientAddress {
             req.head(),
             req.peer_addr(),
             req.app_data::<web::Data<AppContext>>()
-                .map(|ctx| ctx.trusted_proxies.get_ref()),
+                .map(|ctx| &ctx.trusted_proxies),
         )
     }
 

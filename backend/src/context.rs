@@ -23,16 +23,16 @@ pub struct AppContext {
     /// The single writer of the message stream.
     pub messaging: web::Data<Messaging>,
     /// `delivered` receipts, recorded in batches.
-    pub deliveries: web::Data<Deliveries>,
+    pub deliveries: Deliveries,
     pub metrics: web::Data<Metrics>,
-    pub scrape_token: web::Data<ScrapeToken>,
-    pub tokens: web::Data<Tokens>,
-    pub passwords: web::Data<Passwords>,
-    pub revocations: web::Data<Revocations>,
-    pub token_keys: web::Data<TokenKeys>,
-    pub login_guard: web::Data<LoginGuard>,
-    pub registration_guard: web::Data<RegistrationGuard>,
-    pub trusted_proxies: web::Data<TrustedProxies>,
+    pub scrape_token: ScrapeToken,
+    pub tokens: Tokens,
+    pub passwords: Passwords,
+    pub revocations: Revocations,
+    pub token_keys: TokenKeys,
+    pub login_guard: LoginGuard,
+    pub registration_guard: RegistrationGuard,
+    pub trusted_proxies: TrustedProxies,
     /// A socket that sends nothing, not even a pong, for this long is closed.
     pub socket_idle_timeout: Duration,
 }

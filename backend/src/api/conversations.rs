@@ -55,7 +55,7 @@ pub async fn list_conversations(
         .into_iter()
         .map(|message| (message.id, message))
         .collect();
-    let unread = db::messages::unread_counts(db, caller.id).await?;
+    let unread = db::receipts::unread_counts(db, caller.id).await?;
     Ok(web::Json(
         heads
             .into_iter()

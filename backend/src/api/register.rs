@@ -8,8 +8,7 @@ use super::users::UserView;
 use super::Json;
 use crate::client_address::ClientAddress;
 use crate::context::AppContext;
-use crate::db::{self, users::NewUser};
-use crate::domain::time::now;
+use crate::db;
 use crate::domain::{Password, Username};
 use crate::error::Error;
 
@@ -59,16 +58,9 @@ pub async fn register(
     // for a name that turns out to be taken).
     guard.take(client.0)?;
     let password_hash = ctx.passwords.hash(password).await?;
-    let user = db::users::insert(
-        &ctx.db,
-        NewUser {
-            username: username.as_str(),
-            password_hash: &password_hash,
-            created_at: now(),
-        },
-    )
-    .await?
-    .ok_or(Error::UsernameTaken)?;
+    let user = db::users::insert(&ctx.db, &username, &password_hash)
+        .await?
+        .ok_or(Error::UsernameTaken)?;
     log::info!("user {} registered as {}", user.id, user.username);
     Ok(HttpResponse::Created().json(UserView::from(user)))
 }

@@ -45,13 +45,6 @@ impl<'a> From<&'a Db> for Handle<'a> {
     }
 }
 
-/// For handlers that still extract the pool as `web::Data<Db>`.
-impl<'a> From<&'a actix_web::web::Data<Db>> for Handle<'a> {
-    fn from(db: &'a actix_web::web::Data<Db>) -> Self {
-        Self::Pool(db)
-    }
-}
-
 impl<'a, 'b: 'a> From<&'a mut DbConn<'b>> for Handle<'a> {
     fn from(conn: &'a mut DbConn<'b>) -> Self {
         Self::Conn(conn.conn())

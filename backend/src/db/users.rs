@@ -9,6 +9,8 @@ use diesel_async::RunQueryDsl;
 
 use super::schema::users;
 use super::{db_run, Handle, Result, UserId};
+use crate::domain::time::now;
+use crate::domain::Username;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -24,10 +26,10 @@ pub struct User {
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = users)]
-pub struct NewUser<'a> {
-    pub username: &'a str,
-    pub password_hash: &'a str,
-    pub created_at: NaiveDateTime,
+struct NewUser<'a> {
+    username: &'a str,
+    password_hash: &'a str,
+    created_at: NaiveDateTime,
 }
 
 /// A user as others see them.
@@ -44,7 +46,16 @@ diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql
 
 /// Stores a new user with a fresh token key; `None` when the username is taken
 /// (in any letter case).
-pub async fn insert(db: impl Into<Handle<'_>>, new: NewUser<'_>) -> Result<Option<Profile>> {
+pub async fn insert(
+    db: impl Into<Handle<'_>>,
+    username: &Username,
+    password_hash: &str,
+) -> Result<Option<Profile>> {
+    let new = NewUser {
+        username: username.as_str(),
+        password_hash,
+        created_at: now(),
+    };
     let key = new_token_key();
     let inserted: std::result::Result<Profile, DieselError> = db_run!(db, |conn| {
         diesel::insert_into(users::table)

@@ -7,8 +7,8 @@ use actix_web::web;
 
 use super::rooms::MemberRequest;
 use super::{Capacity, Messaging, UserRates};
-use crate::db::users::NewUser;
 use crate::db::{self, Chat, Db, RoomKind, UserId};
+use crate::domain::Username;
 use crate::limits::Rate;
 use crate::live::hub::{Hub, Outbound};
 use crate::live::typing::Typing;
@@ -43,12 +43,8 @@ async fn start(db: &Db, hub: &web::Data<Hub>) -> Messaging {
 }
 
 async fn user(db: &Db, name: &str) -> UserId {
-    let new = NewUser {
-        username: name,
-        password_hash: "x",
-        created_at: super::now(),
-    };
-    db::users::insert(db, new).await.unwrap().unwrap().id
+    let name = Username::parse(name).unwrap();
+    db::users::insert(db, &name, "x").await.unwrap().unwrap().id
 }
 
 fn code<T>(result: Result<T, crate::error::Error>) -> &'static str {

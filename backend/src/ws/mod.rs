@@ -11,10 +11,11 @@ use tokio::time::Instant;
 
 use crate::auth::authenticate;
 use crate::context::AppContext;
-use crate::db::{self, MessageId};
+use crate::db;
+use crate::domain::paging::stream_position;
 use crate::error::Error;
 use crate::metrics::Limiter;
-pub use session::{Heartbeat, TOKEN_ENDED};
+pub use session::TOKEN_ENDED;
 use session::{Session, HARD_FRAME_LIMIT};
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -65,14 +66,11 @@ pub async fn connect(
 ) -> Result<HttpResponse, actix_web::Error> {
     let token = query.token.as_deref().ok_or(Error::MissingToken)?;
     let caller = authenticate(&req, token).await?;
-    let since = match query.since {
-        Some(since) if since < 0 => {
-            return Err(
-                Error::validation("since", "since must be a stream position (0 or more)").into(),
-            )
-        }
-        since => since.map(MessageId),
-    };
+    let since = query
+        .since
+        .map(|since| stream_position("since", since))
+        .transpose()
+        .map_err(Error::from)?;
 
     // Catch-up needs the database: an outage is answered before the upgrade (503)
     // rather than by closing the socket right after it.

@@ -29,8 +29,8 @@ use crate::live::hub::{ConnectionId, Outbound, Registration};
 use crate::live::{presence, typing};
 use crate::metrics::Metrics;
 use inbound::{too_large, Reply, MAX_FRAME_BYTES, SIGNAL_RATE};
-use outgoing::{Closing, Stop, PINGS_REMEMBERED};
-pub use outgoing::{Heartbeat, TOKEN_ENDED};
+pub use outgoing::TOKEN_ENDED;
+use outgoing::{Closing, Heartbeat, Stop, PINGS_REMEMBERED};
 
 /// Frames above this are not even buffered: the socket is closed with 1009.
 pub const HARD_FRAME_LIMIT: usize = 4 * MAX_FRAME_BYTES;

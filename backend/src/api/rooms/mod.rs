@@ -28,6 +28,7 @@ use crate::db::{self, Db, Role, RoomId, RoomKind, UserId};
 use crate::domain::paging::{Limit, PageSize, SearchText};
 use crate::domain::time::utc;
 use crate::error::Error;
+use crate::messaging::rooms;
 
 /// As `Search` documents them (a test in `api` compares them).
 pub(crate) const PAGE_SIZE: PageSize = PageSize {
@@ -113,7 +114,7 @@ pub async fn visible(db: &Db, id: RoomId, viewer: UserId) -> Result<(Room, Optio
         .await?
         .ok_or(Error::RoomNotFound(id.0))?;
     let member = db::rooms::membership(db, id, viewer).await?;
-    if !crate::messaging::rooms::may_see(room.kind, member.is_some()) {
+    if !rooms::may_see(room.kind, member.is_some()) {
         return Err(Error::RoomNotFound(id.0));
     }
     Ok((room, member))
@@ -270,8 +271,8 @@ pub async fn update_room(
     id: web::Path<i64>,
     body: Json<Settings>,
 ) -> Result<web::Json<RoomView>, Error> {
-    let (mut room, member) = visible(&ctx.db, RoomId(id.into_inner()), caller.id).await?;
-    if member.is_none_or(|member| member.role != Role::Owner) {
+    let (mut room, _) = visible(&ctx.db, RoomId(id.into_inner()), caller.id).await?;
+    if !rooms::manages(room.owner_id, caller.id) {
         return Err(Error::NotRoomOwner);
     }
     if let Some(limit) = body.history_limit {

@@ -15,8 +15,6 @@ use diesel_async::RunQueryDsl;
 use super::schema::{messages, room_members, rooms};
 use super::{db_run, Chat, Handle, Kind, MessageId, Result, RoomId, UserId};
 
-// Moved to `receipts`; callers in ws/ and api/ switch to that path after the merge.
-pub use super::receipts::{mark_delivered_up_to, mark_read, undelivered_for, unread_counts};
 pub use writes::{
     clear_edits_of, find_message, find_sent, insert_event, insert_messages, update_sent, NewRow,
     Rewrite,

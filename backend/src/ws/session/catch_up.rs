@@ -109,7 +109,7 @@ impl Session {
         let mut flushed = HashSet::new();
         let mut after = MessageId(0);
         loop {
-            let page = db::messages::undelivered_for(&self.ctx.db, self.user, after, CATCH_UP_PAGE)
+            let page = db::receipts::undelivered_for(&self.ctx.db, self.user, after, CATCH_UP_PAGE)
                 .await
                 .map_err(catch_up_failed)?;
             for message in &page {

@@ -232,9 +232,9 @@ impl Session {
     async fn on_read(&mut self, peer: UserId, up_to: MessageId) -> Result<(), Error> {
         let at = now();
         let newly =
-            db::messages::mark_delivered_up_to(&self.ctx.db, self.user, peer, up_to, at).await?;
+            db::receipts::mark_delivered_up_to(&self.ctx.db, self.user, peer, up_to, at).await?;
         self.ctx.deliveries.announce(newly, at);
-        if db::messages::mark_read(&self.ctx.db, self.user, peer, up_to, at).await? > 0 {
+        if db::receipts::mark_read(&self.ctx.db, self.user, peer, up_to, at).await? > 0 {
             receipts::read_direct(&self.ctx.hub, self.user, self.connection, peer, up_to, at);
         }
         Ok(())
