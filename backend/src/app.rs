@@ -22,7 +22,7 @@ use crate::limits::{LoginGuard, Rate, RegistrationGuard};
 use crate::live::hub::Hub;
 use crate::live::typing::Typing;
 use crate::messaging::deliveries::Deliveries;
-use crate::messaging::{Messaging, UserRates};
+use crate::messaging::{Capacity, Messaging, UserRates};
 use crate::metrics::{Metrics, ScrapeToken};
 
 /// A bound, ready-to-run server.
@@ -90,6 +90,7 @@ impl Application {
             rates,
             config.room_history_limit,
             metrics.clone(),
+            Capacity::default(),
         ));
         let deliveries = Deliveries::start(db.clone(), hub.clone(), metrics.clone());
         let login_guard = LoginGuard::new(metrics.clone());

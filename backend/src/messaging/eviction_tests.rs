@@ -31,7 +31,7 @@ async fn start(db: &Db, hub: &web::Data<Hub>) -> Messaging {
     };
     let typing = web::Data::new(Typing::default());
     let metrics = web::Data::new(Metrics::default());
-    Messaging::start_with(
+    Messaging::start(
         db.clone(),
         hub.clone(),
         typing,

@@ -90,21 +90,9 @@ impl Default for Capacity {
 
 impl Messaging {
     /// Starts the writer and the history pruner on the current runtime; rooms keep
-    /// `history_limit` messages unless their owner set another limit.
+    /// `history_limit` messages unless their owner set another limit, and the
+    /// writer caches as many rooms and users as `capacity` says.
     pub fn start(
-        db: Db,
-        hub: web::Data<Hub>,
-        typing: web::Data<Typing>,
-        rates: UserRates,
-        history_limit: i64,
-        metrics: web::Data<Metrics>,
-    ) -> Self {
-        let capacity = Capacity::default();
-        Self::start_with(db, hub, typing, rates, history_limit, metrics, capacity)
-    }
-
-    /// [`Messaging::start`], with room and user caches of the given sizes.
-    pub fn start_with(
         db: Db,
         hub: web::Data<Hub>,
         typing: web::Data<Typing>,
