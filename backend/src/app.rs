@@ -22,7 +22,7 @@ use crate::limits::{LoginGuard, Rate, RegistrationGuard};
 use crate::live::hub::Hub;
 use crate::live::typing::Typing;
 use crate::messaging::deliveries::Deliveries;
-use crate::messaging::{Capacity, Messaging, UserRates};
+use crate::messaging::{Capacity, Messaging, Router, UserRates};
 use crate::metrics::{Metrics, ScrapeToken};
 
 /// A bound, ready-to-run server.
@@ -83,14 +83,24 @@ impl Application {
                 burst: config.membership_burst,
             },
         };
-        let messaging = web::Data::new(Messaging::start(
+        let capacity = Capacity::default();
+        let newest = db::stream::newest(&db).await?;
+        let router = web::Data::new(Router::new(
             db.clone(),
             hub.clone(),
             typing.clone(),
+            metrics.clone(),
+            capacity.rooms,
+            newest,
+        ));
+        crate::messaging::follow(db.clone(), router.clone());
+        let messaging = web::Data::new(Messaging::start(
+            db.clone(),
+            router,
             rates,
             config.room_history_limit,
             metrics.clone(),
-            Capacity::default(),
+            capacity,
         ));
         let deliveries = Deliveries::start(db.clone(), hub.clone(), metrics.clone());
         let login_guard = LoginGuard::new(metrics.clone());

@@ -107,7 +107,7 @@ impl DbConn<'_> {
     {
         match self.conn() {
             Conn::Postgres(conn) => begin::<AsyncPgConnection>(conn).await?,
-            Conn::Sqlite(conn) => begin::<SqliteConn>(conn).await?,
+            Conn::Sqlite(conn) => begin_sqlite(conn).await?,
         }
         let outcome = body(DbConn(Held::Lent(self.conn()))).await;
         let ended = match (self.conn(), outcome.is_ok()) {
@@ -128,6 +128,20 @@ impl DbConn<'_> {
 
 async fn begin<C: AsyncConnection>(conn: &mut C) -> diesel::QueryResult<()> {
     C::TransactionManager::begin_transaction(conn).await
+}
+
+/// Our transactions write: on SQLite each takes the write lock at `BEGIN`, waiting
+/// for it as `busy_timeout` says. A deferred one that read first could not take it
+/// after another connection wrote (`SQLITE_BUSY` at once, whatever the timeout).
+async fn begin_sqlite(conn: &mut SqliteConn) -> diesel::QueryResult<()> {
+    let immediate = conn.spawn_blocking(|conn| {
+        diesel::connection::AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE")
+    });
+    match immediate.await {
+        // Inside another: a savepoint.
+        Err(diesel::result::Error::AlreadyInTransaction) => begin::<SqliteConn>(conn).await,
+        begun => begun,
+    }
 }
 
 async fn commit<C: AsyncConnection>(conn: &mut C) -> diesel::QueryResult<()> {

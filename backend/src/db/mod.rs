@@ -5,6 +5,7 @@
 //! every query runs on a [`Handle`]: the pool, or a connection the caller holds.
 
 mod conn;
+mod listen;
 mod lock;
 pub mod messages;
 pub mod receipts;
@@ -12,6 +13,7 @@ pub mod revoked_tokens;
 pub mod rooms;
 mod schema;
 pub mod secrets;
+pub mod stream;
 pub mod users;
 
 use std::path::{Path, PathBuf};
@@ -33,6 +35,7 @@ pub use crate::domain::text::storable;
 pub use crate::domain::{Action, Chat, Kind, MessageId, Role, RoomId, RoomKind, UserId};
 pub(crate) use conn::db_run;
 pub use conn::{Conn, DbConn, Handle, TransactionBody};
+pub use listen::{Listener, Notification};
 pub use lock::Lock;
 
 type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
@@ -125,6 +128,8 @@ pub struct Db {
     pools: Pools,
     /// Set while the last attempt to get a connection failed to reach the database.
     down: Arc<AtomicBool>,
+    /// `DATABASE_URL`, for connections outside the pool (see [`Db::listen`]).
+    url: Arc<str>,
 }
 
 #[derive(Clone)]
@@ -181,6 +186,7 @@ impl Db {
         let db = Self {
             pools,
             down: Arc::new(AtomicBool::new(false)),
+            url: url.into(),
         };
         db.migrate().await?;
         Ok(db)
@@ -188,6 +194,10 @@ impl Db {
 
     pub fn pools(&self) -> &Pools {
         &self.pools
+    }
+
+    fn url(&self) -> &str {
+        &self.url
     }
 
     /// A pooled connection. While the database is known to be unreachable, waits

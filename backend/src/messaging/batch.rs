@@ -76,6 +76,22 @@ pub enum Written {
     Refused(Refusal),
 }
 
+impl Written {
+    /// The row this write added to the stream, if any.
+    pub fn row(&self) -> Option<&Message> {
+        match self {
+            Self::Sent {
+                message,
+                duplicate: false,
+            } => Some(message),
+            Self::Changed { event, .. } | Self::Member(event) | Self::RoomCreated { event, .. } => {
+                Some(event)
+            }
+            Self::Sent { .. } | Self::Unchanged(_) | Self::Refused(_) => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     /// No such message in the caller's conversations.
@@ -97,39 +113,34 @@ impl Write {
     }
 }
 
-/// Stores `writes` in one transaction on `conn`, in order. Recipients must exist
-/// (see `users::existing`), and member changes must follow the room's rules (see
-/// `super::rooms`).
+/// Stores `writes` on `conn`, in order, inside the caller's transaction.
+/// Recipients must exist (see `users::existing`), and member changes must follow
+/// the room's rules (see `super::rooms`).
 pub async fn store(conn: &mut DbConn<'_>, writes: &[Write]) -> db::Result<Vec<Written>> {
-    conn.transaction(async |mut conn| {
-        let mut written = Vec::with_capacity(writes.len());
-        let mut rest = writes;
-        while let Some(write) = rest.first() {
-            let stored = match write {
-                Write::Send(_) => {
-                    // Consecutive sends share one multi-row INSERT (group commit).
-                    let sends: Vec<&NewMessage> = rest.iter().map_while(Write::as_send).collect();
-                    rest = &rest[sends.len()..];
-                    written.extend(send(&mut conn, &sends).await?);
-                    continue;
-                }
-                Write::Change {
-                    editor,
-                    message,
-                    change,
-                    at,
-                } => change_message(&mut conn, *editor, *message, change, *at).await?,
-                Write::Member(member) => {
-                    Written::Member(change_membership(&mut conn, member).await?)
-                }
-                Write::CreateRoom(new) => create_room(&mut conn, new).await?,
-            };
-            rest = &rest[1..];
-            written.push(stored);
-        }
-        Ok(written)
-    })
-    .await
+    let mut written = Vec::with_capacity(writes.len());
+    let mut rest = writes;
+    while let Some(write) = rest.first() {
+        let stored = match write {
+            Write::Send(_) => {
+                // Consecutive sends share one multi-row INSERT (group commit).
+                let sends: Vec<&NewMessage> = rest.iter().map_while(Write::as_send).collect();
+                rest = &rest[sends.len()..];
+                written.extend(send(conn, &sends).await?);
+                continue;
+            }
+            Write::Change {
+                editor,
+                message,
+                change,
+                at,
+            } => change_message(conn, *editor, *message, change, *at).await?,
+            Write::Member(member) => Written::Member(change_membership(conn, member).await?),
+            Write::CreateRoom(new) => create_room(conn, new).await?,
+        };
+        rest = &rest[1..];
+        written.push(stored);
+    }
+    Ok(written)
 }
 
 async fn send(conn: &mut DbConn<'_>, sends: &[&NewMessage]) -> db::Result<Vec<Written>> {

@@ -6,7 +6,7 @@ use std::num::NonZeroUsize;
 use actix_web::web;
 
 use super::rooms::MemberRequest;
-use super::{Capacity, Messaging, UserRates};
+use super::{Capacity, Messaging, Router, UserRates};
 use crate::db::{self, Chat, Db, RoomKind, UserId};
 use crate::domain::Username;
 use crate::limits::Rate;
@@ -31,10 +31,18 @@ async fn start(db: &Db, hub: &web::Data<Hub>) -> Messaging {
     };
     let typing = web::Data::new(Typing::default());
     let metrics = web::Data::new(Metrics::default());
-    Messaging::start(
+    let newest = db::stream::newest(db).await.unwrap();
+    let router = Router::new(
         db.clone(),
         hub.clone(),
         typing,
+        metrics.clone(),
+        capacity.rooms,
+        newest,
+    );
+    Messaging::start(
+        db.clone(),
+        web::Data::new(router),
         rates,
         1000,
         metrics,

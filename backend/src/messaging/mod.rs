@@ -11,7 +11,8 @@ mod eviction_tests;
 mod jobs;
 mod pruner;
 pub mod rooms;
-mod routing;
+mod router;
+mod tail;
 mod users;
 mod writer;
 
@@ -27,13 +28,14 @@ pub use crate::domain::time::now;
 use crate::domain::{ClientId, MessageContent, RoomName, TextError};
 use crate::error::Error;
 use crate::limits::{Rate, RateLimiter};
-use crate::live::hub::{ConnectionId, Hub};
-use crate::live::typing::Typing;
+use crate::live::hub::ConnectionId;
 use crate::metrics::{Limiter, Metrics};
 pub use batch::Change;
 use batch::{NewMessage, Write};
 use jobs::{outcome, Asker, Job, Outcome, Task};
 use rooms::{Directory, MemberRequest};
+pub use router::Router;
+pub use tail::follow;
 use users::KnownUsers;
 
 /// Changes waiting for the writer; beyond this, senders wait.
@@ -89,13 +91,13 @@ impl Default for Capacity {
 }
 
 impl Messaging {
-    /// Starts the writer and the history pruner on the current runtime; rooms keep
-    /// `history_limit` messages unless their owner set another limit, and the
-    /// writer caches as many rooms and users as `capacity` says.
+    /// Starts the writer and the history pruner on the current runtime; what the
+    /// writer commits goes to `router`. Rooms keep `history_limit` messages unless
+    /// their owner set another limit, and the writer caches as many rooms and users
+    /// as `capacity` says.
     pub fn start(
         db: Db,
-        hub: web::Data<Hub>,
-        typing: web::Data<Typing>,
+        router: web::Data<Router>,
         rates: UserRates,
         history_limit: i64,
         metrics: web::Data<Metrics>,
@@ -106,11 +108,11 @@ impl Messaging {
         let pruner = pruner::start(db.clone(), history_limit);
         let writer = writer::Writer {
             db,
-            hub,
-            typing,
             rooms: rooms.clone(),
+            router,
             pruner: pruner.clone(),
             metrics: metrics.clone(),
+            mark: None,
         };
         tokio::spawn(writer.run(queue, KnownUsers::new(capacity.users)));
         Self {

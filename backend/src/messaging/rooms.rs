@@ -11,8 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use lru::LruCache;
 
-use super::writer::Lazy;
-use crate::db::{self, Action, Handle, RoomId, RoomKind, UserId};
+use crate::db::{self, Action, DbConn, Handle, RoomId, RoomKind, UserId};
 use crate::error::Error;
 
 /// Whether someone sees a room: a private room does not exist for those outside
@@ -152,12 +151,18 @@ impl Directory {
         state
     }
 
+    /// Drops a room that changed elsewhere; it is read again when next needed.
+    pub(super) fn forget(&self, room: RoomId) {
+        self.lock().pop(&room);
+    }
+
     /// The states of the rooms of `ids` that exist: those here, and the others read
-    /// (only the writer loads, so no change can commit between the read and the
-    /// insert). The caller keeps what it gets: a later load may evict it.
+    /// (the writer loads under the stream's write lock, so no change can commit
+    /// between the read and the insert). The caller keeps what it gets: a later
+    /// load may evict it.
     pub(super) async fn load(
         &self,
-        conn: &mut Lazy<'_>,
+        conn: &mut DbConn<'_>,
         ids: &[RoomId],
     ) -> db::Result<HashMap<RoomId, Arc<RoomState>>> {
         let mut found = HashMap::with_capacity(ids.len());
@@ -174,7 +179,7 @@ impl Directory {
             }
         }
         if !missing.is_empty() {
-            for (id, state) in read(conn.get().await?, &missing).await? {
+            for (id, state) in read(&mut *conn, &missing).await? {
                 found.insert(id, self.set(id, state));
             }
         }

@@ -7,8 +7,7 @@ use std::num::NonZeroUsize;
 
 use lru::LruCache;
 
-use super::writer::Lazy;
-use crate::db::{self, UserId};
+use crate::db::{self, DbConn, UserId};
 
 pub struct KnownUsers(LruCache<UserId, ()>);
 
@@ -22,7 +21,7 @@ impl KnownUsers {
     /// later may evict these.
     pub async fn existing(
         &mut self,
-        conn: &mut Lazy<'_>,
+        conn: &mut DbConn<'_>,
         users: impl IntoIterator<Item = UserId>,
     ) -> db::Result<HashSet<UserId>> {
         let mut known = HashSet::new();
@@ -35,7 +34,7 @@ impl KnownUsers {
             }
         }
         if !unchecked.is_empty() {
-            let existing = db::users::existing(conn.get().await?, &unchecked).await?;
+            let existing = db::users::existing(&mut *conn, &unchecked).await?;
             for &user in &existing {
                 self.0.put(user, ());
             }

@@ -1,8 +1,10 @@
-//! The one task that writes the message stream. It takes whatever changes are
-//! queued (up to a batch), checks them against the room rules, stores them in one
-//! transaction, and only then answers and routes them, in stream order. Because
-//! there is one writer, rows become visible in id order: a socket that has read
-//! the stream up to some id can never later see a smaller one appear.
+//! The one task per node that writes the message stream. It takes whatever
+//! changes are queued (up to a batch) and, in one transaction under the stream's
+//! write lock (see `db::stream`), checks them against the room rules and stores
+//! them; only after the commit are they answered and routed (see [`Router`]).
+//! Checking under the lock means that every change another node committed before
+//! is seen: a member removed through one node cannot post through another once the
+//! removal is answered.
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
@@ -10,16 +12,16 @@ use std::sync::Arc;
 
 use actix_web::web;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use super::batch::{self, MemberChange, Write, Written};
 use super::jobs::{Asker, Job, Task};
 use super::pruner::Pruner;
 use super::rooms::{Directory, MemberRequest, RoomState};
+use super::router::{Own, Router};
 use super::users::KnownUsers;
-use crate::db::{self, Chat, Db, DbConn, RoomId, UserId};
+use crate::db::{self, Chat, Db, DbConn, MessageId, RoomId, UserId};
 use crate::error::Error;
-use crate::live::hub::Hub;
-use crate::live::typing::Typing;
 use crate::metrics::{Metrics, SendError};
 
 /// At most this many changes share a transaction.
@@ -27,11 +29,13 @@ const BATCH: usize = 256;
 
 pub struct Writer {
     pub db: Db,
-    pub hub: web::Data<Hub>,
-    pub typing: web::Data<Typing>,
     pub rooms: web::Data<Directory>,
+    pub router: web::Data<Router>,
     pub pruner: Pruner,
     pub metrics: web::Data<Metrics>,
+    /// Every member event up to here is reflected in `rooms`; `None` until the
+    /// first batch, when `rooms` is still empty.
+    pub mark: Option<MessageId>,
 }
 
 impl Task {
@@ -59,6 +63,10 @@ impl Task {
         }
     }
 
+    fn named(&self) -> [Option<UserId>; 2] {
+        [self.actor(), self.user()]
+    }
+
     fn is_send(&self) -> bool {
         matches!(self, Self::Write(Write::Send(_)))
     }
@@ -73,168 +81,164 @@ impl Task {
     }
 }
 
+/// What the rules made of a task.
+enum Verdict {
+    /// Stored: the next of the batch's [`Written`].
+    Stored,
+    /// Nothing to store: already so (`None`), or refused.
+    Settled(Option<Error>),
+}
+
+/// A committed batch, not yet routed or answered.
+struct Committed {
+    verdicts: Vec<Verdict>,
+    written: Vec<Written>,
+    rooms: BatchRooms,
+    /// The newest row committed before this batch, by any node.
+    newest_before: MessageId,
+}
+
 impl Writer {
-    pub async fn run(self, mut queue: mpsc::Receiver<Job>, mut users: KnownUsers) {
+    pub async fn run(mut self, mut queue: mpsc::Receiver<Job>, mut users: KnownUsers) {
         let mut batch = Vec::with_capacity(BATCH);
         while queue.recv_many(&mut batch, BATCH).await > 0 {
             self.write(&mut users, std::mem::take(&mut batch)).await;
         }
     }
 
-    async fn write(&self, users: &mut KnownUsers, jobs: Vec<Job>) {
-        // One connection for the batch's reads and its transaction, taken when
-        // first needed: a batch that needs no query (a flush) works during an outage.
-        let mut conn = Lazy {
-            db: &self.db,
-            conn: None,
-        };
-        // The batch checks and routes against these copies, not the caches: what
-        // the caches evict while it runs changes no answer.
-        let named: Vec<UserId> = jobs
-            .iter()
-            .flat_map(|job| [job.task.actor(), job.task.user()])
-            .flatten()
-            .collect();
-        let known = match users.existing(&mut conn, named).await {
-            Ok(known) => known,
-            Err(e) => return self.fail_all(jobs, e),
-        };
-        let ids: Vec<RoomId> = jobs.iter().filter_map(|job| job.task.room()).collect();
-        let mut rooms = match self.rooms.load(&mut conn, &ids).await {
-            Ok(loaded) => BatchRooms {
-                loaded,
-                changed: HashMap::new(),
-            },
-            Err(e) => return self.fail_all(jobs, e),
-        };
+    async fn write(&mut self, users: &mut KnownUsers, jobs: Vec<Job>) {
+        let (tasks, askers): (Vec<Task>, Vec<Asker>) =
+            jobs.into_iter().map(|job| (job.task, job.asker)).unzip();
+        // A batch of flushes needs no query, and so works during an outage.
+        if tasks.iter().all(|task| matches!(task, Task::Flush)) {
+            askers.into_iter().for_each(Asker::already_so);
+            return;
+        }
+        let mut committed = self.commit(users, &tasks).await;
+        if let Err(cause) = &committed {
+            if matches!(cause, db::Error::Query(_)) && !cause.is_unavailable() {
+                // One row may name a user cached as existing who is gone: check
+                // the batch's users again, once.
+                users.forget_all();
+                committed = self.commit(users, &tasks).await;
+            }
+        }
+        match committed {
+            Ok(committed) => self.answer(committed, askers).await,
+            Err(cause) => {
+                log_failed_batch(&cause);
+                let sends = tasks.iter().filter(|task| task.is_send()).count();
+                self.metrics.sends_errored(SendError::Failed, sends);
+                for asker in askers {
+                    asker.refuse(Error::from(&cause));
+                }
+            }
+        }
+    }
 
-        // Rules are checked in order against the rooms as this batch leaves them;
-        // what a refused task would have stored never reaches the transaction.
-        let mut writes = Vec::with_capacity(jobs.len());
-        let mut askers = Vec::with_capacity(jobs.len());
-        // Tasks that store nothing are answered after the batch, like the rest.
-        let mut settled = Vec::new();
-        let mut refused_sends = 0;
-        for job in jobs {
-            let is_send = job.task.is_send();
-            match check(job.task, &known, &mut rooms) {
+    /// Checks and stores `tasks` in one transaction under the stream's write lock.
+    async fn commit(&mut self, users: &mut KnownUsers, tasks: &[Task]) -> db::Result<Committed> {
+        let mut conn = self.db.conn().await?;
+        // The batch's first new id, held for the router until it is routed.
+        let mut held = None;
+        let (this, held_ref) = (&*self, &mut held);
+        let committed = conn
+            .transaction(async |mut tx| this.check_and_store(&mut tx, users, tasks, held_ref).await)
+            .await;
+        match &committed {
+            Ok(committed) => {
+                let newest = committed
+                    .written
+                    .iter()
+                    .filter_map(Written::row)
+                    .map(|row| row.id);
+                self.mark = Some(newest.max().unwrap_or(committed.newest_before));
+            }
+            Err(_) => {
+                if let Some(first) = held {
+                    self.router.release(first);
+                }
+            }
+        }
+        committed
+    }
+
+    async fn check_and_store(
+        &self,
+        tx: &mut DbConn<'_>,
+        users: &mut KnownUsers,
+        tasks: &[Task],
+        held: &mut Option<MessageId>,
+    ) -> db::Result<Committed> {
+        let waiting = Instant::now();
+        db::stream::lock_for_writes(tx).await?;
+        self.metrics.stream_lock_waited(waiting.elapsed());
+        let newest_before = match self.mark {
+            Some(mark) => {
+                let changes = db::stream::since(&mut *tx, mark).await?;
+                for room in changes.rooms {
+                    self.rooms.forget(room);
+                }
+                changes.newest
+            }
+            None => db::stream::newest(&mut *tx).await?,
+        };
+        // The batch checks against these copies, not the caches: what the caches
+        // evict while it runs changes no answer.
+        let named: Vec<UserId> = tasks.iter().flat_map(Task::named).flatten().collect();
+        let known = users.existing(tx, named).await?;
+        let ids: Vec<RoomId> = tasks.iter().filter_map(Task::room).collect();
+        let mut rooms = BatchRooms {
+            loaded: self.rooms.load(tx, &ids).await?,
+            changed: HashMap::new(),
+        };
+        // Rules are checked in order against the rooms as this batch leaves them.
+        let mut writes = Vec::with_capacity(tasks.len());
+        let mut verdicts = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            verdicts.push(match check(task, &known, &mut rooms) {
                 Ok(Some(write)) => {
                     writes.push(write);
-                    askers.push(job.asker);
+                    Verdict::Stored
                 }
-                Ok(None) => settled.push((job.asker, None)),
-                Err(refusal) => {
-                    refused_sends += usize::from(is_send);
-                    settled.push((job.asker, Some(refusal)));
-                }
-            }
+                Ok(None) => Verdict::Settled(None),
+                Err(refusal) => Verdict::Settled(Some(refusal)),
+            });
         }
+        let written = batch::store(tx, &writes).await?;
+        let ids = written.iter().filter_map(Written::row).map(|row| row.id);
+        if let Some((first, newest)) = ids.fold(None, |span, id| match span {
+            None => Some((id, id)),
+            Some((first, newest)) => Some((id.min(first), id.max(newest))),
+        }) {
+            self.router.hold(first);
+            *held = Some(first);
+            db::stream::announce(tx, &self.router.announcement(newest)).await?;
+        }
+        Ok(Committed {
+            verdicts,
+            written,
+            rooms,
+            newest_before,
+        })
+    }
+
+    /// Routes a committed batch, then answers each job.
+    async fn answer(&self, committed: Committed, askers: Vec<Asker>) {
+        let Committed {
+            verdicts,
+            written,
+            mut rooms,
+            newest_before,
+        } = committed;
+        let refused = verdicts.iter().zip(&askers).filter(|(verdict, asker)| {
+            matches!(verdict, Verdict::Settled(Some(_))) && matches!(asker, Asker::Send { .. })
+        });
         self.metrics
-            .sends_errored(SendError::Refused, refused_sends);
-        let mut stored = self.store(&mut conn, writes, askers, rooms).await;
-        if let Err(failed) = stored {
-            stored = if matches!(failed.cause, db::Error::Query(_))
-                && !failed.cause.is_unavailable()
-                && !known.is_empty()
-            {
-                // One row may name a user cached as existing who is gone: check
-                // the batch's users again and store the rest once more.
-                users.forget_all();
-                // A fresh connection: the failed transaction may have broken this one.
-                conn.conn = None;
-                self.retry_known(&mut conn, users, failed, &mut settled)
-                    .await
-            } else {
-                Err(failed)
-            };
+            .sends_errored(SendError::Refused, refused.count());
+        if !written.is_empty() {
+            self.metrics.batch_written(written.len());
         }
-        for (asker, refusal) in settled {
-            match refusal {
-                None => asker.already_so(),
-                Some(error) => asker.refuse(error),
-            }
-        }
-        if let Err(failed) = stored {
-            log_failed_batch(&failed.cause);
-            let sends = failed.writes.iter().filter(|w| matches!(w, Write::Send(_)));
-            self.metrics.sends_errored(SendError::Failed, sends.count());
-            for asker in failed.askers {
-                asker.refuse(Error::from(&failed.cause));
-            }
-        }
-    }
-
-    /// Stores again the writes of a failed batch whose users all exist; the others
-    /// are refused (a sender that is gone: `invalid_token`).
-    async fn retry_known(
-        &self,
-        conn: &mut Lazy<'_>,
-        users: &mut KnownUsers,
-        failed: Failed,
-        settled: &mut Vec<(Asker, Option<Error>)>,
-    ) -> Result<(), Failed> {
-        let named: Vec<UserId> = failed
-            .writes
-            .iter()
-            .flat_map(named_users)
-            .flatten()
-            .collect();
-        let users = match users.existing(conn, named).await {
-            Ok(known) => known,
-            Err(cause) => return Err(Failed { cause, ..failed }),
-        };
-        let mut writes = Vec::with_capacity(failed.writes.len());
-        let mut askers = Vec::with_capacity(failed.writes.len());
-        for (write, asker) in failed.writes.into_iter().zip(failed.askers) {
-            let [actor, other] = named_users(&write);
-            if actor.is_some_and(|user| !users.contains(&user)) {
-                self.metrics.sends_errored(
-                    SendError::Refused,
-                    usize::from(matches!(write, Write::Send(_))),
-                );
-                settled.push((asker, Some(Error::InvalidToken)));
-            } else if let Some(user) = other.filter(|user| !users.contains(user)) {
-                self.metrics.sends_errored(
-                    SendError::Refused,
-                    usize::from(matches!(write, Write::Send(_))),
-                );
-                settled.push((asker, Some(Error::UserNotFound(user.0))));
-            } else {
-                writes.push(write);
-                askers.push(asker);
-            }
-        }
-        self.store(conn, writes, askers, failed.rooms).await
-    }
-
-    /// Stores the checked writes, then answers and routes them; a batch that
-    /// could not be stored comes back unanswered.
-    async fn store(
-        &self,
-        conn: &mut Lazy<'_>,
-        writes: Vec<Write>,
-        askers: Vec<Asker>,
-        mut rooms: BatchRooms,
-    ) -> Result<(), Failed> {
-        if writes.is_empty() {
-            return Ok(());
-        }
-        self.metrics.batch_written(writes.len());
-        let written = match conn.get().await {
-            Ok(conn) => batch::store(conn, &writes).await,
-            Err(e) => Err(e),
-        };
-        let written = match written {
-            Ok(written) => written,
-            Err(cause) => {
-                return Err(Failed {
-                    cause,
-                    writes,
-                    askers,
-                    rooms,
-                })
-            }
-        };
         let stored = written.iter().filter(|w| {
             matches!(
                 w,
@@ -245,44 +249,67 @@ impl Writer {
             )
         });
         self.metrics.messages_stored(stored.count());
+
         for (id, state) in rooms.changed.drain() {
             rooms.loaded.insert(id, self.rooms.set(id, state));
         }
-        let mut edited_rooms = Vec::new();
         for written in &written {
-            match written {
-                Written::RoomCreated { room, .. } => {
-                    let state = RoomState {
-                        kind: room.kind,
-                        owner: room.owner_id,
-                        members: vec![room.owner_id],
-                    };
-                    rooms.loaded.insert(room.id, self.rooms.set(room.id, state));
-                }
-                Written::Changed { event, .. } => edited_rooms.extend(event.room_id),
-                _ => {}
+            if let Written::RoomCreated { room, .. } = written {
+                let state = RoomState {
+                    kind: room.kind,
+                    owner: room.owner_id,
+                    members: vec![room.owner_id],
+                };
+                rooms.loaded.insert(room.id, self.rooms.set(room.id, state));
             }
         }
-        // An edit may be about a room no send has loaded yet.
-        edited_rooms.retain(|id| !rooms.loaded.contains_key(id));
-        match self.rooms.load(conn, &edited_rooms).await {
-            Ok(loaded) => rooms.loaded.extend(loaded),
-            Err(e) => log::error!("loading rooms to route edits to: {e}"),
-        }
-        for (asker, written) in askers.into_iter().zip(written) {
-            let delivered = self.route(asker.from(), &written, &rooms.loaded);
-            asker.stored(written, delivered);
-        }
-        Ok(())
-    }
 
-    /// Answers every job of a batch that could not even be checked.
-    fn fail_all(&self, jobs: Vec<Job>, cause: db::Error) {
-        log_failed_batch(&cause);
-        let sends = jobs.iter().filter(|job| job.task.is_send()).count();
-        self.metrics.sends_errored(SendError::Failed, sends);
-        for job in jobs {
-            job.asker.refuse(Error::from(&cause));
+        // Each stored write's asker, in order, with its row if it added one.
+        let mut stored_askers = Vec::with_capacity(written.len());
+        let mut settled = Vec::new();
+        for (verdict, asker) in verdicts.into_iter().zip(askers) {
+            match verdict {
+                Verdict::Stored => stored_askers.push(asker),
+                Verdict::Settled(refusal) => settled.push((asker, refusal)),
+            }
+        }
+        let own: Vec<Own<'_>> = written
+            .iter()
+            .zip(&stored_askers)
+            .filter_map(|(written, asker)| {
+                let row = written.row()?;
+                Some(Own {
+                    row,
+                    from: asker.from(),
+                })
+            })
+            .collect();
+        let mut delivered = self
+            .router
+            .route_own(newest_before, &own, &rooms.loaded)
+            .await
+            .into_iter();
+        for written in &written {
+            if let Some(Chat::Room(room)) = written.row().and_then(|row| row.chat()) {
+                self.pruner.notify(room);
+            }
+        }
+        for (asker, written) in stored_askers.into_iter().zip(written) {
+            let reached = match &written {
+                Written::Sent {
+                    message,
+                    duplicate: true,
+                } => message.delivered_at.is_some(),
+                written if written.row().is_some() => delivered.next().unwrap_or(false),
+                _ => false,
+            };
+            asker.stored(written, reached);
+        }
+        for (asker, refusal) in settled {
+            match refusal {
+                None => asker.already_so(),
+                Some(error) => asker.refuse(error),
+            }
         }
     }
 }
@@ -294,30 +321,6 @@ fn log_failed_batch(cause: &db::Error) {
     } else {
         log::error!("storing a batch of message changes: {cause}");
     }
-}
-
-/// The batch's connection, checked out when first needed.
-pub(super) struct Lazy<'a> {
-    db: &'a Db,
-    conn: Option<DbConn<'static>>,
-}
-
-impl Lazy<'_> {
-    pub(super) async fn get(&mut self) -> db::Result<&mut DbConn<'static>> {
-        let conn = match self.conn.take() {
-            Some(conn) => conn,
-            None => self.db.conn().await?,
-        };
-        Ok(self.conn.insert(conn))
-    }
-}
-
-/// A batch the database refused, not yet answered.
-struct Failed {
-    cause: db::Error,
-    writes: Vec<Write>,
-    askers: Vec<Asker>,
-    rooms: BatchRooms,
 }
 
 /// The rooms a batch is checked against: as loaded, and as the batch changes them.
@@ -352,7 +355,7 @@ impl BatchRooms {
 
 /// The write a task makes, if the rules allow it; `None` when it is already so.
 fn check(
-    task: Task,
+    task: &Task,
     users: &HashSet<UserId>,
     rooms: &mut BatchRooms,
 ) -> Result<Option<Write>, Error> {
@@ -370,7 +373,7 @@ fn check(
                     rooms.state(room)?.check_member(room, send.sender)?;
                 }
             }
-            Ok(Some(write))
+            Ok(Some(write.clone()))
         }
         Task::Member {
             room,
@@ -378,8 +381,8 @@ fn check(
             request,
             at,
         } => {
-            let state = rooms.changing(room)?;
-            let Some(decision) = state.decide(room, actor, request)? else {
+            let state = rooms.changing(*room)?;
+            let Some(decision) = state.decide(*room, *actor, *request)? else {
                 return Ok(None);
             };
             // Only someone allowed to add learns whether the user exists.
@@ -388,23 +391,13 @@ fn check(
             }
             state.apply(decision);
             Ok(Some(Write::Member(MemberChange {
-                room,
+                room: *room,
                 user: decision.user,
                 action: decision.action,
-                at,
+                at: *at,
                 new_owner: decision.new_owner,
             })))
         }
         Task::Flush => Ok(None),
-    }
-}
-
-/// The users a write names: who makes it, and who else it names.
-fn named_users(write: &Write) -> [Option<UserId>; 2] {
-    match write {
-        Write::Send(send) => [Some(send.sender), send.to.recipient()],
-        Write::Change { editor, .. } => [Some(*editor), None],
-        Write::Member(change) => [None, Some(change.user)],
-        Write::CreateRoom(room) => [Some(room.owner_id), None],
     }
 }

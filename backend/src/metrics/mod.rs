@@ -34,6 +34,11 @@ const LATENCY_BOUNDS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// Lock-wait and routing-lag bounds in seconds: 50 µs to 1 s.
+const LOCK_BOUNDS: [f64; 12] = [
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.25, 1.0,
+];
+
 fn latency_histogram() -> Histogram {
     Histogram::new(LATENCY_BOUNDS)
 }
@@ -111,6 +116,8 @@ pub struct Metrics {
     socket_catch_ups: Counter,
     send_ack: Histogram,
     batch_sizes: Histogram,
+    stream_lock_wait: Histogram,
+    stream_lag: Histogram,
     /// In the order of [`Limiter::ALL`].
     rate_limited: [Counter; Limiter::ALL.len()],
     pool_in_use: Gauge,
@@ -167,6 +174,18 @@ impl Default for Metrics {
             "WebSocket sends: from the socket taking the message frame to writing its ack",
             send_ack.clone(),
         );
+        let stream_lock_wait = Histogram::new(LOCK_BOUNDS);
+        registry.register(
+            "parley_stream_lock_wait_seconds",
+            "Time a batch waited for the stream's write lock (PostgreSQL), which orders commits across nodes",
+            stream_lock_wait.clone(),
+        );
+        let stream_lag = Histogram::new(LOCK_BOUNDS);
+        registry.register(
+            "parley_stream_lag_seconds",
+            "From a change being queued, on any node, to its row being routed to this node's sockets",
+            stream_lag.clone(),
+        );
         let batch_sizes = Histogram::new(BATCH_BOUNDS);
         registry.register(
             "parley_write_batch_size",
@@ -210,6 +229,8 @@ impl Default for Metrics {
             socket_catch_ups,
             send_ack,
             batch_sizes,
+            stream_lock_wait,
+            stream_lag,
             rate_limited: Limiter::ALL
                 .map(|limiter| rate_limited.get_or_create_owned(&[("limiter", limiter.label())])),
             pool_in_use: pool.get_or_create_owned(&[("state", "in_use")]),
@@ -274,6 +295,16 @@ impl Metrics {
     pub fn batch_written(&self, changes: usize) {
         // Exact: a batch holds at most a few hundred changes.
         self.batch_sizes.observe(changes as f64);
+    }
+
+    /// A batch waited this long for the stream's write lock.
+    pub fn stream_lock_waited(&self, waited: Duration) {
+        self.stream_lock_wait.observe(waited.as_secs_f64());
+    }
+
+    /// A row created this long ago was routed to this node's sockets.
+    pub fn stream_routed(&self, lag: Duration) {
+        self.stream_lag.observe(lag.as_secs_f64());
     }
 
     pub fn rate_limited(&self, limiter: Limiter) {
