@@ -88,13 +88,15 @@ impl Error {
 /// 57P03 cannot_connect_now, 53300 too_many_connections), so they are told apart by
 /// their (English, PostgreSQL's default) text; SQLite's are SQLITE_BUSY and
 /// SQLITE_LOCKED.
-const TRY_AGAIN_MESSAGES: [&str; 8] = [
+const TRY_AGAIN_MESSAGES: [&str; 9] = [
     "terminating connection due to administrator command",
     "terminating connection because of crash of another server process",
     "the database system is shutting down",
     "the database system is starting up",
     "the database system is in recovery mode",
     "sorry, too many clients already",
+    // `lock_timeout`: another node holds the stream's write lock (see `stream`).
+    "canceling statement due to lock timeout",
     "database is locked",
     "database table is locked",
 ];
@@ -171,7 +173,9 @@ impl Db {
     pub async fn connect(url: &str) -> Result<Self> {
         let pools = match Location::parse(url) {
             Location::Postgres(url) => {
-                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+                let mut config = ManagerConfig::default();
+                config.custom_setup = Box::new(|url| open_postgres(url.to_owned()).boxed());
+                let manager = AsyncDieselConnectionManager::new_with_config(url, config);
                 Pools::Postgres(build_pool(manager, 16)?)
             }
             Location::Sqlite(path) => {
@@ -255,6 +259,14 @@ impl Db {
     async fn migrate(&self) -> Result<()> {
         match &self.pools {
             Pools::Postgres(pool) => {
+                // Nodes starting together on one database take turns: the first
+                // migrates, the others then find nothing to do. The lock is the
+                // session's of a connection of its own, released when it closes.
+                let mut turn = open_postgres(self.url.to_string())
+                    .await
+                    .map_err(|e| Error::Migration(format!("connecting: {e}")))?;
+                turn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+                    .await?;
                 run_migrations(self.checkout(pool).await?, POSTGRES_MIGRATIONS).await
             }
             Pools::Sqlite(pool) => {
@@ -287,6 +299,25 @@ where
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .map_err(|e| Error::Setup(format!("connection pool: {e}")))
+}
+
+/// The advisory lock key nodes take turns migrating under ("parlez" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7061_726c_657a;
+
+/// Applied to every PostgreSQL connection of the pool. A node that stops mid-batch
+/// (hung, or cut off from the database without its connection closing) must not
+/// hold the stream's write lock for long: its transaction is ended after
+/// `idle_in_transaction_session_timeout`, and a writer waiting for the lock gives
+/// up after `lock_timeout` (its batch is answered `unavailable`, to be retried).
+const POSTGRES_SETTINGS: &str =
+    "SET lock_timeout = '5s'; SET idle_in_transaction_session_timeout = '15s';";
+
+async fn open_postgres(url: String) -> diesel::ConnectionResult<AsyncPgConnection> {
+    let mut conn = AsyncPgConnection::establish(&url).await?;
+    conn.batch_execute(POSTGRES_SETTINGS)
+        .await
+        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
 }
 
 async fn open_sqlite(path: String) -> diesel::ConnectionResult<SqliteConn> {
