@@ -26,6 +26,9 @@ impl Target {
 pub struct Server {
     pub api: Api,
     pub endpoint: Endpoint,
+    /// Where `dm`'s receivers connect: the same server, or another node of the
+    /// same deployment.
+    pub receivers: Endpoint,
     pub pid: Option<u32>,
 }
 
@@ -33,6 +36,11 @@ impl Server {
     pub fn new(url: &str, pid: Option<u32>) -> Result<Self> {
         let api = Api::new(url)?;
         let endpoint = Endpoint::new(api.base())?;
-        Ok(Self { api, endpoint, pid })
+        Ok(Self {
+            api,
+            endpoint,
+            receivers: endpoint,
+            pid,
+        })
     }
 }

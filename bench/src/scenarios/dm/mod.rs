@@ -50,6 +50,10 @@ pub struct Args {
     /// The server's PostgreSQL database, to count the stored rows against the acks.
     #[arg(long)]
     database_url: Option<String>,
+    /// Another node of the same deployment for the receivers to connect to (the
+    /// senders use --url): every message then crosses nodes.
+    #[arg(long)]
+    receive_url: Option<String>,
     /// Sender/receiver pairs.
     #[arg(long, default_value_t = 64)]
     pairs: usize,
@@ -114,7 +118,10 @@ pub struct Pair {
 }
 
 pub async fn run(args: &Args) -> Result<Section> {
-    let server = args.target.server()?;
+    let mut server = args.target.server()?;
+    if let Some(url) = &args.receive_url {
+        server.receivers = Server::new(url, None)?.endpoint;
+    }
     let database = match &args.database_url {
         Some(url) => Some(database::connect(url).await?),
         None => None,
@@ -211,7 +218,7 @@ async fn exchange(server: &Server, pairs: &[Pair], load: Load) -> Result<DmRepor
     let receivers: Vec<(Connected, receiver::Identity)> = stream::iter(pairs.iter().zip(0..))
         .map(|(pair, index)| async move {
             let identity = receiver::Identity {
-                endpoint: server.endpoint,
+                endpoint: server.receivers,
                 token: pair.receiver.token.clone(),
                 source: source_address(index as usize),
                 pair: index,
