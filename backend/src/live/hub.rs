@@ -212,6 +212,23 @@ impl Hub {
         }
     }
 
+    /// Every socket reads the stream from the database from where it is, as if its
+    /// mailbox had filled: for rows that could not be routed in order.
+    pub fn all_behind(&self) {
+        let mut connections = self.lock();
+        for sockets in connections.values_mut() {
+            sockets.retain_mut(|socket| {
+                if socket.behind {
+                    return true;
+                }
+                socket.behind = true;
+                // Full of notices: the socket is too slow, as in `deliver`.
+                socket.mailbox.try_send(Outbound::Behind).is_ok()
+            });
+        }
+        connections.retain(|_, sockets| !sockets.is_empty());
+    }
+
     /// Tells every socket opened with `token_id` that its token is revoked.
     pub fn revoke(&self, user: UserId, token_id: &str) {
         let connections = self.lock();
@@ -365,6 +382,24 @@ mod tests {
         assert!(
             matches!(socket.inbox.try_recv(), Ok(Outbound::Stream(row)) if row.cursor == MessageId(1001))
         );
+    }
+
+    #[test]
+    fn all_behind_sends_every_socket_to_the_database_once() {
+        let hub = Hub::default();
+        let mut ann = hub.register(UserId(2), "t").unwrap();
+        let mut bob = hub.register(UserId(3), "t").unwrap();
+        hub.all_behind();
+        hub.all_behind();
+        for socket in [&mut ann, &mut bob] {
+            assert!(matches!(socket.inbox.try_recv(), Ok(Outbound::Behind)));
+            assert!(socket.inbox.try_recv().is_err());
+        }
+        // Rows wait in the database until the socket has caught up.
+        assert_eq!(hub.route(UserId(2), None, &row(1)), 0);
+        hub.caught_up(UserId(2), ann.id);
+        assert_eq!(hub.route(UserId(2), None, &row(2)), 1);
+        assert_eq!(hub.route(UserId(3), None, &row(2)), 0);
     }
 
     #[test]

@@ -110,8 +110,12 @@ impl Router {
         order.sort_unstable_by_key(|&i| own[i].row.id);
         let first = order.first().map(|&i| own[i].row.id);
         let mut routed = self.routed.lock().await;
-        if *routed < newest_before {
-            self.read(&mut routed, first).await;
+        if *routed < newest_before && !self.read(&mut routed, first).await {
+            // Other nodes' rows before this batch cannot be read now: rather than
+            // send rows out of order, every socket here reads the stream from the
+            // database, from where it is.
+            log::warn!("routing from the database: rows before {first:?} could not be read");
+            self.hub.all_behind();
         }
         let mut delivered = vec![false; own.len()];
         for i in order {
@@ -157,14 +161,15 @@ impl Router {
     }
 
     /// Reads and routes rows after `routed`, before `before` and before the first
-    /// held batch. A row that cannot be read now is read by the next catch-up.
-    async fn read(&self, routed: &mut MessageId, before: Option<MessageId>) {
+    /// held batch; false when the database could not be read (the next catch-up
+    /// reads from where this one stopped).
+    async fn read(&self, routed: &mut MessageId, before: Option<MessageId>) -> bool {
         loop {
             let rows = match db::stream::rows(&self.db, *routed, before, PAGE).await {
                 Ok(rows) => rows,
                 Err(e) => {
                     log::warn!("reading the stream after {}: {e}", routed.0);
-                    return;
+                    return false;
                 }
             };
             let full = rows.len() == usize::try_from(PAGE).unwrap_or(usize::MAX);
@@ -185,7 +190,7 @@ impl Router {
             }
             self.newest_routed.store(routed.0, Ordering::Relaxed);
             if stopped || !full {
-                return;
+                return true;
             }
         }
     }
@@ -206,7 +211,10 @@ impl Router {
             }
             Ok(None) => Vec::new(),
             Err(e) => {
+                // Who should get the row is unknown: every socket here reads the
+                // stream from the database instead.
                 log::warn!("reading the members of room {} to route to: {e}", room.0);
+                self.hub.all_behind();
                 Vec::new()
             }
         }
