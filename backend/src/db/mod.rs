@@ -249,6 +249,12 @@ impl Db {
         }
     }
 
+    /// Whether other processes may write to this database (PostgreSQL: other
+    /// nodes); SQLite is one process's.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.pools, Pools::Postgres(_))
+    }
+
     pub fn backend_name(&self) -> &'static str {
         match &self.pools {
             Pools::Postgres(_) => "PostgreSQL",

@@ -12,13 +12,12 @@
 
 use diesel::dsl::max;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{Array, BigInt, Nullable, Text};
 use diesel_async::RunQueryDsl;
 
 use super::messages::Message;
 use super::schema::messages;
-use super::{db_run, Conn, DbConn, Handle, Kind, MessageId, Result, RoomId};
-use crate::domain::Action;
+use super::{db_run, Conn, DbConn, Handle, MessageId, Result, RoomId};
 
 /// The advisory lock key of stream writes (any constant; "parley" in ASCII).
 const WRITE_LOCK: i64 = 0x7061_726c_6579;
@@ -52,28 +51,35 @@ pub async fn announce(conn: &mut DbConn<'_>, payload: &str) -> Result<()> {
 }
 
 /// The rooms with member events after `after`, and the newest id of all: what
-/// changed since a node last looked, read under the write lock so that nothing
-/// can commit in between.
-pub async fn since(db: impl Into<Handle<'_>>, after: MessageId) -> Result<Changes> {
-    let mut conn = db.into().hold().await?;
-    let members = [
-        Kind::Member(Action::Joined),
-        Kind::Member(Action::Left),
-        Kind::Member(Action::Added),
-        Kind::Member(Action::Removed),
-    ];
-    let mut rooms: Vec<RoomId> = db_run!(&mut conn, |conn| {
-        messages::table
-            .filter(messages::id.gt(after))
-            .filter(messages::kind.eq_any(members))
-            .select(messages::room_id.assume_not_null())
-            .load(conn)
-            .await
-    })?;
-    rooms.sort_unstable();
-    rooms.dedup();
-    let newest = newest(&mut conn).await?;
-    Ok(Changes { rooms, newest })
+/// other nodes changed since this one last looked, read under the write lock so
+/// that nothing can commit in between. One round trip (PostgreSQL only: with
+/// SQLite there are no other nodes).
+pub async fn since(conn: &mut DbConn<'_>, after: MessageId) -> Result<Changes> {
+    let Conn::Postgres(conn) = conn.conn() else {
+        return Err(super::Error::Setup(
+            "stream::since is for PostgreSQL".into(),
+        ));
+    };
+    let found: Found = diesel::sql_query(
+        "SELECT (SELECT max(id) FROM messages) AS newest, \
+         array(SELECT DISTINCT room_id FROM messages \
+               WHERE id > $1 AND kind IN ('joined', 'left', 'added', 'removed')) AS rooms",
+    )
+    .bind::<BigInt, _>(after.0)
+    .get_result(conn)
+    .await?;
+    Ok(Changes {
+        rooms: found.rooms.into_iter().map(RoomId).collect(),
+        newest: MessageId(found.newest.unwrap_or(0)),
+    })
+}
+
+#[derive(QueryableByName)]
+struct Found {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    newest: Option<i64>,
+    #[diesel(sql_type = Array<BigInt>)]
+    rooms: Vec<i64>,
 }
 
 /// What [`since`] found.

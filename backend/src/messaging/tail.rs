@@ -25,7 +25,7 @@ const RETRY: [Duration; 4] = [
 /// Starts following the stream on `db`'s PostgreSQL; on SQLite, which one process
 /// writes, there is nothing to follow.
 pub fn follow(db: Db, router: web::Data<Router>) {
-    if matches!(db.pools(), db::Pools::Sqlite(_)) {
+    if !db.is_shared() {
         return;
     }
     tokio::spawn(run(db, router));

@@ -173,9 +173,13 @@ impl Writer {
         let waiting = Instant::now();
         db::stream::lock_for_writes(tx).await?;
         self.metrics.stream_lock_waited(waiting.elapsed());
+        // With other nodes: what they committed since this writer last looked.
+        // Alone (SQLite), the caches are all there is, and the router is never
+        // behind its own writer.
         let newest_before = match self.mark {
+            _ if !self.db.is_shared() => MessageId(0),
             Some(mark) => {
-                let changes = db::stream::since(&mut *tx, mark).await?;
+                let changes = db::stream::since(tx, mark).await?;
                 for room in changes.rooms {
                     self.rooms.forget(room);
                 }
