@@ -13,6 +13,7 @@ use crate::helpers::{start, test_config, Socket, TestApp, TestUser, NOTICES};
 
 mod failover;
 mod idempotency;
+mod kill;
 mod load;
 mod resume;
 mod rooms;
