@@ -1,8 +1,12 @@
 //! A node stopped while the others keep serving: the users of its sockets resume
 //! on another node with `since` and miss nothing.
 
+use std::time::Duration;
+
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
 use super::load::{pipelined_sends, sent_to, stream_of, Reader};
-use super::{expect_nothing_before, spawn_cluster};
+use super::{expect_nothing_before, next_json, spawn_cluster};
 use crate::on_three_nodes_and_one;
 
 /// Messages each sender sends, half to each reader.
@@ -95,3 +99,33 @@ async fn the_users_of_a_stopped_node_resume_on_another_and_miss_nothing(nodes: u
 }
 
 on_three_nodes_and_one!(the_users_of_a_stopped_node_resume_on_another_and_miss_nothing);
+
+/// What the test above relies on, within each node: stopping node 1 closes its
+/// sockets with 1012 and ends it, while nodes 0 and 2 keep serving theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_node_closes_its_sockets_while_the_others_keep_serving() {
+    let cluster = spawn_cluster(3).await;
+    let alice = cluster.signup("alice", 0).await;
+    let bob = cluster.signup("bob", 2).await;
+    let mut alice_1 = cluster.node(1).connect(&alice).await;
+    let ((), close) = tokio::join!(
+        cluster.stop_node(1),
+        alice_1.next_close(Duration::from_secs(20)),
+    );
+    let close = close.expect("a close frame with a code");
+    assert_eq!(close.code, CloseCode::Restart, "{close:?}");
+    let refused = tokio::net::TcpStream::connect(("127.0.0.1", cluster.node(1).port)).await;
+    assert!(refused.is_err(), "node 1 no longer listens");
+
+    for node in [0, 2] {
+        let mut alice_socket = cluster.node(node).connect(&alice).await;
+        let mut bob_socket = cluster.node(node).connect(&bob).await;
+        let ack = alice_socket.send_message(bob.id, "still here").await;
+        assert_eq!(ack["type"], "ack", "node {node}: {ack}");
+        let what = format!("alice's message on bob's socket on node {node}, its own");
+        assert_eq!(
+            next_json(&mut bob_socket, what).await["id"],
+            ack["message_id"]
+        );
+    }
+}
