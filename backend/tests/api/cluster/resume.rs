@@ -42,13 +42,15 @@ async fn concurrent_writers_on_every_node_and_a_reader_resuming_on_each_in_turn(
         let node = round % 3;
         let what = format!("the reader's socket on node {node} (round {round})");
         if round > 0 {
+            // Gone (with whatever it had not read yet), then back elsewhere.
+            drop(socket);
             socket = cluster
                 .node(node)
                 .connect_since(&reader_user, reader.cursor)
                 .await;
             reader.replayed(&mut socket, &what);
         }
-        // Leave while the senders are still writing, a quarter of the way on.
+        // A quarter of the way on, while the senders still write.
         reader
             .read_until(&mut socket, total * (round + 1) / ROUNDS, &what)
             .await;

@@ -25,38 +25,18 @@ async fn a_room_message_its_edit_and_its_delete_reach_members_on_every_node_once
     cluster.node(1).join_room(&bob, room).await;
     cluster.node(2).join_room(&carol, room).await;
 
-    let mut sockets = vec![
-        (
-            &alice,
-            connect_caught_up(&cluster, 0, &alice).await,
-            "alice's sending socket on node 0",
-        ),
-        (
-            &alice,
-            connect_caught_up(&cluster, 2, &alice).await,
-            "alice's other socket on node 2",
-        ),
-        (
-            &bob,
-            connect_caught_up(&cluster, 1, &bob).await,
-            "bob's socket on node 1",
-        ),
-        (
-            &carol,
-            connect_caught_up(&cluster, 2, &carol).await,
-            "carol's socket on node 2",
-        ),
-        (
-            &carol,
-            connect_caught_up(&cluster, 0, &carol).await,
-            "carol's socket on node 0",
-        ),
-        (
-            &eve,
-            connect_caught_up(&cluster, 1, &eve).await,
-            "eve's socket on node 1 (not a member)",
-        ),
+    let placement = [
+        (&alice, 0, "alice's sending socket on node 0"),
+        (&alice, 2, "alice's other socket on node 2"),
+        (&bob, 1, "bob's socket on node 1"),
+        (&carol, 2, "carol's socket on node 2"),
+        (&carol, 0, "carol's socket on node 0"),
+        (&eve, 1, "eve's socket on node 1 (not a member)"),
     ];
+    let mut sockets = Vec::new();
+    for (user, node, name) in placement {
+        sockets.push((user, connect_caught_up(&cluster, node, user).await, name));
+    }
 
     let alice_0 = &mut sockets[0].1;
     alice_0
