@@ -3,11 +3,11 @@
 //! was not acked with the same `client_id`s; every acked message is stored once,
 //! and the other nodes' senders never notice.
 //!
-//! The kill comes at a chosen point, not at a time: each sender on the doomed node
-//! stops halfway with a window of frames sent and their acks not read, and the
-//! node dies once both are there. The window's acks may or may not have left the
-//! node; the frames each sends next go into a dead connection. Either way they are
-//! resent through another node.
+//! The kill comes at a chosen point, not at a time: every sender stops halfway
+//! with a window of frames sent and their acks not read, and node 1 dies once all
+//! are there; so the other nodes serve the second half after the kill. On node 1,
+//! the window's acks may or may not have left; the frames each sends next go into
+//! a dead connection. Either way they are resent through another node.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -59,17 +59,17 @@ async fn a_node_killed_under_load_loses_no_acked_message_and_the_others_keep_ser
             ports: ports.clone(),
             node: home,
             killed: Arc::clone(&killed),
-            gate: (home == KILLED).then(|| Arc::clone(&at_gate)),
+            gate: Some(Arc::clone(&at_gate)),
         };
         senders.push(tokio::spawn(sender.run(recipient)));
     }
 
     wait_until(
         Duration::from_secs(60),
-        "node 1's senders halfway, with frames in flight",
+        "every sender halfway, with frames in flight",
         || {
             let at_gate = Arc::clone(&at_gate);
-            async move { at_gate.load(Ordering::SeqCst) == SENDERS_PER_NODE }
+            async move { at_gate.load(Ordering::SeqCst) == NODES * SENDERS_PER_NODE }
         },
     )
     .await;
@@ -80,7 +80,8 @@ async fn a_node_killed_under_load_loses_no_acked_message_and_the_others_keep_ser
     let mut acked: HashMap<String, i64> = HashMap::new();
     for (s, sender) in senders.into_iter().enumerate() {
         let outcome = sender.await.expect("a sender");
-        // Node 1's senders move once; the others never notice.
+        // Node 1's senders move once; the others, who sent half their messages
+        // after the kill, never notice.
         let expected = usize::from(s % NODES == KILLED);
         assert_eq!(
             outcome.reconnects,
@@ -121,7 +122,7 @@ struct Sender {
     ports: Vec<u16>,
     node: usize,
     killed: Arc<AtomicUsize>,
-    /// For a sender on the node to kill: counts it in once it stops halfway.
+    /// Counts the sender in once it stops halfway (taken then: it stops once).
     gate: Option<Arc<AtomicUsize>>,
 }
 
@@ -196,7 +197,7 @@ impl Sender {
         }
     }
 
-    /// On the node to kill, halfway: waits, acks unread, until the node is dead.
+    /// Halfway: waits, acks unread, until node 1 is dead.
     async fn wait_for_the_kill(&mut self) {
         let Some(gate) = self.gate.take() else {
             return;
