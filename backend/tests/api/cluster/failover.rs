@@ -9,13 +9,13 @@ use super::load::{pipelined_sends, sent_to, stream_of, Reader};
 use super::{expect_nothing_before, next_json, spawn_cluster};
 use crate::on_three_nodes_and_one;
 
-/// Messages each sender sends, half to each reader.
-const PER_SENDER: usize = 200;
+/// Messages each sender sends in each half, alternately to each reader.
+const PER_HALF: usize = 100;
 
 /// Alice and bob read on node 1 while carol (node 0) and dave (node 2) write to
-/// them; node 1 stops mid-stream. Alice resumes on node 2 and bob on node 0, each
-/// with the cursor they had; in the end each saw every message sent to them once,
-/// in stream order, and the senders never noticed.
+/// them; node 1 stops while they write the second half. Alice resumes on node 2
+/// and bob on node 0, each with the cursor they had; in the end each saw every
+/// message sent to them once, in stream order, and the senders never noticed.
 ///
 /// On one node, stopping it would stop the senders too: there the readers'
 /// sockets are dropped instead, which checks the rest of the test.
@@ -34,18 +34,31 @@ async fn the_users_of_a_stopped_node_resume_on_another_and_miss_nothing(nodes: u
     for (name, node) in [("carol", 0), ("dave", 2)] {
         let user = cluster.signup(name, node).await;
         let socket = cluster.node(node).connect(&user).await;
-        let recipients = vec![alice.id, bob.id];
-        senders.push(tokio::spawn(pipelined_sends(
+        let first_half = pipelined_sends(
             socket,
-            name.to_owned(),
-            recipients,
-            PER_SENDER,
-        )));
+            format!("{name}-a"),
+            vec![alice.id, bob.id],
+            PER_HALF,
+        );
+        senders.push((name, tokio::spawn(first_half)));
     }
-    let per_reader = PER_SENDER; // half of each sender's
+    // Half of what the first half sends her, live on node 1.
     alice_reader
-        .read_until(&mut alice_1, per_reader / 4, "alice's socket on node 1")
+        .read_until(&mut alice_1, PER_HALF / 2, "alice's socket on node 1")
         .await;
+    let mut acked = Vec::new();
+    let mut second_half = Vec::new();
+    for (name, sender) in senders {
+        let (socket, sent) = sender.await.expect("a sender, first half");
+        acked.extend(sent);
+        let sending = pipelined_sends(
+            socket,
+            format!("{name}-b"),
+            vec![alice.id, bob.id],
+            PER_HALF,
+        );
+        second_half.push(tokio::spawn(sending));
+    }
 
     if cluster.len() > 1 {
         // Read while the node stops: it closes them once it has sent what it had.
@@ -65,16 +78,17 @@ async fn the_users_of_a_stopped_node_resume_on_another_and_miss_nothing(nodes: u
     let mut bob_0 = cluster.node(0).connect_since(&bob, bob_reader.cursor).await;
     bob_reader.replayed(&mut bob_0, "bob's socket on node 0, resuming");
     alice_reader
-        .read_until(&mut alice_2, per_reader, "alice's socket on node 2")
+        .read_until(&mut alice_2, PER_HALF * 2, "alice's socket on node 2")
         .await;
     bob_reader
-        .read_until(&mut bob_0, per_reader, "bob's socket on node 0")
+        .read_until(&mut bob_0, PER_HALF * 2, "bob's socket on node 0")
         .await;
 
-    let mut acked = Vec::new();
     let mut sockets = Vec::new();
-    for sender in senders {
-        let (socket, sent) = sender.await.expect("a sender on a node that kept serving");
+    for sender in second_half {
+        let (socket, sent) = sender
+            .await
+            .expect("a sender on a node that kept serving, second half");
         acked.extend(sent);
         sockets.push(socket);
     }
