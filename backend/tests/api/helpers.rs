@@ -105,7 +105,14 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         }
         Backend::Postgres => (crate::postgres::fresh_database().await, None),
     };
-    let mut config = Config {
+    let mut config = test_config(database_url);
+    tweak(&mut config);
+    start(config, dir).await
+}
+
+/// The configuration every test server starts from, on `database_url`.
+pub fn test_config(database_url: String) -> Config {
+    Config {
         database_url,
         bind: "127.0.0.1:0".parse().expect("address"),
         jwt_secret: Some(JWT_SECRET.into()),
@@ -135,14 +142,12 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         max_sockets_per_user: 1_000,
         trusted_proxies: Vec::new(),
         log_format: LogFormat::Text,
-    };
-    tweak(&mut config);
-    start(config, dir).await
+    }
 }
 
 /// Starts a server as `main.rs` does, in an actix `System` of its own on a thread
 /// of its own, with its log captured; it stops when the [`TestApp`] is dropped.
-async fn start(config: Config, dir: Option<Arc<tempfile::TempDir>>) -> TestApp {
+pub async fn start(config: Config, dir: Option<Arc<tempfile::TempDir>>) -> TestApp {
     let log = ServerLog::new();
     let (started, port) = oneshot::channel();
     let (stop, stopped) = oneshot::channel();

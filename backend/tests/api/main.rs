@@ -13,6 +13,7 @@ mod server_log;
 mod auth;
 mod batching;
 mod bodies;
+mod cluster;
 mod conversations;
 mod database_lock;
 mod edits;

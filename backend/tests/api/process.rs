@@ -29,11 +29,14 @@ impl Server {
     /// The binary on the SQLite database in `dir`, with `env` on top of test
     /// settings (fast bcrypt, no send limits); returns once it listens.
     pub fn start(dir: &Path, env: &[(&str, &str)]) -> Self {
+        let database_url = format!("sqlite://{}", dir.join("parley.db").display());
+        Self::start_on(&database_url, env)
+    }
+
+    /// Like [`Self::start`], on the database at `database_url`.
+    pub fn start_on(database_url: &str, env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_parley"))
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}", dir.join("parley.db").display()),
-            )
+            .env("DATABASE_URL", database_url)
             .env("BIND", "127.0.0.1:0")
             .env("JWT_SECRET", JWT_SECRET)
             .env("BCRYPT_COST", "4")
