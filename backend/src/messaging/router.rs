@@ -122,7 +122,13 @@ impl Router {
             let Own { row, from } = own[i];
             let members = match row.room_id {
                 Some(room) => Some(match rooms.get(&room) {
-                    Some(state) => state.members.clone(),
+                    Some(state) => {
+                        if matches!(row.kind, Kind::Member(_)) {
+                            // What other nodes' rows of the room go to from now on.
+                            self.audiences.set(room, RoomState::clone(state));
+                        }
+                        state.members.clone()
+                    }
                     // An edit of a room message the batch did not load.
                     None => self.audience(room, row.kind).await,
                 }),
