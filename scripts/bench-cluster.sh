@@ -102,7 +102,7 @@ dm() {
 }
 # quantile FILE Q: the bucket bound (ms) under which a fraction Q of a histogram lies.
 quantile() {
-    awk -v q="$2" -F'[{}"= ]+' '/_bucket/ { le[n] = $3; c[n++] = $5 }
+    awk -v q="$2" -F'[{}"= ]+' '/_bucket/ { le[n] = $3; c[n++] = $4 }
         END { for (i = 0; i < n; i++) if (c[i] >= q * c[n - 1]) {
             if (le[i] == "+Inf") print "> 1000"; else printf "≤ %g\n", le[i] * 1000; exit } }' "$1"
 }
