@@ -105,9 +105,12 @@ describe('Packaging', () => {
   });
 
   const services = () => Object.entries(compose.services ?? {});
+  // Every service running the image: the single node, and the `scaled` profile's.
+  const builtServices = () => services().filter(([, service]) => service.build !== undefined);
+  // The single node that `docker compose up` starts (no profile).
   const parleyService = () => {
-    const built = services().filter(([, service]) => service.build !== undefined);
-    assert.equal(built.length, 1, 'exactly one compose service builds the Dockerfile');
+    const built = builtServices().filter(([, service]) => service.profiles === undefined);
+    assert.equal(built.length, 1, 'exactly one compose service outside profiles builds the Dockerfile');
     return built[0];
   };
   const postgresService = () => {
@@ -153,10 +156,28 @@ describe('Packaging', () => {
     }
   });
 
-  it('compose passes the parley service only variables the binary reads', () => {
-    const [name, service] = parleyService();
-    const unknown = setDifference(environmentOf(service).keys(), readByBinary);
-    assert.deepEqual(unknown, [], `services.${name}.environment names variables parley does not read`);
+  it('compose passes the parley services only variables the binary reads', () => {
+    for (const [name, service] of builtServices()) {
+      const unknown = setDifference(environmentOf(service).keys(), readByBinary);
+      assert.deepEqual(unknown, [], `services.${name}.environment names variables parley does not read`);
+    }
+  });
+
+  it('the scaled profile\'s nodes share one database, and nginx is in front of them', () => {
+    const nodes = services().filter(([, service]) => service.build !== undefined && service.profiles?.includes('scaled')
+      && environmentOf(service).has('BIND'));
+    assert.ok(nodes.length >= 2, `the scaled profile should run several nodes, not ${nodes.map(([name]) => name)}`);
+    const urls = new Set(nodes.map(([, service]) => environmentOf(service).get('DATABASE_URL')));
+    assert.deepEqual([...urls], [environmentOf(parleyService()[1]).get('DATABASE_URL')], 'every node uses the same DATABASE_URL');
+    for (const [name, service] of nodes) {
+      assert.ok(environmentOf(service).get('TRUSTED_PROXIES'), `services.${name} should trust nginx's network`);
+      assert.equal(service.ports, undefined, `services.${name} should be reached through nginx only`);
+    }
+    const nginx = compose.services.nginx;
+    assert.ok(nginx?.profiles?.includes('scaled'), 'the scaled profile has an nginx service');
+    const after = Array.isArray(nginx.depends_on) ? nginx.depends_on : Object.keys(nginx.depends_on ?? {});
+    assert.deepEqual([...after].sort(), nodes.map(([name]) => name).sort(),
+      'nginx starts after every node');
   });
 
   it('compose passes through or sets every variable the binary reads', () => {
@@ -211,12 +232,13 @@ describe('Packaging', () => {
   });
 
   it('JWT_SECRET comes from .env, never from the compose file', async () => {
-    const [name, service] = parleyService();
-    const value = environmentOf(service).get('JWT_SECRET');
-    // No value: compose takes it from the shell or from .env beside the compose
-    // file. An interpolation (`${JWT_SECRET}`) would read the same sources.
-    assert.ok(value === null || /^\$\{JWT_SECRET[:?}-]/.test(value),
-      `services.${name}.environment.JWT_SECRET should be passed through, not set to ${value}`);
+    for (const [name, service] of builtServices().filter(([, s]) => environmentOf(s).has('BIND'))) {
+      const value = environmentOf(service).get('JWT_SECRET');
+      // No value: compose takes it from the shell or from .env beside the compose
+      // file. An interpolation (`${JWT_SECRET}`) would read the same sources.
+      assert.ok(value === null || /^\$\{JWT_SECRET[:?}-]/.test(value),
+        `services.${name}.environment.JWT_SECRET should be passed through, not set to ${value}`);
+    }
     // .env holds the secret: it stays out of git and out of the build context.
     for (const ignoreFile of ['.gitignore', '.dockerignore']) {
       const lines = (await readFile(path.join(REPO, ignoreFile), 'utf8')).split('\n').map((line) => line.trim());

@@ -5,10 +5,10 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from './support.mjs';
 
 const run = promisify(execFile);
 const STARTUP_TIMEOUT_MS = 30_000;
@@ -113,15 +113,4 @@ function postgresBinDir() {
   packaged.sort((a, b) => b.localeCompare(a, undefined, { numeric: true }));
   if (packaged.length > 0) return packaged[0];
   throw new Error('PostgreSQL binaries (initdb, postgres) not found: install PostgreSQL or set PG_BIN');
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
