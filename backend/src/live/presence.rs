@@ -58,23 +58,20 @@ pub async fn connected(db: &Db, hub: &Hub, bus: &Bus, user: UserId) {
     }
 }
 
-/// `user`'s last socket on this node closed: when they have none on another node
-/// either, stores when they were last seen and tells their peers on every node.
-pub async fn disconnected(db: &Db, hub: &Hub, bus: &Bus, user: UserId) {
-    let gone = db::nodes::left(db, bus.node(), user)
+/// `user`'s last socket on this node closed; true when they have none on another
+/// node either (then call [`went_offline`]).
+pub async fn disconnected(db: &Db, bus: &Bus, user: UserId) -> bool {
+    db::nodes::left(db, bus.node(), user)
         .await
         .unwrap_or_else(|e| {
             log::error!("user {user}: recording that their socket closed: {e}");
             true
-        });
-    if gone {
-        went_offline(db, hub, bus, user).await;
-    }
+        })
 }
 
 /// `user` has no socket left anywhere: stores when they were last seen and tells
 /// their peers, here and on the other nodes.
-async fn went_offline(db: &Db, hub: &Hub, bus: &Bus, user: UserId) {
+pub async fn went_offline(db: &Db, hub: &Hub, bus: &Bus, user: UserId) {
     let last_seen = record_last_seen(db, user).await;
     announce(db, hub, user, Some(last_seen)).await;
     bus.publish(Event::Presence {

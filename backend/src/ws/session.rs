@@ -210,10 +210,13 @@ impl Session {
         }
     }
 
-    /// The user's last socket on this node closed: ends their typing indicators
-    /// and, unless they have a socket on another node, tells their peers they are
+    /// The user's last socket on this node closed: unless they have a socket on
+    /// another node, ends their typing indicators and tells their peers they are
     /// offline.
     async fn went_offline(&self) {
+        if !presence::disconnected(&self.ctx.db, &self.ctx.bus, self.user).await {
+            return;
+        }
         for chat in self.ctx.typing.stop_all(self.user) {
             self.ctx.bus.publish(typing::event(self.user, chat, false));
             let audience = match chat {
@@ -224,6 +227,6 @@ impl Session {
                 .hub
                 .route_all(audience, None, &typing::stopped(self.user, chat));
         }
-        presence::disconnected(&self.ctx.db, &self.ctx.hub, &self.ctx.bus, self.user).await;
+        presence::went_offline(&self.ctx.db, &self.ctx.hub, &self.ctx.bus, self.user).await;
     }
 }
