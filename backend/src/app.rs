@@ -104,22 +104,24 @@ impl Application {
             bus.clone(),
             config.node_stale_after,
         );
+        let messaging = web::Data::new(Messaging::start(
+            db.clone(),
+            router.clone(),
+            rates,
+            config.room_history_limit,
+            metrics.clone(),
+            capacity,
+        ));
+        messaging.share_sends(bus.clone());
         let remote = Remote {
             db: db.clone(),
             hub: hub.clone(),
             typing: typing.clone(),
             bus: bus.clone(),
             revocations: revocations.clone(),
+            messaging: messaging.clone(),
         };
         crate::messaging::follow(db.clone(), router.clone(), remote);
-        let messaging = web::Data::new(Messaging::start(
-            db.clone(),
-            router,
-            rates,
-            config.room_history_limit,
-            metrics.clone(),
-            capacity,
-        ));
         let deliveries = Deliveries::start(db.clone(), hub.clone(), bus.clone(), metrics.clone());
         let login_guard = LoginGuard::new(metrics.clone());
         let registration_guard = RegistrationGuard::new(

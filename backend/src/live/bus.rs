@@ -48,6 +48,9 @@ pub enum Event {
         token_id: String,
         expires_at: u64,
     },
+    /// Sends (and edits, deletes) each user made through the node since its last
+    /// such event: every node charges them to its own bucket of that user.
+    Consumed { sends: Vec<(UserId, u32)> },
     /// `user` came online or went offline (`last_seen`, when offline) on every
     /// node: each node reads which, and tells their peers.
     Presence {
@@ -89,6 +92,11 @@ impl Bus {
             queue,
             metrics,
         }
+    }
+
+    /// Whether other nodes may hear: events are sent (PostgreSQL).
+    pub fn is_shared(&self) -> bool {
+        self.queue.is_some()
     }
 
     /// This node's id (random, per process).

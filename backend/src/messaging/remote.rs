@@ -4,6 +4,7 @@
 use actix_web::web;
 
 use super::router::Router;
+use super::Messaging;
 use crate::auth::Revocations;
 use crate::db::{Chat, Db};
 use crate::live::bus::{Bus, Event};
@@ -18,6 +19,7 @@ pub struct Remote {
     pub typing: web::Data<Typing>,
     pub bus: web::Data<Bus>,
     pub revocations: web::Data<Revocations>,
+    pub messaging: web::Data<Messaging>,
 }
 
 impl Remote {
@@ -69,6 +71,7 @@ impl Remote {
                 self.revocations.remember(&token_id, expires_at);
                 self.hub.revoke(user, &token_id);
             }
+            Event::Consumed { sends } => self.messaging.sent_elsewhere(&sends),
             Event::Presence { user, last_seen } => {
                 presence::announce(&self.db, &self.hub, user, last_seen).await;
             }

@@ -7,6 +7,8 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
+use parley::Config;
+
 use crate::helpers::{expect_error, spawn_app_with, wait_until, Backend, TestApp};
 
 /// The staleness bound the nodes run with here: short, so that a dead node is
@@ -18,14 +20,20 @@ const CLOSE_WAIT: Duration = Duration::from_secs(10);
 
 /// `n` servers over one fresh PostgreSQL database.
 async fn spawn_nodes(n: usize) -> Vec<TestApp> {
+    spawn_nodes_with(n, |_| {}).await
+}
+
+/// Like [`spawn_nodes`], with a change to each node's configuration.
+async fn spawn_nodes_with(n: usize, tweak: impl Fn(&mut Config)) -> Vec<TestApp> {
     let url = crate::postgres::fresh_database().await;
     let mut nodes = Vec::with_capacity(n);
     for _ in 0..n {
         let url = url.clone();
         nodes.push(
-            spawn_app_with(Backend::Postgres, move |config| {
+            spawn_app_with(Backend::Postgres, |config| {
                 config.database_url = url;
                 config.node_stale_after = STALE;
+                tweak(config);
             })
             .await,
         );
@@ -213,4 +221,56 @@ async fn presence_spans_nodes_and_outlives_no_dead_node() {
     assert!(nodes
         .iter()
         .any(|node| node.log.to_string().contains(&swept)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_send_budget_is_shared_by_every_node() {
+    // Four sends, and practically no refill (one per 100 s).
+    let nodes = spawn_nodes_with(3, |config| {
+        config.send_rate = 0.01;
+        config.send_burst = 4.0;
+    })
+    .await;
+    let alice = nodes[0].signup("alice").await;
+    let bob = nodes[1].signup("bob").await;
+    for i in 0..4 {
+        nodes[0]
+            .send_over_rest(&alice, bob.id, &format!("{i}"))
+            .await;
+    }
+    // Once the other nodes have charged alice's sends to her there, she has
+    // nothing left anywhere.
+    for node in &nodes[1..] {
+        wait_until(CLOSE_WAIT, "the sends charged on every node", || async {
+            sends_drained(node).await >= 4
+        })
+        .await;
+    }
+    for node in &nodes {
+        let response = node
+            .request(Method::POST, &format!("/messages/{}", bob.id), &alice.token)
+            .json(&json!({"content": "one more"}))
+            .send()
+            .await
+            .unwrap();
+        expect_error(
+            response,
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "send",
+        )
+        .await;
+    }
+    // Bob's budget is his own.
+    nodes[2].send_over_rest(&bob, alice.id, "hi").await;
+}
+
+/// The send tokens `node` charged for sends made through other nodes.
+async fn sends_drained(node: &TestApp) -> u64 {
+    let scrape = node.client.get(node.url("/metrics")).send().await.unwrap();
+    let text = scrape.text().await.unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix("parley_sends_drained_total "))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(0)
 }
