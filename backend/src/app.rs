@@ -19,10 +19,12 @@ use crate::context::AppContext;
 use crate::db::{self, Db, UserId};
 use crate::error::Error;
 use crate::limits::{LoginGuard, Rate, RegistrationGuard};
+use crate::live::bus::Bus;
 use crate::live::hub::Hub;
+use crate::live::presence::heartbeat;
 use crate::live::typing::Typing;
 use crate::messaging::deliveries::Deliveries;
-use crate::messaging::{Capacity, Messaging, Router, UserRates};
+use crate::messaging::{Capacity, Messaging, Remote, Router, UserRates};
 use crate::metrics::{Metrics, ScrapeToken};
 
 /// A bound, ready-to-run server.
@@ -60,7 +62,7 @@ impl Application {
         let secret = jwt_secret(&db, config.jwt_secret).await?;
         let database_id = db::secrets::get_or_insert(&db, "database_id", random_secret).await?;
 
-        let revocations = Revocations::load(&db).await?;
+        let revocations = web::Data::new(Revocations::load(&db).await?);
         let max_sockets = usize::try_from(config.max_sockets_per_user).unwrap_or(usize::MAX);
         let hub = web::Data::new(Hub::new(max_sockets));
         let typing = web::Data::new(Typing::default());
@@ -93,16 +95,34 @@ impl Application {
             capacity.rooms,
             newest,
         ));
-        crate::messaging::follow(db.clone(), router.clone());
+        let bus = web::Data::new(Bus::start(db.clone(), router.node(), metrics.clone()));
+        // Registered before the first socket, whose user is written under it.
+        db::nodes::beat(&db, bus.node()).await?;
+        heartbeat::start(
+            db.clone(),
+            hub.clone(),
+            bus.clone(),
+            config.node_stale_after,
+        );
         let messaging = web::Data::new(Messaging::start(
             db.clone(),
-            router,
+            router.clone(),
             rates,
             config.room_history_limit,
             metrics.clone(),
             capacity,
         ));
-        let deliveries = Deliveries::start(db.clone(), hub.clone(), metrics.clone());
+        messaging.share_sends(bus.clone());
+        let remote = Remote {
+            db: db.clone(),
+            hub: hub.clone(),
+            typing: typing.clone(),
+            bus: bus.clone(),
+            revocations: revocations.clone(),
+            messaging: messaging.clone(),
+        };
+        crate::messaging::follow(db.clone(), router.clone(), remote);
+        let deliveries = Deliveries::start(db.clone(), hub.clone(), bus.clone(), metrics.clone());
         let login_guard = LoginGuard::new(metrics.clone());
         let registration_guard = RegistrationGuard::new(
             config.registration == Registration::Open,
@@ -132,6 +152,7 @@ impl Application {
             tokens: Tokens::new(secret.as_bytes(), database_id, config.jwt_ttl),
             passwords: Passwords::start(config.bcrypt_cost)?,
             revocations,
+            bus,
             token_keys: TokenKeys::default(),
             login_guard,
             registration_guard,

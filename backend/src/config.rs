@@ -116,6 +116,12 @@ pub struct Config {
     #[arg(long, env = "SOCKET_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
     pub socket_idle_timeout: Duration,
 
+    /// With several nodes on one PostgreSQL: a node that has not renewed its
+    /// heartbeat for this long is taken for dead, and its users with no socket
+    /// elsewhere are shown offline (within this plus a quarter of it).
+    #[arg(long, env = "NODE_STALE_AFTER", default_value = "10s", value_parser = parse_duration)]
+    pub node_stale_after: Duration,
+
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "WORKERS")]
     pub workers: Option<usize>,

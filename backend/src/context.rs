@@ -9,6 +9,7 @@ use crate::auth::{Passwords, Revocations, TokenKeys, Tokens};
 use crate::client_address::TrustedProxies;
 use crate::db::Db;
 use crate::limits::{LoginGuard, RegistrationGuard};
+use crate::live::bus::Bus;
 use crate::live::hub::Hub;
 use crate::live::typing::Typing;
 use crate::messaging::deliveries::Deliveries;
@@ -28,7 +29,9 @@ pub struct AppContext {
     pub scrape_token: ScrapeToken,
     pub tokens: Tokens,
     pub passwords: Passwords,
-    pub revocations: Revocations,
+    pub revocations: web::Data<Revocations>,
+    /// Ephemeral events to and from the other nodes.
+    pub bus: web::Data<Bus>,
     pub token_keys: TokenKeys,
     pub login_guard: LoginGuard,
     pub registration_guard: RegistrationGuard,

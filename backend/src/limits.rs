@@ -54,6 +54,13 @@ impl TokenBucket {
         (self.tokens < 1.0).then(|| self.wait_for_one())
     }
 
+    /// Takes `count` tokens spent elsewhere (another node), going into debt down
+    /// to minus one burst at most.
+    pub fn drain(&mut self, count: f64) {
+        self.refill();
+        self.tokens = (self.tokens - count).max(-self.rate.burst);
+    }
+
     fn is_full(&mut self) -> bool {
         self.refill();
         self.tokens >= self.rate.burst
@@ -98,6 +105,11 @@ impl<K: Eq + Hash> RateLimiter<K> {
     /// Takes one token for `key`, or says how long until one is available.
     pub fn take(&self, key: K) -> Result<(), Duration> {
         self.with_bucket(key, TokenBucket::take)
+    }
+
+    /// Takes `count` tokens that `key` spent elsewhere (see [`TokenBucket::drain`]).
+    pub fn drain(&self, key: K, count: f64) {
+        self.with_bucket(key, |bucket| bucket.drain(count));
     }
 
     /// How long `key` must wait, without taking anything; `None` if it may go on.
@@ -255,6 +267,23 @@ impl RegistrationGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn sends_elsewhere_drain_the_bucket_into_debt_of_one_burst_at_most() {
+        let limiter = RateLimiter::new(Rate {
+            per_second: 1.0,
+            burst: 2.0,
+        });
+        limiter.drain("alice", 1.0);
+        assert!(limiter.take("alice").is_ok());
+        assert!(limiter.take("alice").is_err());
+        // Ten sent elsewhere: owed up to one burst, repaid before the next send.
+        limiter.drain("alice", 10.0);
+        tokio::time::advance(Duration::from_millis(2900)).await;
+        assert!(limiter.take("alice").is_err());
+        tokio::time::advance(Duration::from_millis(200)).await;
+        assert!(limiter.take("alice").is_ok());
+    }
 
     #[tokio::test(start_paused = true)]
     async fn a_burst_then_the_rate() {

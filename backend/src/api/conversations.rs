@@ -13,6 +13,7 @@ use crate::auth::AuthUser;
 use crate::context::AppContext;
 use crate::db::{self, MessageId};
 use crate::error::Error;
+use crate::live::presence;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Conversation {
@@ -56,12 +57,13 @@ pub async fn list_conversations(
         .map(|message| (message.id, message))
         .collect();
     let unread = db::receipts::unread_counts(db, caller.id).await?;
+    let online = presence::online_among(db, &ctx.hub, &peer_ids).await;
     Ok(web::Json(
         heads
             .into_iter()
             .filter_map(|(peer, last)| {
                 Some(Conversation {
-                    peer: Contact::new(peers.remove(&peer)?, &ctx.hub),
+                    peer: Contact::new(peers.remove(&peer)?, &online),
                     last_message: last_messages.remove(&last).map(MessageView::from),
                     unread_count: unread.get(&peer).copied().unwrap_or(0),
                 })

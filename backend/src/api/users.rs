@@ -1,5 +1,7 @@
 //! `GET /me` and `GET /users`.
 
+use std::collections::HashSet;
+
 use actix_web::web;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,7 +14,7 @@ use crate::domain::paging::SearchText;
 use crate::domain::time::utc;
 use crate::domain::Username;
 use crate::error::Error;
-use crate::live::hub::Hub;
+use crate::live::presence;
 
 #[derive(Serialize, utoipa::ToSchema)]
 #[schema(example = json!({"id": 1, "username": "alice"}))]
@@ -43,8 +45,9 @@ pub struct Contact {
 }
 
 impl Contact {
-    pub fn new(profile: Profile, hub: &Hub) -> Self {
-        let online = hub.is_online(profile.id);
+    /// `online`: the users with a socket (see `presence::online_among`).
+    pub fn new(profile: Profile, online: &HashSet<UserId>) -> Self {
+        let online = online.contains(&profile.id);
         Self {
             id: profile.id,
             username: profile.username,
@@ -114,10 +117,12 @@ pub async fn list_users(
     let prefix = SearchText::parse(search.q.as_deref(), MAX_SEARCH_CHARS)?;
     let prefix = prefix.as_ref().map(SearchText::as_str);
     let users = db::users::list_others(&ctx.db, caller.id, prefix).await?;
+    let ids: Vec<UserId> = users.iter().map(|user| user.id).collect();
+    let online = presence::online_among(&ctx.db, &ctx.hub, &ids).await;
     Ok(web::Json(
         users
             .into_iter()
-            .map(|user| Contact::new(user, &ctx.hub))
+            .map(|user| Contact::new(user, &online))
             .collect(),
     ))
 }

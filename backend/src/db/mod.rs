@@ -5,9 +5,11 @@
 //! every query runs on a [`Handle`]: the pool, or a connection the caller holds.
 
 mod conn;
+pub mod events;
 mod listen;
 mod lock;
 pub mod messages;
+pub mod nodes;
 pub mod receipts;
 pub mod revoked_tokens;
 pub mod rooms;

@@ -68,4 +68,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    nodes (id) {
+        id -> BigInt,
+        heartbeat_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    node_users (node_id, user_id) {
+        node_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(users, messages, rooms, room_members);
+diesel::allow_tables_to_appear_in_same_query!(nodes, node_users);

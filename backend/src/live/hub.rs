@@ -174,6 +174,11 @@ impl Hub {
         self.lock().len()
     }
 
+    /// Every user with at least one socket here.
+    pub fn users(&self) -> Vec<UserId> {
+        self.lock().keys().copied().collect()
+    }
+
     pub fn is_online(&self, user: UserId) -> bool {
         self.lock().contains_key(&user)
     }

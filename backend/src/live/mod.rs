@@ -3,6 +3,7 @@
 //! `last_seen` (presence); it imports only `domain` and `db`. The writer and the
 //! REST handlers route through it; sockets read from it.
 
+pub mod bus;
 pub mod frames;
 pub mod hub;
 pub mod presence;

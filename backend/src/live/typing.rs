@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::bus::Event;
 use super::frames::ServerFrame;
 use super::hub::Outbound;
 use crate::db::{Chat, UserId};
+use crate::domain::time::{now, utc};
 
 pub const LEASE: Duration = Duration::from_secs(5);
 /// Renewals closer together than this are not forwarded.
@@ -38,6 +40,13 @@ impl Typing {
         }
     }
 
+    /// Records a lease another node forwarded, so that this node ends it too when
+    /// the typer's message is routed here.
+    pub fn heard(&self, typer: UserId, chat: Chat) {
+        let mut leases = self.leases.lock().unwrap_or_else(PoisonError::into_inner);
+        leases.insert((typer, chat), Instant::now());
+    }
+
     /// Ends the lease; true when one was running.
     pub fn stop(&self, typer: UserId, chat: Chat) -> bool {
         let mut leases = self.leases.lock().unwrap_or_else(PoisonError::into_inner);
@@ -61,6 +70,33 @@ impl Typing {
             }
         });
         recipients
+    }
+}
+
+/// The frame that starts `user`'s typing indicator in `chat`, for one lease.
+pub fn started(user: UserId, chat: Chat) -> Outbound {
+    Outbound::notice(
+        ServerFrame::Typing {
+            user_id: user,
+            room_id: chat.room(),
+            typing: true,
+            expires_at: Some(utc(now()) + LEASE),
+        }
+        .to_json(),
+    )
+}
+
+/// What tells the other nodes that `user` started (or stopped) typing in `chat`.
+pub fn event(user: UserId, chat: Chat, typing: bool) -> Event {
+    let recipient = match chat {
+        Chat::Direct(recipient) => Some(recipient),
+        Chat::Room(_) => None,
+    };
+    Event::Typing {
+        user,
+        recipient,
+        room: chat.room(),
+        typing,
     }
 }
 

@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::db::{self, Db, MessageId, UserId};
 use crate::domain::time::{now, utc};
+use crate::live::bus::{Bus, Event};
 use crate::live::frames::ServerFrame;
 use crate::live::hub::{Hub, Outbound};
 
@@ -24,22 +25,36 @@ use crate::metrics::Metrics;
 const QUEUE: usize = 1024;
 /// At most this many ids go into one UPDATE (SQLite binds each one).
 const MAX_IDS: usize = 1000;
+/// At most this many ids go into one event for other nodes (its payload is limited).
+const IDS_PER_EVENT: usize = 400;
 
 pub struct Deliveries {
     db: Db,
     hub: web::Data<Hub>,
+    bus: web::Data<Bus>,
     queue: mpsc::Sender<Vec<MessageId>>,
     metrics: web::Data<Metrics>,
 }
 
 impl Deliveries {
     /// Starts the recording task on the current runtime.
-    pub fn start(db: Db, hub: web::Data<Hub>, metrics: web::Data<Metrics>) -> Self {
+    pub fn start(
+        db: Db,
+        hub: web::Data<Hub>,
+        bus: web::Data<Bus>,
+        metrics: web::Data<Metrics>,
+    ) -> Self {
         let (queue, batches) = mpsc::channel(QUEUE);
-        tokio::spawn(run(db.clone(), hub.clone(), metrics.clone(), batches));
+        tokio::spawn(run(
+            db.clone(),
+            (hub.clone(), bus.clone()),
+            metrics.clone(),
+            batches,
+        ));
         Self {
             db,
             hub,
+            bus,
             queue,
             metrics,
         }
@@ -55,32 +70,50 @@ impl Deliveries {
     /// Records deliveries before returning: catch-up does this before it reports
     /// `ready`, so a client that reconnects at once is not sent them again.
     pub async fn record_now(&self, ids: &[MessageId]) {
-        store(&self.db, &self.hub, &self.metrics, ids).await;
+        store(&self.db, self.sockets(), &self.metrics, ids).await;
     }
 
     /// Sends each sender a `delivered` receipt for their newly delivered messages.
     pub fn announce(&self, newly: Vec<(MessageId, UserId)>, at: NaiveDateTime) {
         self.metrics.messages_delivered(newly.len());
-        announce(&self.hub, newly, at);
+        announce(self.sockets(), newly, at);
     }
-}
 
-async fn run(
-    db: Db,
-    hub: web::Data<Hub>,
-    metrics: web::Data<Metrics>,
-    mut batches: mpsc::Receiver<Vec<MessageId>>,
-) {
-    let mut received = Vec::new();
-    while batches.recv_many(&mut received, QUEUE).await > 0 {
-        let ids: Vec<MessageId> = received.drain(..).flatten().collect();
-        for chunk in ids.chunks(MAX_IDS) {
-            store(&db, &hub, &metrics, chunk).await;
+    fn sockets(&self) -> Sockets<'_> {
+        Sockets {
+            hub: &self.hub,
+            bus: &self.bus,
         }
     }
 }
 
-async fn store(db: &Db, hub: &Hub, metrics: &Metrics, ids: &[MessageId]) {
+/// Where receipts go: this node's sockets, and the other nodes'.
+#[derive(Clone, Copy)]
+struct Sockets<'a> {
+    hub: &'a Hub,
+    bus: &'a Bus,
+}
+
+async fn run(
+    db: Db,
+    (hub, bus): (web::Data<Hub>, web::Data<Bus>),
+    metrics: web::Data<Metrics>,
+    mut batches: mpsc::Receiver<Vec<MessageId>>,
+) {
+    let sockets = Sockets {
+        hub: &hub,
+        bus: &bus,
+    };
+    let mut received = Vec::new();
+    while batches.recv_many(&mut received, QUEUE).await > 0 {
+        let ids: Vec<MessageId> = received.drain(..).flatten().collect();
+        for chunk in ids.chunks(MAX_IDS) {
+            store(&db, sockets, &metrics, chunk).await;
+        }
+    }
+}
+
+async fn store(db: &Db, sockets: Sockets<'_>, metrics: &Metrics, ids: &[MessageId]) {
     if ids.is_empty() {
         return;
     }
@@ -88,7 +121,7 @@ async fn store(db: &Db, hub: &Hub, metrics: &Metrics, ids: &[MessageId]) {
     match db::receipts::mark_delivered(db, ids, at).await {
         Ok(newly) => {
             metrics.messages_delivered(newly.len());
-            announce(hub, newly, at);
+            announce(sockets, newly, at);
         }
         // The messages did reach a socket; at worst they are flushed again on the
         // next connection, and clients drop repeated ids.
@@ -96,7 +129,7 @@ async fn store(db: &Db, hub: &Hub, metrics: &Metrics, ids: &[MessageId]) {
     }
 }
 
-fn announce(hub: &Hub, newly: Vec<(MessageId, UserId)>, at: NaiveDateTime) {
+fn announce(sockets: Sockets<'_>, newly: Vec<(MessageId, UserId)>, at: NaiveDateTime) {
     let mut by_sender: HashMap<UserId, Vec<MessageId>> = HashMap::new();
     for (id, sender) in newly {
         by_sender.entry(sender).or_default().push(id);
@@ -107,6 +140,20 @@ fn announce(hub: &Hub, newly: Vec<(MessageId, UserId)>, at: NaiveDateTime) {
             message_ids: &message_ids,
             at: utc(at),
         };
-        hub.route(sender, None, &Outbound::notice(frame.to_json()));
+        sockets
+            .hub
+            .route(sender, None, &Outbound::notice(frame.to_json()));
+        // In pieces for other nodes: an event's payload is limited.
+        for ids in message_ids.chunks(IDS_PER_EVENT) {
+            let frame = ServerFrame::Delivered {
+                message_ids: ids,
+                at: utc(at),
+            };
+            sockets.bus.publish(Event::Notice {
+                users: vec![sender],
+                room: None,
+                frame: frame.to_json(),
+            });
+        }
     }
 }

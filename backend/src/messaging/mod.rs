@@ -10,8 +10,10 @@ pub mod deliveries;
 mod eviction_tests;
 mod jobs;
 mod pruner;
+mod remote;
 pub mod rooms;
 mod router;
+mod shared_sends;
 mod tail;
 mod users;
 mod writer;
@@ -28,13 +30,16 @@ pub use crate::domain::time::now;
 use crate::domain::{ClientId, MessageContent, RoomName, TextError};
 use crate::error::Error;
 use crate::limits::{Rate, RateLimiter};
+use crate::live::bus::Bus;
 use crate::live::hub::ConnectionId;
 use crate::metrics::{Limiter, Metrics};
 pub use batch::Change;
 use batch::{NewMessage, Write};
 use jobs::{outcome, Asker, Job, Outcome, Task};
+pub use remote::Remote;
 use rooms::{Directory, MemberRequest};
 pub use router::Router;
+use shared_sends::SharedSends;
 pub use tail::follow;
 use users::KnownUsers;
 
@@ -43,8 +48,9 @@ const QUEUE: usize = 4096;
 
 pub struct Messaging {
     jobs: mpsc::Sender<Job>,
-    /// Sends, edits and deletes: each stores a row's worth of text.
-    sends: RateLimiter<UserId>,
+    /// Sends, edits and deletes: each stores a row's worth of text. One budget
+    /// across nodes.
+    sends: web::Data<SharedSends>,
     room_creations: RateLimiter<UserId>,
     /// Joins, leaves, additions and removals.
     membership: RateLimiter<UserId>,
@@ -117,7 +123,7 @@ impl Messaging {
         tokio::spawn(writer.run(queue, KnownUsers::new(capacity.users)));
         Self {
             jobs,
-            sends: RateLimiter::new(rates.send),
+            sends: web::Data::new(SharedSends::new(rates.send)),
             room_creations: RateLimiter::new(rates.room_create),
             membership: RateLimiter::new(rates.membership),
             rooms,
@@ -171,7 +177,7 @@ impl Messaging {
                 "you cannot send a message to yourself",
             ));
         }
-        self.limit(&self.sends, sender, Limiter::Send)?;
+        self.limit_sends(sender)?;
         let write = Write::Send(NewMessage {
             sender,
             to,
@@ -198,7 +204,7 @@ impl Messaging {
             }
             Change::Delete => Change::Delete,
         };
-        self.limit(&self.sends, editor, Limiter::Send)?;
+        self.limit_sends(editor)?;
         let write = Write::Change {
             editor,
             message,
@@ -258,6 +264,23 @@ impl Messaging {
     }
 
     /// Takes one of `user`'s tokens from `limiter`, or says how long to wait.
+    fn limit_sends(&self, user: UserId) -> Result<(), Error> {
+        self.sends.take(user).map_err(|wait| {
+            self.metrics.rate_limited(Limiter::Send);
+            Error::RateLimited(wait)
+        })
+    }
+
+    /// Starts sharing each user's send budget with the other nodes on `bus`.
+    pub fn share_sends(&self, bus: web::Data<Bus>) {
+        SharedSends::share(self.sends.clone(), bus);
+    }
+
+    /// Charges what users sent through another node to their budget here.
+    pub fn sent_elsewhere(&self, sends: &[(UserId, u32)]) {
+        self.sends.drain(sends, &self.metrics);
+    }
+
     fn limit(
         &self,
         limiter: &RateLimiter<UserId>,

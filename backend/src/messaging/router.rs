@@ -37,8 +37,8 @@ use crate::metrics::Metrics;
 const PAGE: i64 = 500;
 
 pub struct Router {
-    /// This process, in its announcements (random).
-    node: u64,
+    /// This process, in its announcements and events (random).
+    node: i64,
     db: Db,
     hub: web::Data<Hub>,
     typing: web::Data<Typing>,
@@ -120,6 +120,10 @@ impl Router {
         let mut delivered = vec![false; own.len()];
         for i in order {
             let Own { row, from } = own[i];
+            if let (Some(room), Kind::Member(_)) = (row.room_id, row.kind) {
+                // What this node knew of the room's members is out of date.
+                self.audiences.forget(room);
+            }
             let members = match row.room_id {
                 Some(room) => Some(match rooms.get(&room) {
                     Some(state) => {
@@ -199,6 +203,17 @@ impl Router {
                 return true;
             }
         }
+    }
+
+    /// The members of `room` as of the rows routed here (for events from other
+    /// nodes about the room).
+    pub async fn members(&self, room: RoomId) -> Vec<UserId> {
+        self.audience(room, Kind::Message).await
+    }
+
+    /// This node's id, in its announcements and events.
+    pub fn node(&self) -> i64 {
+        self.node
     }
 
     /// The members a row of `room` goes to, read again after a member event.

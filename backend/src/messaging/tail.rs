@@ -1,12 +1,14 @@
 //! How this node hears of rows other nodes commit (PostgreSQL): a connection
 //! listening for their announcements, and a poll in case one is missed. Each
-//! wakes the [`Router`], which reads every row after the last it routed.
+//! wakes the [`Router`], which reads every row after the last it routed. The same
+//! connection hears their ephemeral events (`live::bus`), applied by [`Remote`].
 
 use std::time::Duration;
 
 use actix_web::web;
 use tokio::time::MissedTickBehavior;
 
+use super::remote::Remote;
 use super::router::Router;
 use crate::db::{self, Db};
 
@@ -24,19 +26,23 @@ const RETRY: [Duration; 4] = [
 
 /// Starts following the stream on `db`'s PostgreSQL; on SQLite, which one process
 /// writes, there is nothing to follow.
-pub fn follow(db: Db, router: web::Data<Router>) {
+pub fn follow(db: Db, router: web::Data<Router>, remote: Remote) {
     if !db.is_shared() {
         return;
     }
-    tokio::spawn(run(db, router));
+    tokio::spawn(run(db, router, remote));
 }
 
-async fn run(db: Db, router: web::Data<Router>) {
+async fn run(db: Db, router: web::Data<Router>, remote: Remote) {
     let mut failures = 0;
     loop {
-        match db.listen(&[db::stream::COMMITTED]).await {
+        match db
+            .listen(&[db::stream::COMMITTED, db::events::EVENTS])
+            .await
+        {
             Ok(Some(mut listener)) => {
                 failures = 0;
+                remote.resync().await;
                 // The first tick, at once: whatever was announced while nobody
                 // listened.
                 let mut poll = tokio::time::interval(POLL);
@@ -44,6 +50,9 @@ async fn run(db: Db, router: web::Data<Router>) {
                 let lost = loop {
                     tokio::select! {
                         heard = listener.next() => match heard {
+                            Ok(notification) if notification.channel == db::events::EVENTS => {
+                                remote.apply(&router, &notification.payload).await;
+                            }
                             Ok(notification) => {
                                 if router.is_news(&notification.payload) {
                                     router.catch_up().await;

@@ -114,6 +114,8 @@ pub struct Metrics {
     sends_refused: Counter,
     sends_failed: Counter,
     socket_catch_ups: Counter,
+    bus_dropped: Counter,
+    sends_drained: Counter,
     send_ack: Histogram,
     batch_sizes: Histogram,
     stream_lock_wait: Histogram,
@@ -204,6 +206,18 @@ impl Default for Metrics {
             "Database connections, by state: in_use (lent out) or idle",
             pool.clone(),
         );
+        let bus_dropped = Counter::default();
+        registry.register(
+            "parley_bus_events_dropped",
+            "Ephemeral events (typing, receipts, presence, revocations) not sent to other nodes: the queue was full or the database refused them",
+            bus_dropped.clone(),
+        );
+        let sends_drained = Counter::default();
+        registry.register(
+            "parley_sends_drained",
+            "Send tokens taken from users' buckets here for what they sent through other nodes",
+            sends_drained.clone(),
+        );
         let pool_waiting = Gauge::default();
         registry.register(
             "parley_db_pool_waiting",
@@ -227,6 +241,8 @@ impl Default for Metrics {
             sends_refused: errored.get_or_create_owned(&[("reason", "refused")]),
             sends_failed: errored.get_or_create_owned(&[("reason", "failed")]),
             socket_catch_ups,
+            bus_dropped,
+            sends_drained,
             send_ack,
             batch_sizes,
             stream_lock_wait,
@@ -265,6 +281,16 @@ impl Metrics {
     /// New messages committed by the writer (a resend of a stored one is not new).
     pub fn messages_stored(&self, count: usize) {
         self.messages_stored.inc_by(as_u64(count));
+    }
+
+    /// Events for other nodes that were dropped.
+    pub fn bus_dropped(&self, count: usize) {
+        self.bus_dropped.inc_by(as_u64(count));
+    }
+
+    /// Send tokens drained for what users sent through other nodes.
+    pub fn sends_drained(&self, count: u64) {
+        self.sends_drained.inc_by(count);
     }
 
     /// Direct messages newly marked delivered.

@@ -87,11 +87,11 @@ impl Session {
         let _open = Metrics::socket_opened(&self.ctx.metrics);
         log::info!("socket opened user={} conn={}", self.user, self.connection);
         if registration.came_online {
-            Box::pin(presence::announce(
+            Box::pin(presence::connected(
                 &self.ctx.db,
                 &self.ctx.hub,
+                &self.ctx.bus,
                 self.user,
-                None,
             ))
             .await;
         }
@@ -210,11 +210,15 @@ impl Session {
         }
     }
 
-    /// The user's last socket closed: stores when they were last seen, ends their
-    /// typing indicators and tells their peers they are offline.
+    /// The user's last socket on this node closed: unless they have a socket on
+    /// another node, ends their typing indicators and tells their peers they are
+    /// offline.
     async fn went_offline(&self) {
-        let last_seen = presence::record_last_seen(&self.ctx.db, self.user).await;
+        if !presence::disconnected(&self.ctx.db, &self.ctx.bus, self.user).await {
+            return;
+        }
         for chat in self.ctx.typing.stop_all(self.user) {
+            self.ctx.bus.publish(typing::event(self.user, chat, false));
             let audience = match chat {
                 Chat::Direct(user) => vec![user],
                 Chat::Room(room) => self.room_members(room).await.unwrap_or_default(),
@@ -223,6 +227,6 @@ impl Session {
                 .hub
                 .route_all(audience, None, &typing::stopped(self.user, chat));
         }
-        presence::announce(&self.ctx.db, &self.ctx.hub, self.user, Some(last_seen)).await;
+        presence::went_offline(&self.ctx.db, &self.ctx.hub, &self.ctx.bus, self.user).await;
     }
 }

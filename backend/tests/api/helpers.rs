@@ -124,6 +124,7 @@ pub fn test_config(database_url: String) -> Config {
         room_history_limit: 10_000,
         shutdown_grace: Duration::from_secs(10),
         socket_idle_timeout: Duration::from_secs(60),
+        node_stale_after: Duration::from_secs(10),
         frontend_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../frontend"),
         workers: Some(2),
         metrics_token: None,

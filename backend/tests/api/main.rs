@@ -27,6 +27,7 @@ mod limits;
 mod logout;
 mod logs;
 mod metrics;
+mod nodes;
 mod nul_text;
 mod openapi;
 mod operations;

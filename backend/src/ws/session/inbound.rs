@@ -13,9 +13,8 @@ use crate::domain::time::{now, utc};
 use crate::error::Error;
 use crate::limits::Rate;
 use crate::live::frames::{ClientFrame, FrameError, ServerFrame};
-use crate::live::hub::Outbound;
 use crate::live::receipts;
-use crate::live::typing::LEASE;
+use crate::live::typing;
 use crate::metrics::Limiter;
 use crate::ws::frame_guard;
 
@@ -188,15 +187,10 @@ impl Session {
             }
         };
         if self.ctx.typing.start(self.user, chat) {
-            let frame = ServerFrame::Typing {
-                user_id: self.user,
-                room_id: chat.room(),
-                typing: true,
-                expires_at: Some(utc(now()) + LEASE),
-            };
             self.ctx
                 .hub
-                .route_all(audience, None, &Outbound::notice(frame.to_json()));
+                .route_all(audience, None, &typing::started(self.user, chat));
+            self.ctx.bus.publish(typing::event(self.user, chat, true));
         }
         Ok(())
     }
@@ -222,7 +216,15 @@ impl Session {
         if let Some(Some(up_to)) =
             db::rooms::mark_read(&self.ctx.db, room, self.user, up_to).await?
         {
-            receipts::read_room(&self.ctx.hub, self.user, room, members, up_to, at);
+            receipts::read_room(
+                &self.ctx.hub,
+                &self.ctx.bus,
+                self.user,
+                room,
+                members,
+                up_to,
+                at,
+            );
         }
         Ok(())
     }
@@ -235,7 +237,8 @@ impl Session {
             db::receipts::mark_delivered_up_to(&self.ctx.db, self.user, peer, up_to, at).await?;
         self.ctx.deliveries.announce(newly, at);
         if db::receipts::mark_read(&self.ctx.db, self.user, peer, up_to, at).await? > 0 {
-            receipts::read_direct(&self.ctx.hub, self.user, self.connection, peer, up_to, at);
+            let reader = (self.user, self.connection);
+            receipts::read_direct(&self.ctx.hub, &self.ctx.bus, reader, peer, up_to, at);
         }
         Ok(())
     }

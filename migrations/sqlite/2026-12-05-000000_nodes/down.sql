@@ -1,0 +1,2 @@
+DROP TABLE node_users;
+DROP TABLE nodes;
