@@ -2,17 +2,12 @@
 //! presence): PostgreSQL's `NOTIFY`, never stored. On SQLite one process serves
 //! the database, so there is nobody to tell.
 
-use diesel::sql_types::Text;
-use diesel_async::RunQueryDsl;
-
 use super::{Db, Pools, Result};
 
 /// The channel events go out on (the stream has its own, `stream::COMMITTED`).
 pub const EVENTS: &str = "parley_events";
 /// PostgreSQL refuses payloads of 8000 bytes or more.
 pub const MAX_PAYLOAD: usize = 7900;
-
-diesel::define_sql_function!(fn pg_notify(channel: Text, payload: Text));
 
 /// Sends `payloads` on [`EVENTS`], in order, on one connection (so listeners hear
 /// them in that order).
@@ -22,9 +17,7 @@ pub async fn publish(db: &Db, payloads: &[String]) -> Result<()> {
     };
     let mut conn = db.checkout(pool).await?;
     for payload in payloads {
-        diesel::select(pg_notify(EVENTS, payload))
-            .execute(&mut conn)
-            .await?;
+        super::listen::notify(&mut conn, EVENTS, payload).await?;
     }
     Ok(())
 }

@@ -8,6 +8,20 @@ use futures_util::StreamExt;
 
 use super::{Db, Error, Pools, Result};
 
+diesel::define_sql_function!(fn pg_notify(channel: diesel::sql_types::Text, payload: diesel::sql_types::Text));
+
+/// Sends `payload` on `channel` to every connection listening there (when `conn`'s
+/// transaction commits, if it is in one).
+pub(super) async fn notify(
+    conn: &mut AsyncPgConnection,
+    channel: &str,
+    payload: &str,
+) -> diesel::QueryResult<usize> {
+    diesel::select(pg_notify(channel, payload))
+        .execute(conn)
+        .await
+}
+
 /// How long opening the connection may take.
 const CONNECT_WAIT: Duration = Duration::from_secs(10);
 

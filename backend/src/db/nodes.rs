@@ -56,7 +56,7 @@ pub async fn beat(db: &Db, node: i64) -> Result<bool> {
 /// `users` have a socket on `node` (again, after [`beat`] found it swept); true
 /// when no other node has one of theirs, so that they just came online.
 pub async fn joined(db: &Db, node: i64, users: &[UserId]) -> Result<bool> {
-    if matches!(db.pools(), Pools::Sqlite(_)) {
+    if !db.is_shared() {
         return Ok(true);
     }
     db.transaction(async |mut tx| {
@@ -87,7 +87,7 @@ pub async fn joined(db: &Db, node: i64, users: &[UserId]) -> Result<bool> {
 
 /// `user`'s last socket on `node` closed; true when no node has one left.
 pub async fn left(db: &Db, node: i64, user: UserId) -> Result<bool> {
-    if matches!(db.pools(), Pools::Sqlite(_)) {
+    if !db.is_shared() {
         return Ok(true);
     }
     db.transaction(async |mut tx| {
@@ -139,7 +139,7 @@ pub async fn online_among(db: &Db, users: &[UserId]) -> Result<HashSet<UserId>> 
 /// is swept, and each of its users announced, once; a node that beats while being
 /// swept waits, finds its row gone and writes itself and its users again.
 pub async fn sweep(db: &Db, stale: Duration) -> Result<Vec<UserId>> {
-    if matches!(db.pools(), Pools::Sqlite(_)) {
+    if !db.is_shared() {
         return Ok(Vec::new());
     }
     let stale_ms = i64::try_from(stale.as_millis()).unwrap_or(i64::MAX);

@@ -12,7 +12,7 @@
 
 use diesel::dsl::max;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Nullable};
 use diesel_async::RunQueryDsl;
 
 use super::messages::Message;
@@ -26,7 +26,6 @@ const WRITE_LOCK: i64 = 0x7061_726c_6579;
 pub const COMMITTED: &str = "parley_stream";
 
 diesel::define_sql_function!(fn pg_advisory_xact_lock(key: BigInt));
-diesel::define_sql_function!(fn pg_notify(channel: Text, payload: Text));
 
 /// Takes the stream's write lock for the rest of `conn`'s transaction (PostgreSQL;
 /// SQLite has one writer).
@@ -43,9 +42,7 @@ pub async fn lock_for_writes(conn: &mut DbConn<'_>) -> Result<()> {
 /// grew: `payload` says how far (PostgreSQL; on SQLite nobody else listens).
 pub async fn announce(conn: &mut DbConn<'_>, payload: &str) -> Result<()> {
     if let Conn::Postgres(conn) = conn.conn() {
-        diesel::select(pg_notify(COMMITTED, payload))
-            .execute(conn)
-            .await?;
+        super::listen::notify(conn, COMMITTED, payload).await?;
     }
     Ok(())
 }

@@ -79,14 +79,11 @@ impl Bus {
     /// Starts the publishing task for node `node` on the current runtime
     /// (PostgreSQL only).
     pub fn start(db: Db, node: i64, metrics: web::Data<Metrics>) -> Self {
-        let queue = match db.pools() {
-            db::Pools::Postgres(_) => {
-                let (queue, events) = mpsc::channel(QUEUE);
-                tokio::spawn(publish(db, events, metrics.clone()));
-                Some(queue)
-            }
-            db::Pools::Sqlite(_) => None,
-        };
+        let queue = db.is_shared().then(|| {
+            let (queue, events) = mpsc::channel(QUEUE);
+            tokio::spawn(publish(db, events, metrics.clone()));
+            queue
+        });
         Self {
             node,
             queue,

@@ -120,10 +120,6 @@ impl Router {
         let mut delivered = vec![false; own.len()];
         for i in order {
             let Own { row, from } = own[i];
-            if let (Some(room), Kind::Member(_)) = (row.room_id, row.kind) {
-                // What this node knew of the room's members is out of date.
-                self.audiences.forget(room);
-            }
             let members = match row.room_id {
                 Some(room) => Some(match rooms.get(&room) {
                     Some(state) => {

@@ -22,7 +22,7 @@ pub fn interval(stale: Duration) -> Duration {
 
 /// Registers this node and starts its heartbeat and sweep (PostgreSQL only).
 pub fn start(db: Db, hub: web::Data<Hub>, bus: web::Data<Bus>, stale: Duration) {
-    if matches!(db.pools(), db::Pools::Sqlite(_)) {
+    if !db.is_shared() {
         return;
     }
     tokio::spawn(run(db, hub, bus, stale));

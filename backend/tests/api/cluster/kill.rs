@@ -20,6 +20,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use super::load::events;
 use crate::helpers::wait_until;
 use crate::process::Server;
 
@@ -98,7 +99,7 @@ async fn a_node_killed_under_load_loses_no_acked_message_and_the_others_keep_ser
     assert_eq!(acked.len(), total, "every message was acked in the end");
 
     // Every acked message is stored once, with the id its ack named.
-    let stored = stored_messages(&nodes[0], &client, &recipient_token).await;
+    let stored = events(&client, |path| nodes[0].url(path), &recipient_token).await;
     let mut once: HashMap<String, i64> = HashMap::new();
     for message in &stored {
         let client_id = message["client_id"].as_str().unwrap().to_owned();
@@ -255,28 +256,6 @@ impl Sender {
                     self.label, self.node
                 ),
             }
-        }
-    }
-}
-
-/// Every message in `token`'s stream, read through `node` with `GET /events`.
-async fn stored_messages(node: &Server, client: &reqwest::Client, token: &str) -> Vec<Value> {
-    let mut messages = Vec::new();
-    let mut after = 0;
-    loop {
-        let page: Value = client
-            .get(node.url(&format!("/events?after={after}&limit=500")))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        messages.extend(page["events"].as_array().unwrap().iter().cloned());
-        after = page["cursor"].as_i64().unwrap();
-        if page["has_more"] == false {
-            return messages;
         }
     }
 }

@@ -107,17 +107,29 @@ impl Reader {
 
 /// Every position in `user`'s stream, as `GET /events` on `node` reads it.
 pub async fn stream_of(node: &TestApp, user: &TestUser) -> Vec<i64> {
-    let mut positions = Vec::new();
+    let events = events(&node.client, |path| node.url(path), &user.token).await;
+    events.iter().map(cursor).collect()
+}
+
+/// Every row of the stream of `token`'s user, read page by page with
+/// `GET /events` at the URLs `url` makes.
+pub async fn events(
+    client: &reqwest::Client,
+    url: impl Fn(&str) -> String,
+    token: &str,
+) -> Vec<Value> {
+    let mut rows = Vec::new();
     let mut after = 0;
     loop {
         let path = format!("/events?after={after}&limit=500");
-        let response = node.get(&path, &user.token).await;
+        let response = client.get(url(&path)).bearer_auth(token).send().await;
+        let response = response.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "GET {path}");
         let page: Value = response.json().await.unwrap();
-        positions.extend(page["events"].as_array().unwrap().iter().map(cursor));
+        rows.extend(page["events"].as_array().unwrap().iter().cloned());
         after = page["cursor"].as_i64().unwrap();
         if page["has_more"] == false {
-            return positions;
+            return rows;
         }
     }
 }
