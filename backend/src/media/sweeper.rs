@@ -4,6 +4,7 @@
 //! then the row: a node that dies half-way leaves marked rows, which the next
 //! sweep, on any node, finishes.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,6 +15,10 @@ use super::store::Store;
 use crate::db::{self, Db};
 use crate::domain::time::now;
 
+/// A spooled upload this old was left by a process that died mid-upload (uploads
+/// end within `UPLOAD_TIMEOUT`); nodes sharing a directory share its spool, so
+/// younger files may be another node's uploads in flight.
+const ABANDONED: Duration = Duration::from_secs(3600);
 /// Rows handled per round.
 const BATCH: i64 = 100;
 /// The longest wait between two sweeps.
@@ -41,6 +46,9 @@ pub fn start(db: Db, store: Store, upload_ttl: Duration) -> Sweeper {
             }
             if let Err(e) = remove_discarded(&db, &store).await {
                 log::warn!("removing deleted files: {e}");
+            }
+            if let Err(e) = clear_spool(store.spool_dir()).await {
+                log::warn!("clearing {}: {e}", store.spool_dir().display());
             }
             tokio::select! {
                 () = poked.notified() => {}
@@ -89,4 +97,17 @@ async fn remove_discarded(db: &Db, store: &Store) -> db::Result<()> {
             return Ok(());
         }
     }
+}
+
+/// Removes abandoned spool files.
+async fn clear_spool(dir: &Path) -> std::io::Result<()> {
+    let mut entries = tokio::fs::read_dir(dir).await?;
+    while let Some(entry) = entries.next_entry().await? {
+        let age = entry.metadata().await?.modified()?.elapsed().unwrap_or_default();
+        let spooled = entry.path().extension().is_some_and(|ext| ext == "part");
+        if spooled && age > ABANDONED {
+            tokio::fs::remove_file(entry.path()).await?;
+        }
+    }
+    Ok(())
 }
