@@ -11,6 +11,8 @@ pub mod sweeper;
 mod uploads;
 pub mod view;
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -23,6 +25,9 @@ use sweeper::Sweeper;
 
 /// Images decoded at once: each may take up to 40 megapixels of memory.
 const IMAGES_AT_ONCE: usize = 2;
+/// Uploads one user may have arriving at once: bounds the spool disk one account
+/// can fill, and how far concurrent uploads can overshoot the quota.
+const UPLOADS_PER_USER: usize = 4;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -41,6 +46,8 @@ pub struct Media {
     pub limits: Limits,
     pub sweeper: Sweeper,
     images: Semaphore,
+    /// Uploads arriving, by user.
+    arriving: Mutex<HashMap<UserId, usize>>,
 }
 
 impl Media {
@@ -54,6 +61,7 @@ impl Media {
             limits,
             sweeper,
             images: Semaphore::new(IMAGES_AT_ONCE),
+            arriving: Mutex::default(),
         }
     }
 
@@ -85,6 +93,42 @@ impl Media {
     /// Attachment `id`, for a holder of a signed link.
     pub async fn linked(&self, id: &str) -> db::Result<Option<Attachment>> {
         db::attachments::find(&self.db, id).await
+    }
+}
+
+/// One of a user's uploads arriving; counted until dropped.
+pub struct Arriving<'a> {
+    media: &'a Media,
+    user: UserId,
+}
+
+impl Media {
+    /// Counts an upload of `user`'s in, or refuses it when they have too many
+    /// arriving already.
+    pub fn arriving(&self, user: UserId) -> Result<Arriving<'_>, crate::error::Error> {
+        let mut arriving = self.arriving.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = arriving.entry(user).or_default();
+        if *count >= UPLOADS_PER_USER {
+            return Err(crate::error::Error::RateLimited(Duration::from_secs(1)));
+        }
+        *count += 1;
+        Ok(Arriving { media: self, user })
+    }
+}
+
+impl Drop for Arriving<'_> {
+    fn drop(&mut self) {
+        let mut arriving = self
+            .media
+            .arriving
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = arriving.get_mut(&self.user) {
+            *count -= 1;
+            if *count == 0 {
+                arriving.remove(&self.user);
+            }
+        }
     }
 }
 

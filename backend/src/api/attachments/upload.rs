@@ -51,7 +51,7 @@ pub struct Uploaded {
             example = json!({"error": "attachment_too_large", "message": "the file is larger than 26214400 bytes (ATTACHMENT_MAX_BYTES)"})),
         (status = 422, description = "`image_too_large` (over 40 megapixels) or `invalid_image` (an image that does not decode)", body = ErrorBody,
             example = json!({"error": "image_too_large", "message": "the image is 100000×100000 pixels: at most 40 megapixels are accepted"})),
-        (status = 429, description = "`rate_limited`: uploads count against the send rate", body = ErrorBody,
+        (status = 429, description = "`rate_limited`: uploads count against the send rate, and each user may have 4 uploads arriving at once", body = ErrorBody,
             example = json!({"error": "rate_limited", "message": "too many requests: try again in 200 ms", "retry_after_ms": 200})),
         Internal,
         Unavailable,
@@ -63,6 +63,7 @@ pub async fn upload(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, Error> {
+    let _arriving = ctx.media.arriving(caller.id)?;
     ctx.messaging.charge_upload(caller.id)?;
     let declared = req
         .headers()
