@@ -8,6 +8,7 @@
 mod helpers;
 mod postgres;
 mod process;
+mod s3;
 mod server_log;
 
 mod auth;
