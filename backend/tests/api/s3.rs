@@ -95,7 +95,7 @@ impl Bucket {
 }
 
 /// Every key in `store`, sorted.
-pub async fn list_keys(store: &dyn ObjectStore) -> Vec<String> {
+async fn list_keys(store: &dyn ObjectStore) -> Vec<String> {
     let mut keys: Vec<String> = store
         .list(None)
         .map(|meta| meta.expect("list the store").location.to_string())
@@ -158,7 +158,20 @@ fn start_server() -> String {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    format!("http://127.0.0.1:{port}")
+    let endpoint = format!("http://127.0.0.1:{port}");
+    // A node reads the S3 settings with object_store's `AmazonS3Builder::from_env`,
+    // as a deployment does; every bucket here shares them, so they are set once,
+    // as the server starts, for the nodes of every test to find.
+    for (name, value) in [
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("AWS_ALLOW_HTTP", "true"),
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY),
+        ("AWS_REGION", REGION),
+    ] {
+        std::env::set_var(name, value);
+    }
+    endpoint
 }
 
 /// `MOTO_SERVER`, else the one `scripts/test.sh` installs, else the one on `PATH`.

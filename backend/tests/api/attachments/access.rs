@@ -13,7 +13,9 @@ async fn can_fetch(app: &TestApp, user: &TestUser, id: &str, thumbnail: bool, wh
     let response = app.get(&format!("/attachments/{id}"), &user.token).await;
     assert_eq!(response.status(), StatusCode::OK, "{what}");
     if thumbnail {
-        let response = app.get(&format!("/attachments/{id}/thumbnail"), &user.token).await;
+        let response = app
+            .get(&format!("/attachments/{id}/thumbnail"), &user.token)
+            .await;
         assert_eq!(response.status(), StatusCode::OK, "{what}: the thumbnail");
     }
 }
@@ -21,9 +23,18 @@ async fn can_fetch(app: &TestApp, user: &TestUser, id: &str, thumbnail: bool, wh
 /// Asserts that `user` gets `404 attachment_not_found` for file `id` and its
 /// thumbnail, as for an id that does not exist.
 async fn cannot_fetch(app: &TestApp, user: &TestUser, id: &str, what: &str) {
-    for path in [format!("/attachments/{id}"), format!("/attachments/{id}/thumbnail")] {
+    for path in [
+        format!("/attachments/{id}"),
+        format!("/attachments/{id}/thumbnail"),
+    ] {
         let response = app.get(&path, &user.token).await;
-        expect_error(response, StatusCode::NOT_FOUND, "attachment_not_found", what).await;
+        expect_error(
+            response,
+            StatusCode::NOT_FOUND,
+            "attachment_not_found",
+            what,
+        )
+        .await;
     }
 }
 
@@ -35,15 +46,35 @@ async fn a_direct_messages_files_are_for_its_two_users(backend: Backend) {
     let photo = upload(&app, &alice, "photo.png", &png(16, 16)).await;
     let photo_id = id(&photo);
 
-    can_fetch(&app, &alice, &photo_id, true, "the uploader, before sending").await;
+    can_fetch(
+        &app,
+        &alice,
+        &photo_id,
+        true,
+        "the uploader, before sending",
+    )
+    .await;
     cannot_fetch(&app, &bob, &photo_id, "bob, before it is sent to him").await;
-    cannot_fetch(&app, &eve, "AAAAAAAAAAAAAAAAAAAAAA", "an id that does not exist").await;
+    cannot_fetch(
+        &app,
+        &eve,
+        "AAAAAAAAAAAAAAAAAAAAAA",
+        "an id that does not exist",
+    )
+    .await;
     cannot_fetch(&app, &eve, "not even an id", "a malformed id").await;
     app.expect_auth_required(Method::GET, &format!("/attachments/{photo_id}"), None)
         .await;
 
     let mut alice_socket = app.connect(&alice).await;
-    let ack = send_frame(&mut alice_socket, json!({"recipient_id": bob.id}), "", &[photo_id.clone()], "p-1").await;
+    let ack = send_frame(
+        &mut alice_socket,
+        json!({"recipient_id": bob.id}),
+        "",
+        &[photo_id.clone()],
+        "p-1",
+    )
+    .await;
     assert_eq!(ack["type"], "ack", "{ack}");
     can_fetch(&app, &alice, &photo_id, true, "the sender").await;
     can_fetch(&app, &bob, &photo_id, true, "the recipient").await;
@@ -67,7 +98,8 @@ async fn a_rooms_files_are_for_its_members(backend: Backend) {
     let in_channel = id(&upload(&app, &alice, "channel.bin", &noise(16)).await);
     for (room, file) in [(group, &in_group), (channel, &in_channel)] {
         let path = format!("/rooms/{room}/messages");
-        let response = send_rest(&app, &alice, &path, "", &[file.clone()], &format!("{room}")).await;
+        let response =
+            send_rest(&app, &alice, &path, "", &[file.clone()], &format!("{room}")).await;
         assert_eq!(response.status(), StatusCode::CREATED);
     }
 
@@ -83,9 +115,18 @@ async fn a_rooms_files_are_for_its_members(backend: Backend) {
     app.join_room(&eve, channel).await;
     can_fetch(&app, &eve, &in_channel, false, "joined the channel").await;
     let response = app
-        .call(&alice, Method::DELETE, &format!("/rooms/{group}/members/{}", carol.id), None)
+        .call(
+            &alice,
+            Method::DELETE,
+            &format!("/rooms/{group}/members/{}", carol.id),
+            None,
+        )
         .await;
-    assert!(response.status().is_success(), "remove carol: {}", response.status());
+    assert!(
+        response.status().is_success(),
+        "remove carol: {}",
+        response.status()
+    );
     cannot_fetch(&app, &carol, &in_group, "removed from the group").await;
     can_fetch(&app, &bob, &in_group, true, "still in the group").await;
 }

@@ -53,17 +53,32 @@ async fn a_file_uploaded_through_one_node_is_served_by_another() {
     // bob's token; eve still gets nothing.
     assert_eq!(fetch_bytes(&b, &link(&carried[0], "url")).await, bytes);
     fetch_bytes(&b, &link(&carried[0], "thumbnail_url")).await;
-    let response = b.get(&format!("/attachments/{}", id(&photo)), &bob.token).await;
+    let response = b
+        .get(&format!("/attachments/{}", id(&photo)), &bob.token)
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.bytes().await.unwrap().as_ref(), bytes.as_slice());
-    let response = b.get(&format!("/attachments/{}", id(&photo)), &eve.token).await;
-    expect_error(response, StatusCode::NOT_FOUND, "attachment_not_found", "eve on node b").await;
+    let response = b
+        .get(&format!("/attachments/{}", id(&photo)), &eve.token)
+        .await;
+    expect_error(
+        response,
+        StatusCode::NOT_FOUND,
+        "attachment_not_found",
+        "eve on node b",
+    )
+    .await;
     // Links signed by one node are good on the other: one secret.
     assert_eq!(fetch_bytes(&a, &link(&carried[0], "url")).await, bytes);
 
     // Deleted through node b: gone from the bucket, and from node a.
     let response = b
-        .call(&alice, Method::DELETE, &format!("/messages/{}", ack["message_id"]), None)
+        .call(
+            &alice,
+            Method::DELETE,
+            &format!("/messages/{}", ack["message_id"]),
+            None,
+        )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     crate::helpers::wait_until(
@@ -73,5 +88,11 @@ async fn a_file_uploaded_through_one_node_is_served_by_another() {
     )
     .await;
     let response = fetch(&a, &link(&photo, "url")).await;
-    expect_error(response, StatusCode::NOT_FOUND, "attachment_not_found", "node a, deleted").await;
+    expect_error(
+        response,
+        StatusCode::NOT_FOUND,
+        "attachment_not_found",
+        "node a, deleted",
+    )
+    .await;
 }

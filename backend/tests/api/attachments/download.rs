@@ -49,7 +49,10 @@ async fn a_download_has_the_bytes_ranges_and_validators(backend: Backend, store:
     let etag = header(&response, &ETAG).to_owned();
     assert!(header(&response, &CACHE_CONTROL).contains("private"));
     assert_eq!(header(&response, &ACCEPT_RANGES), "bytes");
-    assert_eq!(header(&response, &"x-content-type-options".parse().unwrap()), "nosniff");
+    assert_eq!(
+        header(&response, &"x-content-type-options".parse().unwrap()),
+        "nosniff"
+    );
     assert_eq!(response.bytes().await.unwrap().as_ref(), bytes.as_slice());
 
     let response = download(&app, &alice, &id, Some((RANGE, "bytes=100-199"))).await;
@@ -69,7 +72,13 @@ async fn a_download_has_the_bytes_ranges_and_validators(backend: Backend, store:
     let response = download(&app, &alice, &id, Some((IF_NONE_MATCH, &etag))).await;
     assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
     assert!(response.bytes().await.unwrap().is_empty());
-    let response = download(&app, &alice, &id, Some((IF_NONE_MATCH, "\"something-else\""))).await;
+    let response = download(
+        &app,
+        &alice,
+        &id,
+        Some((IF_NONE_MATCH, "\"something-else\"")),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::OK);
 
     // The signed link serves the same, with the same validator.
@@ -95,10 +104,15 @@ async fn only_raster_images_are_served_inline(backend: Backend) {
         .get(CONTENT_DISPOSITION)
         .map(|value| value.to_str().unwrap().to_owned());
     assert!(
-        disposition.as_deref().is_none_or(|d| d.starts_with("inline")),
+        disposition
+            .as_deref()
+            .is_none_or(|d| d.starts_with("inline")),
         "{disposition:?}"
     );
-    assert_eq!(header(&response, &"x-content-type-options".parse().unwrap()), "nosniff");
+    assert_eq!(
+        header(&response, &"x-content-type-options".parse().unwrap()),
+        "nosniff"
+    );
 
     let html = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>";
     let svg = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#;
@@ -110,7 +124,11 @@ async fn only_raster_images_are_served_inline(backend: Backend) {
         let response = post_upload(&app, &alice.token, body).await;
         assert_eq!(response.status(), StatusCode::CREATED, "{name}");
         let attachment: serde_json::Value = response.json().await.unwrap();
-        assert_eq!(attachment["thumbnail_url"], serde_json::Value::Null, "{name}");
+        assert_eq!(
+            attachment["thumbnail_url"],
+            serde_json::Value::Null,
+            "{name}"
+        );
         for response in [
             fetch(&app, &link(&attachment, "url")).await,
             download(&app, &alice, &id(&attachment), None).await,
@@ -125,7 +143,10 @@ async fn only_raster_images_are_served_inline(backend: Backend) {
                 header(&response, &CONTENT_SECURITY_POLICY).contains("sandbox"),
                 "{name}"
             );
-            assert_eq!(header(&response, &"x-content-type-options".parse().unwrap()), "nosniff");
+            assert_eq!(
+                header(&response, &"x-content-type-options".parse().unwrap()),
+                "nosniff"
+            );
             assert_eq!(response.bytes().await.unwrap().as_ref(), bytes, "{name}");
         }
     }
@@ -152,12 +173,18 @@ async fn hostile_file_names_are_encoded_for_the_header(backend: Backend) {
         let name = attachment["name"].as_str().expect("a name").to_owned();
         if what == "quoted-string" {
             // As given, or cut to what follows a path separator.
-            assert!(hostile.ends_with(&name) && name.ends_with("履歴.txt"), "{name}");
+            assert!(
+                hostile.ends_with(&name) && name.ends_with("履歴.txt"),
+                "{name}"
+            );
         }
         let response = download(&app, &alice, &id(&attachment), None).await;
         assert_eq!(response.status(), StatusCode::OK, "{what}");
         let disposition = header(&response, &CONTENT_DISPOSITION).to_owned();
-        assert!(disposition.starts_with("attachment"), "{what}: {disposition}");
+        assert!(
+            disposition.starts_with("attachment"),
+            "{what}: {disposition}"
+        );
         let encoded = disposition
             .split("filename*=UTF-8''")
             .nth(1)
@@ -167,7 +194,9 @@ async fn hostile_file_names_are_encoded_for_the_header(backend: Backend) {
             .unwrap()
             .trim();
         assert!(
-            encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b"%!#$&+-.^_`|~".contains(&b)),
+            encoded
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"%!#$&+-.^_`|~".contains(&b)),
             "{what}: not an RFC 5987 value: {disposition}"
         );
         assert_eq!(percent_decode(encoded), name, "{what}: {disposition}");
@@ -179,7 +208,9 @@ async fn hostile_file_names_are_encoded_for_the_header(backend: Backend) {
                 .map(|(inner, _)| inner)
                 .unwrap_or_else(|| panic!("{what}: unquoted fallback: {disposition}"));
             assert!(
-                inner.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\'),
+                inner
+                    .bytes()
+                    .all(|b| (0x20..0x7f).contains(&b) && b != b'\\'),
                 "{what}: {disposition}"
             );
         }

@@ -19,15 +19,37 @@ const SWEEP_WAIT: Duration = Duration::from_secs(30);
 
 /// Waits until the store holds exactly `keys`.
 async fn wait_for_keys(app: &AttachmentApp, keys: &[String], what: &str) {
-    wait_until(SWEEP_WAIT, what, || async { app.store.keys().await == keys }).await;
+    wait_until(SWEEP_WAIT, what, || async {
+        app.store.keys().await == keys
+    })
+    .await;
 }
 
 /// Asserts that a file's signed link and its id with a token both give 404.
-async fn assert_gone(app: &AttachmentApp, user: &crate::helpers::TestUser, attachment: &Value, what: &str) {
+async fn assert_gone(
+    app: &AttachmentApp,
+    user: &crate::helpers::TestUser,
+    attachment: &Value,
+    what: &str,
+) {
     let response = fetch(app, &link(attachment, "url")).await;
-    expect_error(response, StatusCode::NOT_FOUND, "attachment_not_found", what).await;
-    let response = app.get(&format!("/attachments/{}", id(attachment)), &user.token).await;
-    expect_error(response, StatusCode::NOT_FOUND, "attachment_not_found", what).await;
+    expect_error(
+        response,
+        StatusCode::NOT_FOUND,
+        "attachment_not_found",
+        what,
+    )
+    .await;
+    let response = app
+        .get(&format!("/attachments/{}", id(attachment)), &user.token)
+        .await;
+    expect_error(
+        response,
+        StatusCode::NOT_FOUND,
+        "attachment_not_found",
+        what,
+    )
+    .await;
 }
 
 async fn deleting_a_message_deletes_its_files(backend: Backend, store: Store) {
@@ -55,7 +77,12 @@ async fn deleting_a_message_deletes_its_files(backend: Backend, store: Store) {
     assert!(app.store.keys().await.len() > before.len());
 
     let response = app
-        .call(&alice, Method::DELETE, &format!("/messages/{message_id}"), None)
+        .call(
+            &alice,
+            Method::DELETE,
+            &format!("/messages/{message_id}"),
+            None,
+        )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let tombstone: Value = response.json().await.unwrap();
@@ -71,7 +98,13 @@ async fn deleting_a_message_deletes_its_files(backend: Backend, store: Store) {
         assert_gone(&app, &bob, attachment, "the recipient, after the delete").await;
     }
     let response = fetch(&app, &link(&photo, "thumbnail_url")).await;
-    expect_error(response, StatusCode::NOT_FOUND, "attachment_not_found", "thumbnail").await;
+    expect_error(
+        response,
+        StatusCode::NOT_FOUND,
+        "attachment_not_found",
+        "thumbnail",
+    )
+    .await;
     let page = app.history(&bob, &format!("/messages/{}", alice.id)).await;
     assert_eq!(page[0]["attachments"], json!([]), "{page:?}");
     let mut replay = app.connect_since(&bob, 0).await;
@@ -99,7 +132,11 @@ async fn unsent_uploads_are_deleted_after_the_ttl(backend: Backend, store: Store
     let sent = upload(&app, &alice, "sent.png", &png(100, 100)).await;
     let path = format!("/messages/{}", bob.id);
     let response = send_rest(&app, &alice, &path, "", &[id(&sent)], "t-1").await;
-    assert_eq!(response.status(), StatusCode::CREATED, "sent within the TTL");
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "sent within the TTL"
+    );
     let kept = app.store.keys().await;
 
     let unsent = upload(&app, &alice, "unsent.png", &png(100, 100)).await;
@@ -107,7 +144,13 @@ async fn unsent_uploads_are_deleted_after_the_ttl(backend: Backend, store: Store
     wait_for_keys(&app, &kept, "the unsent upload swept from the store").await;
     assert_gone(&app, &alice, &unsent, "swept").await;
     let response = send_rest(&app, &alice, &path, "", &[id(&unsent)], "t-2").await;
-    expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid_attachment", "swept").await;
+    expect_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_attachment",
+        "swept",
+    )
+    .await;
     fetch_bytes(&app, &link(&sent, "url")).await;
     fetch_bytes(&app, &link(&sent, "thumbnail_url")).await;
 }
@@ -118,7 +161,12 @@ async fn pruning_a_room_deletes_its_files(backend: Backend, store: Store) {
     let alice = app.signup("alice").await;
     let room = app.create_room(&alice, "busy", "public").await;
     let response = app
-        .call(&alice, Method::PATCH, &format!("/rooms/{room}"), Some(json!({"history_limit": 3})))
+        .call(
+            &alice,
+            Method::PATCH,
+            &format!("/rooms/{room}"),
+            Some(json!({"history_limit": 3})),
+        )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let path = format!("/rooms/{room}/messages");
@@ -128,7 +176,15 @@ async fn pruning_a_room_deletes_its_files(backend: Backend, store: Store) {
     assert!(!app.store.keys().await.is_empty());
 
     for n in 1..=4 {
-        let response = send_rest(&app, &alice, &path, &format!("m{n}"), &[], &format!("p-{n}")).await;
+        let response = send_rest(
+            &app,
+            &alice,
+            &path,
+            &format!("m{n}"),
+            &[],
+            &format!("p-{n}"),
+        )
+        .await;
         assert_eq!(response.status(), StatusCode::CREATED);
     }
     wait_for_keys(&app, &[], "the pruned message's files gone from the store").await;

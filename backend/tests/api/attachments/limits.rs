@@ -27,7 +27,10 @@ async fn raw_request(app: &TestApp, head: String, body: &[u8]) -> RawAnswer {
     let mut stream = TcpStream::connect(("127.0.0.1", app.port))
         .await
         .expect("connect");
-    stream.write_all(head.as_bytes()).await.expect("send the head");
+    stream
+        .write_all(head.as_bytes())
+        .await
+        .expect("send the head");
     for chunk in body.chunks(1024) {
         if stream.write_all(chunk).await.is_err() {
             break;
@@ -107,13 +110,27 @@ async fn a_file_over_the_size_limit_is_refused_and_not_kept(backend: Backend, st
 
     upload(&app, &alice, "fits.bin", &noise(MAX as usize / 2)).await;
     let kept = app.store.keys().await;
-    let too_large = Multipart::default().file("big.bin", "application/octet-stream", &noise(4 * MAX as usize));
+    let too_large = Multipart::default().file(
+        "big.bin",
+        "application/octet-stream",
+        &noise(4 * MAX as usize),
+    );
     let response = post_upload(&app, &alice.token, too_large).await;
-    expect_error(response, StatusCode::PAYLOAD_TOO_LARGE, "attachment_too_large", "with a length").await;
+    expect_error(
+        response,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "attachment_too_large",
+        "with a length",
+    )
+    .await;
 
     // Sent in chunks, without a length: counted while it streams.
     let body = Multipart::default()
-        .file("big.bin", "application/octet-stream", &noise(4 * MAX as usize))
+        .file(
+            "big.bin",
+            "application/octet-stream",
+            &noise(4 * MAX as usize),
+        )
         .finish();
     let mut chunked = Vec::new();
     for chunk in body.chunks(1000) {
@@ -125,14 +142,21 @@ async fn a_file_over_the_size_limit_is_refused_and_not_kept(backend: Backend, st
     let answer = raw_request(&app, upload_head(&alice, None), &chunked).await;
     assert_too_large(&answer, "chunked");
 
-    assert_eq!(app.store.keys().await, kept, "nothing of the refused files is kept");
+    assert_eq!(
+        app.store.keys().await,
+        kept,
+        "nothing of the refused files is kept"
+    );
 }
 every_backend_and_store!(a_file_over_the_size_limit_is_refused_and_not_kept);
 
 /// A declared length over the limit is answered at once: the test sends the
 /// head and 1 KiB of a body declared as 100 MiB, and reads the 413.
 async fn a_declared_length_over_the_limit_is_refused_before_the_body(backend: Backend) {
-    let app = spawn(backend, Store::Local, |config| config.attachment_max_bytes = MAX).await;
+    let app = spawn(backend, Store::Local, |config| {
+        config.attachment_max_bytes = MAX
+    })
+    .await;
     let alice = app.signup("alice").await;
     let start = Multipart::default()
         .file("huge.bin", "application/octet-stream", &noise(1024))
@@ -143,14 +167,23 @@ async fn a_declared_length_over_the_limit_is_refused_before_the_body(backend: Ba
 both_backends!(a_declared_length_over_the_limit_is_refused_before_the_body);
 
 async fn each_user_has_a_storage_quota(backend: Backend) {
-    let app = spawn(backend, Store::Local, |config| config.attachment_quota_bytes = 3000).await;
+    let app = spawn(backend, Store::Local, |config| {
+        config.attachment_quota_bytes = 3000
+    })
+    .await;
     let alice = app.signup("alice").await;
     let bob = app.signup("bob").await;
 
     let first = upload(&app, &alice, "first.bin", &noise(2000)).await;
     let body = Multipart::default().file("second.bin", "application/octet-stream", &noise(2000));
     let response = post_upload(&app, &alice.token, body).await;
-    expect_error(response, StatusCode::PAYLOAD_TOO_LARGE, "quota_exceeded", "over the quota").await;
+    expect_error(
+        response,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "quota_exceeded",
+        "over the quota",
+    )
+    .await;
     upload(&app, &bob, "bobs.bin", &noise(2000)).await;
     upload(&app, &alice, "small.bin", &noise(500)).await;
 
@@ -160,7 +193,12 @@ async fn each_user_has_a_storage_quota(backend: Backend) {
     assert_eq!(response.status(), StatusCode::CREATED);
     let message: serde_json::Value = response.json().await.unwrap();
     let response = app
-        .call(&alice, Method::DELETE, &format!("/messages/{}", message["id"]), None)
+        .call(
+            &alice,
+            Method::DELETE,
+            &format!("/messages/{}", message["id"]),
+            None,
+        )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     upload(&app, &alice, "second.bin", &noise(2000)).await;
@@ -181,13 +219,33 @@ async fn uploads_count_against_the_send_rate(backend: Backend) {
     }
     let body = Multipart::default().file("f3.bin", "application/octet-stream", &noise(10));
     let response = post_upload(&app, &alice.token, body).await;
-    assert!(response.headers().contains_key(RETRY_AFTER), "{:?}", response.headers());
-    let error = expect_error(response, StatusCode::TOO_MANY_REQUESTS, "rate_limited", "upload 4").await;
-    assert!(error["retry_after_ms"].as_u64().is_some_and(|ms| ms > 0), "{error}");
+    assert!(
+        response.headers().contains_key(RETRY_AFTER),
+        "{:?}",
+        response.headers()
+    );
+    let error = expect_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        "upload 4",
+    )
+    .await;
+    assert!(
+        error["retry_after_ms"].as_u64().is_some_and(|ms| ms > 0),
+        "{error}"
+    );
 
     // One allowance: a message is refused now too.
     let mut socket = app.connect(&alice).await;
-    let error = send_frame(&mut socket, json!({"recipient_id": bob.id}), "hi", &[], "m-1").await;
+    let error = send_frame(
+        &mut socket,
+        json!({"recipient_id": bob.id}),
+        "hi",
+        &[],
+        "m-1",
+    )
+    .await;
     assert_eq!(error["code"], "rate_limited", "{error}");
 }
 both_backends!(uploads_count_against_the_send_rate);

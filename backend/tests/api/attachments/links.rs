@@ -1,11 +1,13 @@
 //! Signed links: `url` and `thumbnail_url` work without a token for about 24
 //! hours, and only exactly as signed.
 
+use std::time::Duration;
+
 use reqwest::StatusCode;
 
 use super::{fetch, fetch_bytes, id, link, png, spawn, upload, Store};
 use crate::both_backends;
-use crate::helpers::{expect_error, Backend};
+use crate::helpers::{expect_error, wait_until, Backend};
 
 /// `expires` and `sig` of a signed link.
 fn parts(link: &str) -> (String, i64, String) {
@@ -53,8 +55,14 @@ async fn signed_links_work_without_a_token_and_only_as_signed(backend: Backend) 
         }
 
         let bad = [
-            ("a tampered signature", format!("{path}?expires={expires}&sig={}", tampered(&sig))),
-            ("a later expiry", format!("{path}?expires={}&sig={sig}", expires + 3600)),
+            (
+                "a tampered signature",
+                format!("{path}?expires={expires}&sig={}", tampered(&sig)),
+            ),
+            (
+                "a later expiry",
+                format!("{path}?expires={}&sig={sig}", expires + 3600),
+            ),
             (
                 "another attachment's signature",
                 format!(
@@ -63,7 +71,10 @@ async fn signed_links_work_without_a_token_and_only_as_signed(backend: Backend) 
                     signed.split_once('?').unwrap().1
                 ),
             ),
-            ("an empty signature", format!("{path}?expires={expires}&sig=")),
+            (
+                "an empty signature",
+                format!("{path}?expires={expires}&sig="),
+            ),
         ];
         for (what, url) in bad {
             let response = fetch(&app, &url).await;
@@ -88,3 +99,38 @@ async fn expect_forbidden(response: reqwest::Response, what: &str) -> serde_json
     assert_eq!(status, StatusCode::FORBIDDEN, "{what}: {text}");
     serde_json::from_str(&text).expect("an error body is JSON")
 }
+
+/// With `ATTACHMENT_LINK_TTL` at one second, a link soon stops working and says
+/// why; a token still opens the file.
+async fn an_expired_link_is_refused(backend: Backend) {
+    let app = spawn(backend, Store::Local, |config| {
+        config.attachment_link_ttl = Duration::from_secs(1);
+    })
+    .await;
+    let alice = app.signup("alice").await;
+    let attachment = upload(&app, &alice, "photo.png", &png(8, 8)).await;
+    let url = link(&attachment, "url");
+    let (_, expires, _) = parts(&url);
+    assert!(
+        expires <= chrono::Utc::now().timestamp() + 3600,
+        "expires {expires}, with a 1 s lifetime"
+    );
+
+    wait_until(Duration::from_secs(15), "the link expired", || async {
+        fetch(&app, &url).await.status() == StatusCode::FORBIDDEN
+    })
+    .await;
+    let response = fetch(&app, &url).await;
+    expect_error(
+        response,
+        StatusCode::FORBIDDEN,
+        "link_expired",
+        "an expired link",
+    )
+    .await;
+    let response = app
+        .get(&format!("/attachments/{}", id(&attachment)), &alice.token)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "with a token");
+}
+both_backends!(an_expired_link_is_refused);

@@ -5,10 +5,9 @@
 //! S3-compatible server (see `s3.rs`).
 
 use std::io::Cursor;
+use std::path::Path;
 use std::sync::Arc;
 
-use object_store::local::LocalFileSystem;
-use object_store::ObjectStore;
 use parley::Config;
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, Response, StatusCode};
@@ -16,7 +15,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::helpers::{spawn_app_with, Backend, Socket, TestApp, TestUser};
-use crate::s3::{fresh_bucket, list_keys, Bucket};
+use crate::s3::{fresh_bucket, Bucket};
 
 mod access;
 mod cluster;
@@ -83,31 +82,42 @@ impl TestStore {
         }
     }
 
-    /// Points `config` at this store, as `ATTACHMENT_STORE` and the `AWS_*`
-    /// variables would.
+    /// Points `config` at this store, as `ATTACHMENT_STORE` would (the `AWS_*`
+    /// settings are the process's: see `s3.rs`).
     pub fn configure(&self, config: &mut Config) {
-        match self {
-            TestStore::Local(dir) => config.attachment_store = dir.path().display().to_string(),
-            TestStore::S3(bucket) => {
-                config.attachment_store = bucket.store_url();
-                config.attachment_store_options = bucket
-                    .env()
-                    .into_iter()
-                    .filter(|(name, _)| name.starts_with("AWS_"))
-                    .map(|(name, value)| (name.to_owned(), value))
-                    .collect();
-            }
-        }
+        config.attachment_store = Some(match self {
+            TestStore::Local(dir) => dir.path().display().to_string(),
+            TestStore::S3(bucket) => bucket.store_url(),
+        });
     }
 
-    /// Every object the server has stored (files and thumbnails), sorted.
+    /// Every object the server has stored (files and thumbnails), sorted. In a
+    /// directory, hidden entries (files still arriving) are not objects.
     pub async fn keys(&self) -> Vec<String> {
         match self {
             TestStore::Local(dir) => {
-                let store = LocalFileSystem::new_with_prefix(dir.path()).expect("the store");
-                list_keys(&store as &dyn ObjectStore).await
+                let mut keys = Vec::new();
+                visible_files(dir.path(), dir.path(), &mut keys);
+                keys.sort();
+                keys
             }
             TestStore::S3(bucket) => bucket.keys().await,
+        }
+    }
+}
+
+/// The files under `dir`, relative to `root`, but for hidden ones.
+fn visible_files(root: &Path, dir: &Path, files: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).expect("read the store").flatten() {
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            visible_files(root, &path, files);
+        } else {
+            let relative = path.strip_prefix(root).expect("under the root");
+            files.push(relative.display().to_string());
         }
     }
 }
@@ -127,7 +137,11 @@ impl std::ops::Deref for AttachmentApp {
 }
 
 /// A server on `backend` storing in a fresh `store`, with `tweak` applied last.
-pub async fn spawn(backend: Backend, store: Store, tweak: impl FnOnce(&mut Config)) -> AttachmentApp {
+pub async fn spawn(
+    backend: Backend,
+    store: Store,
+    tweak: impl FnOnce(&mut Config),
+) -> AttachmentApp {
     let store = TestStore::new(store).await;
     let app = spawn_app_with(backend, |config| {
         store.configure(config);
@@ -224,11 +238,7 @@ pub fn link(attachment: &Value, field: &str) -> String {
 
 /// `GET path` with no `Authorization` header, as an `<img src>` fetches it.
 pub async fn fetch(app: &TestApp, path: &str) -> Response {
-    app.client
-        .get(app.url(path))
-        .send()
-        .await
-        .expect("request")
+    app.client.get(app.url(path)).send().await.expect("request")
 }
 
 /// The body of a 200 answer to `GET path` (signed, no token), asserting the 200.
@@ -316,14 +326,7 @@ pub async fn send_rest(
 
 /// What a message carries of an attachment described by its upload.
 pub fn carried(upload: &Value) -> Value {
-    let fields = [
-        "id",
-        "name",
-        "content_type",
-        "size",
-        "width",
-        "height",
-    ];
+    let fields = ["id", "name", "content_type", "size", "width", "height"];
     let mut carried = json!({});
     for field in fields {
         carried[field] = upload[field].clone();
@@ -364,7 +367,11 @@ pub fn assert_carries(message: &Value, uploads: &[&Value]) -> Vec<Value> {
             link(attachment, "url").starts_with(&format!("/attachments/{id}?expires=")),
             "{attachment}"
         );
-        assert_eq!(thumbnail.is_null(), upload["thumbnail_url"].is_null(), "{attachment}");
+        assert_eq!(
+            thumbnail.is_null(),
+            upload["thumbnail_url"].is_null(),
+            "{attachment}"
+        );
     }
     attachments
 }

@@ -5,8 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use super::{
-    assert_carries, fetch_bytes, id, link, noise, png, send_frame, send_rest, spawn, upload,
-    Store,
+    assert_carries, fetch_bytes, id, link, noise, png, send_frame, send_rest, spawn, upload, Store,
 };
 use crate::both_backends;
 use crate::helpers::{expect_error, Backend};
@@ -32,18 +31,34 @@ async fn attachments_sent_over_the_socket_reach_both_sides(backend: Backend) {
         "a-1",
     )
     .await;
-    assert_eq!(ack["type"], "ack", "content may be empty with attachments: {ack}");
+    assert_eq!(
+        ack["type"], "ack",
+        "content may be empty with attachments: {ack}"
+    );
     let message_id = ack["message_id"].as_i64().unwrap();
-    for (who, socket) in [("bob", &mut bob_socket), ("alice's phone", &mut alice_phone)] {
+    for (who, socket) in [
+        ("bob", &mut bob_socket),
+        ("alice's phone", &mut alice_phone),
+    ] {
         let frame = socket.next_json().await;
         assert_eq!(
-            (frame["type"].clone(), frame["id"].clone(), frame["content"].clone()),
+            (
+                frame["type"].clone(),
+                frame["id"].clone(),
+                frame["content"].clone()
+            ),
             (json!("message"), json!(message_id), json!("")),
             "{who}: {frame}"
         );
         let carried = assert_carries(&frame, &[&photo, &file]);
-        assert_eq!(fetch_bytes(&app, &link(&carried[0], "url")).await, photo_bytes);
-        assert_eq!(fetch_bytes(&app, &link(&carried[1], "url")).await, file_bytes);
+        assert_eq!(
+            fetch_bytes(&app, &link(&carried[0], "url")).await,
+            photo_bytes
+        );
+        assert_eq!(
+            fetch_bytes(&app, &link(&carried[1], "url")).await,
+            file_bytes
+        );
         fetch_bytes(&app, &link(&carried[0], "thumbnail_url")).await;
     }
 
@@ -57,8 +72,14 @@ async fn attachments_sent_over_the_socket_reach_both_sides(backend: Backend) {
             .find(|row| row["id"] == message_id)
             .unwrap_or_else(|| panic!("message {message_id} in {page:?}"));
         let carried = assert_carries(row, &[&photo, &file]);
-        assert_eq!(fetch_bytes(&app, &link(&carried[1], "url")).await, file_bytes);
-        let text_row = page.iter().find(|row| row["content"] == "no files").unwrap();
+        assert_eq!(
+            fetch_bytes(&app, &link(&carried[1], "url")).await,
+            file_bytes
+        );
+        let text_row = page
+            .iter()
+            .find(|row| row["content"] == "no files")
+            .unwrap();
         assert_eq!(text_row["attachments"], json!([]), "{text_row}");
     }
     // A replay carries them too.
@@ -107,7 +128,10 @@ async fn attachments_sent_over_rest_reach_a_conversation_and_a_room(backend: Bac
         "{frame}"
     );
     let carried = assert_carries(&frame, &[&in_room]);
-    assert_eq!(fetch_bytes(&app, &link(&carried[0], "url")).await, noise(64));
+    assert_eq!(
+        fetch_bytes(&app, &link(&carried[0], "url")).await,
+        noise(64)
+    );
     let page = app.room_history(&bob, &path).await;
     let row = page["items"]
         .as_array()
@@ -131,17 +155,29 @@ async fn attachments_that_cannot_be_sent_are_refused(backend: Backend) {
 
     let bobs = upload(&app, &bob, "bobs.bin", &noise(10)).await;
     let used = upload(&app, &alice, "used.bin", &noise(10)).await;
-    let ack = send_frame(&mut alice_socket, json!({"recipient_id": bob.id}), "", &[id(&used)], "u-1").await;
+    let ack = send_frame(
+        &mut alice_socket,
+        json!({"recipient_id": bob.id}),
+        "",
+        &[id(&used)],
+        "u-1",
+    )
+    .await;
     assert_eq!(ack["type"], "ack", "{ack}");
     let fresh = upload(&app, &alice, "fresh.bin", &noise(10)).await;
     let mut eleven = Vec::new();
     for n in 0..11 {
-        eleven.push(id(&upload(&app, &alice, &format!("f{n}.bin"), &noise(10)).await));
+        eleven.push(id(
+            &upload(&app, &alice, &format!("f{n}.bin"), &noise(10)).await
+        ));
     }
 
     let refusals: [(&str, Vec<String>); 3] = [
         ("someone else's upload", vec![id(&fresh), id(&bobs)]),
-        ("an unknown id", vec!["AAAAAAAAAAAAAAAAAAAAAA".into(), id(&fresh)]),
+        (
+            "an unknown id",
+            vec!["AAAAAAAAAAAAAAAAAAAAAA".into(), id(&fresh)],
+        ),
         ("an id already sent", vec![id(&fresh), id(&used)]),
     ];
     for (n, (what, ids)) in refusals.iter().enumerate() {
@@ -158,7 +194,10 @@ async fn attachments_that_cannot_be_sent_are_refused(backend: Backend) {
             (json!("error"), json!("invalid_attachment")),
             "socket, {what}: {error}"
         );
-        for path in [format!("/messages/{}", bob.id), format!("/rooms/{room}/messages")] {
+        for path in [
+            format!("/messages/{}", bob.id),
+            format!("/rooms/{room}/messages"),
+        ] {
             let response = send_rest(&app, &alice, &path, "", ids, &format!("bad-rest-{n}")).await;
             expect_error(
                 response,
@@ -170,21 +209,61 @@ async fn attachments_that_cannot_be_sent_are_refused(backend: Backend) {
         }
     }
     // More than ten is refused before anything is looked up.
-    let error = send_frame(&mut alice_socket, json!({"room_id": room}), "x", &eleven, "eleven").await;
+    let error = send_frame(
+        &mut alice_socket,
+        json!({"room_id": room}),
+        "x",
+        &eleven,
+        "eleven",
+    )
+    .await;
     assert_eq!(error["type"], "error", "eleven attachments: {error}");
-    let response = send_rest(&app, &alice, &format!("/messages/{}", bob.id), "x", &eleven, "e").await;
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "eleven over REST");
+    let response = send_rest(
+        &app,
+        &alice,
+        &format!("/messages/{}", bob.id),
+        "x",
+        &eleven,
+        "e",
+    )
+    .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "eleven over REST"
+    );
     // Without attachments, empty content is still refused.
-    let error = send_frame(&mut alice_socket, json!({"recipient_id": bob.id}), "  ", &[], "empty").await;
+    let error = send_frame(
+        &mut alice_socket,
+        json!({"recipient_id": bob.id}),
+        "  ",
+        &[],
+        "empty",
+    )
+    .await;
     assert_eq!(error["code"], "validation_failed", "{error}");
 
     // Nothing was stored: the one message sent is all there is, and the upload
     // named in the refused sends can still be sent, as can ten at once.
     let page = app.history(&alice, &format!("/messages/{}", bob.id)).await;
     assert_eq!(page.len(), 1, "{page:?}");
-    let ack = send_frame(&mut alice_socket, json!({"recipient_id": bob.id}), "", &[id(&fresh)], "ok-1").await;
+    let ack = send_frame(
+        &mut alice_socket,
+        json!({"recipient_id": bob.id}),
+        "",
+        &[id(&fresh)],
+        "ok-1",
+    )
+    .await;
     assert_eq!(ack["type"], "ack", "{ack}");
-    let ack = send_frame(&mut alice_socket, json!({"room_id": room}), "", &eleven[..10], "ok-10").await;
+    let ack = send_frame(
+        &mut alice_socket,
+        json!({"room_id": room}),
+        "",
+        &eleven[..10],
+        "ok-10",
+    )
+    .await;
     assert_eq!(ack["type"], "ack", "ten is the most: {ack}");
 }
 both_backends!(attachments_that_cannot_be_sent_are_refused);
@@ -201,14 +280,30 @@ async fn a_resend_with_the_same_attachments_is_a_duplicate(backend: Backend) {
 
     let target = json!({"recipient_id": bob.id});
     let ack = send_frame(&mut alice_socket, target.clone(), "", &ids, "d-1").await;
-    assert_eq!((ack["type"].clone(), ack["duplicate"].clone()), (json!("ack"), json!(false)), "{ack}");
+    assert_eq!(
+        (ack["type"].clone(), ack["duplicate"].clone()),
+        (json!("ack"), json!(false)),
+        "{ack}"
+    );
     let again = send_frame(&mut alice_socket, target, "", &ids, "d-1").await;
     assert_eq!(
-        (again["type"].clone(), again["duplicate"].clone(), again["message_id"].clone()),
+        (
+            again["type"].clone(),
+            again["duplicate"].clone(),
+            again["message_id"].clone()
+        ),
         (json!("ack"), json!(true), ack["message_id"].clone()),
         "{again}"
     );
-    let response = send_rest(&app, &alice, &format!("/messages/{}", bob.id), "", &ids, "d-1").await;
+    let response = send_rest(
+        &app,
+        &alice,
+        &format!("/messages/{}", bob.id),
+        "",
+        &ids,
+        "d-1",
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::OK, "a REST resend");
     let original: Value = response.json().await.unwrap();
     assert_eq!(original["id"], ack["message_id"]);

@@ -34,14 +34,21 @@ async fn an_upload_is_stored_and_described(backend: Backend, store: Store) {
     );
     let id = id(&attachment);
     assert!(
-        id.len() >= 16 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)),
+        id.len() >= 16
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)),
         "an opaque base64url id: {id}"
     );
     assert_eq!(attachment["name"], "notes.bin");
     assert_eq!(attachment["size"], bytes.len());
     assert_eq!(attachment["sha256"], sha256_hex(&bytes));
     assert_eq!(
-        [&attachment["width"], &attachment["height"], &attachment["thumbnail_url"]],
+        [
+            &attachment["width"],
+            &attachment["height"],
+            &attachment["thumbnail_url"]
+        ],
         [&json!(null), &json!(null), &json!(null)],
         "not an image: {attachment}"
     );
@@ -143,7 +150,11 @@ async fn images_get_thumbnails_of_at_most_320_px(backend: Backend, store: Store)
         // The original is served unchanged in size.
         let original = fetch_bytes(&app, &link(&attachment, "url")).await;
         let decoded = image::load_from_memory(&original).expect("the original decodes");
-        assert_eq!((decoded.width(), decoded.height()), (width, height), "{name}");
+        assert_eq!(
+            (decoded.width(), decoded.height()),
+            (width, height),
+            "{name}"
+        );
     }
 }
 every_backend_and_store!(images_get_thumbnails_of_at_most_320_px);
@@ -156,19 +167,39 @@ async fn badly_shaped_uploads_are_refused(backend: Backend) {
         .client
         .post(app.url("/attachments"))
         .header(CONTENT_TYPE, Multipart::content_type())
-        .body(Multipart::default().file("a.bin", "application/octet-stream", b"x").finish())
+        .body(
+            Multipart::default()
+                .file("a.bin", "application/octet-stream", b"x")
+                .finish(),
+        )
         .send()
         .await
         .unwrap();
-    expect_error(response, StatusCode::UNAUTHORIZED, "missing_token", "no token").await;
+    expect_error(
+        response,
+        StatusCode::UNAUTHORIZED,
+        "missing_token",
+        "no token",
+    )
+    .await;
     let response = app
         .request(Method::POST, "/attachments", "garbage")
         .header(CONTENT_TYPE, Multipart::content_type())
-        .body(Multipart::default().file("a.bin", "application/octet-stream", b"x").finish())
+        .body(
+            Multipart::default()
+                .file("a.bin", "application/octet-stream", b"x")
+                .finish(),
+        )
         .send()
         .await
         .unwrap();
-    expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token", "a bad token").await;
+    expect_error(
+        response,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "a bad token",
+    )
+    .await;
 
     let response = app
         .request(Method::POST, "/attachments", &alice.token)
@@ -176,7 +207,13 @@ async fn badly_shaped_uploads_are_refused(backend: Backend) {
         .send()
         .await
         .unwrap();
-    expect_error(response, StatusCode::BAD_REQUEST, "invalid_upload", "JSON, not multipart").await;
+    expect_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_upload",
+        "JSON, not multipart",
+    )
+    .await;
     let response = app
         .request(Method::POST, "/attachments", &alice.token)
         .header(CONTENT_TYPE, "application/octet-stream")
@@ -184,7 +221,13 @@ async fn badly_shaped_uploads_are_refused(backend: Backend) {
         .send()
         .await
         .unwrap();
-    expect_error(response, StatusCode::BAD_REQUEST, "invalid_upload", "raw bytes").await;
+    expect_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_upload",
+        "raw bytes",
+    )
+    .await;
 
     let other_part = Multipart::default().part(
         "form-data; name=\"photo\"; filename=\"a.png\"",
@@ -192,9 +235,21 @@ async fn badly_shaped_uploads_are_refused(backend: Backend) {
         &png(4, 4),
     );
     let response = post_upload(&app, &alice.token, other_part).await;
-    expect_error(response, StatusCode::BAD_REQUEST, "invalid_upload", "no `file` part").await;
+    expect_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_upload",
+        "no `file` part",
+    )
+    .await;
     let response = post_upload(&app, &alice.token, Multipart::default()).await;
-    expect_error(response, StatusCode::BAD_REQUEST, "invalid_upload", "no part at all").await;
+    expect_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_upload",
+        "no part at all",
+    )
+    .await;
     let response = app
         .request(Method::POST, "/attachments", &alice.token)
         .header(CONTENT_TYPE, Multipart::content_type())
@@ -202,8 +257,18 @@ async fn badly_shaped_uploads_are_refused(backend: Backend) {
         .send()
         .await
         .unwrap();
-    expect_error(response, StatusCode::BAD_REQUEST, "invalid_upload", "a broken body").await;
+    expect_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_upload",
+        "a broken body",
+    )
+    .await;
 
-    assert_eq!(app.store.keys().await, Vec::<String>::new(), "nothing stored");
+    assert_eq!(
+        app.store.keys().await,
+        Vec::<String>::new(),
+        "nothing stored"
+    );
 }
 both_backends!(badly_shaped_uploads_are_refused);
