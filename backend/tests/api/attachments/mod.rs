@@ -248,6 +248,20 @@ pub async fn fetch_bytes(app: &TestApp, path: &str) -> Vec<u8> {
     response.bytes().await.expect("body").to_vec()
 }
 
+/// Asserts that `path` (signed) serves the file `upload` describes: its size and
+/// SHA-256 (an image's are those of the cleaned copy that was stored).
+pub async fn assert_serves(app: &TestApp, path: &str, upload: &Value) {
+    let got = fetch_bytes(app, path).await;
+    assert_eq!(
+        (got.len(), sha256_hex(&got)),
+        (
+            upload["size"].as_u64().expect("a size") as usize,
+            upload["sha256"].as_str().expect("a sha256").to_owned()
+        ),
+        "GET {path} serves {upload}"
+    );
+}
+
 /// A PNG of `width` × `height` pixels.
 pub fn png(width: u32, height: u32) -> Vec<u8> {
     encode(width, height, image::ImageFormat::Png)

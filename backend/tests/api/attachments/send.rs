@@ -5,7 +5,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use super::{
-    assert_carries, fetch_bytes, id, link, noise, png, send_frame, send_rest, spawn, upload, Store,
+    assert_carries, assert_serves, fetch_bytes, id, link, noise, png, send_frame, send_rest, spawn,
+    upload, Store,
 };
 use crate::both_backends;
 use crate::helpers::{expect_error, Backend};
@@ -17,8 +18,7 @@ async fn attachments_sent_over_the_socket_reach_both_sides(backend: Backend) {
     let mut alice_socket = app.connect(&alice).await;
     let mut alice_phone = app.connect(&alice).await;
     let mut bob_socket = app.connect(&bob).await;
-    let photo_bytes = png(60, 40);
-    let photo = upload(&app, &alice, "photo.png", &photo_bytes).await;
+    let photo = upload(&app, &alice, "photo.png", &png(60, 40)).await;
     let file_bytes = noise(300);
     let file = upload(&app, &alice, "data.bin", &file_bytes).await;
     let ids = [id(&photo), id(&file)];
@@ -51,10 +51,7 @@ async fn attachments_sent_over_the_socket_reach_both_sides(backend: Backend) {
             "{who}: {frame}"
         );
         let carried = assert_carries(&frame, &[&photo, &file]);
-        assert_eq!(
-            fetch_bytes(&app, &link(&carried[0], "url")).await,
-            photo_bytes
-        );
+        assert_serves(&app, &link(&carried[0], "url"), &photo).await;
         assert_eq!(
             fetch_bytes(&app, &link(&carried[1], "url")).await,
             file_bytes
