@@ -11,6 +11,7 @@ mod process;
 mod s3;
 mod server_log;
 
+mod attachments;
 mod auth;
 mod batching;
 mod bodies;

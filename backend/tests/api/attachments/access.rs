@@ -71,7 +71,7 @@ async fn a_direct_messages_files_are_for_its_two_users(backend: Backend) {
         &mut alice_socket,
         json!({"recipient_id": bob.id}),
         "",
-        &[photo_id.clone()],
+        std::slice::from_ref(&photo_id),
         "p-1",
     )
     .await;
@@ -98,8 +98,15 @@ async fn a_rooms_files_are_for_its_members(backend: Backend) {
     let in_channel = id(&upload(&app, &alice, "channel.bin", &noise(16)).await);
     for (room, file) in [(group, &in_group), (channel, &in_channel)] {
         let path = format!("/rooms/{room}/messages");
-        let response =
-            send_rest(&app, &alice, &path, "", &[file.clone()], &format!("{room}")).await;
+        let response = send_rest(
+            &app,
+            &alice,
+            &path,
+            "",
+            std::slice::from_ref(file),
+            &format!("{room}"),
+        )
+        .await;
         assert_eq!(response.status(), StatusCode::CREATED);
     }
 

@@ -1,7 +1,7 @@
 //! Sending attachments: over the socket and both REST sends, what frames and
 //! history rows carry, and the attachments that cannot be sent.
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use super::{
@@ -309,3 +309,42 @@ async fn a_resend_with_the_same_attachments_is_a_duplicate(backend: Backend) {
     assert_eq!(page.len(), 1, "{page:?}");
 }
 both_backends!(a_resend_with_the_same_attachments_is_a_duplicate);
+
+/// Edits change the text only: the attachments stay, and an edit that names
+/// attachments does not change them.
+async fn an_edit_keeps_the_attachments(backend: Backend) {
+    let app = spawn(backend, Store::Local, |_| {}).await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let file = upload(&app, &alice, "kept.bin", &noise(30)).await;
+    let other = upload(&app, &alice, "other.bin", &noise(40)).await;
+    let path = format!("/messages/{}", bob.id);
+    let response = send_rest(&app, &alice, &path, "first", &[id(&file)], "e-1").await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let message: Value = response.json().await.unwrap();
+    let edit = format!("/messages/{}", message["id"]);
+
+    let response = app
+        .call(
+            &alice,
+            Method::PATCH,
+            &edit,
+            Some(json!({"content": "second"})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = json!({"content": "third", "attachments": [id(&other)]});
+    let response = app.call(&alice, Method::PATCH, &edit, Some(body)).await;
+    assert!(
+        response.status().is_client_error() || response.status() == StatusCode::OK,
+        "{}",
+        response.status()
+    );
+    let page = app.history(&bob, &format!("/messages/{}", alice.id)).await;
+    assert_eq!(page.len(), 1, "{page:?}");
+    assert_carries(&page[0], &[&file]);
+    // The other upload is still unsent: it can go in a message of its own.
+    let response = send_rest(&app, &alice, &path, "", &[id(&other)], "e-2").await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+both_backends!(an_edit_keeps_the_attachments);
