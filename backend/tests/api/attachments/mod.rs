@@ -20,6 +20,7 @@ use crate::s3::{fresh_bucket, Bucket};
 mod access;
 mod cluster;
 mod download;
+mod images;
 mod lifecycle;
 mod limits;
 mod links;

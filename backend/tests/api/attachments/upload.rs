@@ -6,8 +6,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use super::{
-    fetch, fetch_bytes, id, jpeg, link, noise, png, post_upload, sha256_hex, spawn, upload,
-    Multipart, Store,
+    fetch, fetch_bytes, id, link, noise, png, post_upload, sha256_hex, spawn, upload, Multipart,
+    Store,
 };
 use crate::helpers::{expect_error, keys, Backend};
 use crate::{both_backends, every_backend_and_store};
@@ -120,44 +120,6 @@ async fn the_content_type_is_sniffed_from_the_bytes(backend: Backend) {
     }
 }
 both_backends!(the_content_type_is_sniffed_from_the_bytes);
-
-/// Thumbnails are JPEGs whose longest side is at most 320 px, at the image's
-/// aspect ratio; a small image is not enlarged.
-async fn images_get_thumbnails_of_at_most_320_px(backend: Backend, store: Store) {
-    let app = spawn(backend, store, |_| {}).await;
-    let alice = app.signup("alice").await;
-    for (name, bytes, width, height, thumbnail) in [
-        ("wide.png", png(800, 400), 800, 400, (320, 160)),
-        ("tall.jpg", jpeg(300, 900), 300, 900, (107, 320)),
-        ("small.png", png(64, 48), 64, 48, (64, 48)),
-    ] {
-        let attachment = upload(&app, &alice, name, &bytes).await;
-        assert_eq!(
-            [&attachment["width"], &attachment["height"]],
-            [&json!(width), &json!(height)],
-            "{name}: {attachment}"
-        );
-        let got = fetch_bytes(&app, &link(&attachment, "thumbnail_url")).await;
-        let format = image::guess_format(&got).expect("a known image format");
-        assert_eq!(format, image::ImageFormat::Jpeg, "{name}");
-        let decoded = image::load_from_memory(&got).expect("the thumbnail decodes");
-        let (w, h) = (decoded.width(), decoded.height());
-        assert!(w.max(h) <= 320, "{name}: thumbnail {w}×{h}");
-        assert!(
-            w.abs_diff(thumbnail.0) <= 1 && h.abs_diff(thumbnail.1) <= 1,
-            "{name}: thumbnail {w}×{h}, expected about {thumbnail:?}"
-        );
-        // The original is served unchanged in size.
-        let original = fetch_bytes(&app, &link(&attachment, "url")).await;
-        let decoded = image::load_from_memory(&original).expect("the original decodes");
-        assert_eq!(
-            (decoded.width(), decoded.height()),
-            (width, height),
-            "{name}"
-        );
-    }
-}
-every_backend_and_store!(images_get_thumbnails_of_at_most_320_px);
 
 async fn badly_shaped_uploads_are_refused(backend: Backend) {
     let app = spawn(backend, Store::Local, |_| {}).await;
