@@ -124,7 +124,8 @@ every_backend_and_store!(deleting_a_message_deletes_its_files);
 /// sent stays.
 async fn unsent_uploads_are_deleted_after_the_ttl(backend: Backend, store: Store) {
     let app = spawn(backend, store, |config| {
-        config.attachment_upload_ttl = Duration::from_secs(3);
+        // Long enough for the first upload to be sent before it expires.
+        config.attachment_upload_ttl = Duration::from_secs(5);
     })
     .await;
     let alice = app.signup("alice").await;
