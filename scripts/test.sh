@@ -5,6 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The attachment tests run an S3-compatible server (moto) on loopback; it lives in a
+# venv of its own, kept between runs (backend/tests/api/s3.rs finds it there).
+test_venv="${XDG_CACHE_HOME:-$HOME/.cache}/parley/test-venv"
+python3 -m venv "$test_venv"
+"$test_venv/bin/pip" install --quiet --disable-pip-version-check -r backend/tests/requirements.txt
+
 cargo test --workspace
 
 if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then

@@ -8,8 +8,10 @@
 mod helpers;
 mod postgres;
 mod process;
+mod s3;
 mod server_log;
 
+mod attachments;
 mod auth;
 mod batching;
 mod bodies;
