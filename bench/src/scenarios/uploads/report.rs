@@ -72,17 +72,16 @@ impl UploadsReport {
         problems.extend(dm_problems(&self.quiet, "alone"));
         problems.extend(dm_problems(&self.busy, "with uploads in flight"));
         let rss = |value: Option<u64>| or_na(value.map(|v| bytes(v as f64)));
-        let mib = |value: f64| format!("{value:.0}");
-        let background_seconds = self.busy.elapsed.as_secs_f64();
+        let whole = |value: f64| format!("{value:.0}");
         Figures::new(title)
             .row("uploads at once", plan.uploads)
             .row("bytes per upload", bytes(plan.size as f64))
             .row("uploading users", self.users)
             .row("reference: seconds to write every file", format!("{:.2}", self.copied.elapsed.as_secs_f64()))
-            .row("reference: MiB/s", mib(self.copied.mib_per_second()))
+            .row("reference: MiB/s", whole(self.copied.mib_per_second()))
             .row("uploads stored intact / sent", format!("{} / {}", self.burst.intact, plan.uploads))
             .row("uploads: seconds from the first request to the last answer", format!("{:.2}", self.burst_elapsed.as_secs_f64()))
-            .row("uploads: MiB/s", mib(self.burst_mib_per_second()))
+            .row("uploads: MiB/s", whole(self.burst_mib_per_second()))
             .row("upload latency p50 / p90 / p99 / p99.9 / max (µs)", self.burst.latency.summary().percentiles())
             .row("uploads / reference, MiB/s", format!("{:.2}×", self.throughput_ratio()))
             .row("server RSS before the uploads", rss(self.resident.map(|r| r.before)))
@@ -91,13 +90,13 @@ impl UploadsReport {
             .row("dm: pairs", self.quiet.pairs)
             .row("dm: pace", self.quiet.load.pace)
             .row("dm: seconds per run", self.quiet.load.duration.as_secs())
-            .row("dm alone: throughput (msg/s)", mib(self.quiet.throughput()))
+            .row("dm alone: throughput (msg/s)", whole(self.quiet.throughput()))
             .row("dm alone: send → receive p50 / p90 / p99 / p99.9 / max (µs)", self.quiet.delivery.percentiles())
             .row("background: uploads in flight", plan.background)
             .row("background: KiB/s per upload", format!("{:.0}", plan.background_rate / 1024.0))
             .row("background: uploads stored intact during dm", self.background.intact)
-            .row("background: MiB/s stored during dm", mib(mib_per_second(self.background.bytes, Duration::from_secs_f64(background_seconds))))
-            .row("dm with uploads: throughput (msg/s)", mib(self.busy.throughput()))
+            .row("background: MiB/s stored during dm", whole(mib_per_second(self.background.bytes, self.busy.elapsed)))
+            .row("dm with uploads: throughput (msg/s)", whole(self.busy.throughput()))
             .row("dm with uploads: send → receive p50 / p90 / p99 / p99.9 / max (µs)", self.busy.delivery.percentiles())
             .row("dm throughput with / without uploads", format!("{:.2}×", self.dm_ratio()))
             .note("Every upload sends the same random bytes (generated once, so incompressible, with a short text marker first so that no format is sniffed), streamed from memory in 64 KiB chunks as the `file` part of a `multipart/form-data` body with a Content-Length, from the uploading users in turn; an upload counts as intact when the server answers 201 with the payload's size and SHA-256. The reference first writes the same bytes, in the same 64 KiB chunks, with the same number of files at once (one blocking thread each), as plain files into a directory of its own in the server's store directory, then removes them; its MiB/s is what this disk and page cache take with nothing in between (no HTTP, multipart parsing, hashing or database). Then every upload starts at once; server RSS is VmRSS from /proc/PID/status, sampled every 5 ms from just before the first request to just after the last answer, and the growth is the peak less the RSS before, over the uploads at once. `sync` then writes the uploads back to disk, so that neither dm run pays for that. The dm runs are the closed-loop dm scenario (see dm) with the same pairs, alone and then with the background uploads in flight: each background upload is paced to its KiB/s, as from a client on a slow link, and each loop starts the next upload as soon as one is answered, until the dm run ends (the upload then in flight is abandoned).")
