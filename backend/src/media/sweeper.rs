@@ -103,7 +103,12 @@ async fn remove_discarded(db: &Db, store: &Store) -> db::Result<()> {
 async fn clear_spool(dir: &Path) -> std::io::Result<()> {
     let mut entries = tokio::fs::read_dir(dir).await?;
     while let Some(entry) = entries.next_entry().await? {
-        let age = entry.metadata().await?.modified()?.elapsed().unwrap_or_default();
+        let age = entry
+            .metadata()
+            .await?
+            .modified()?
+            .elapsed()
+            .unwrap_or_default();
         let spooled = entry.path().extension().is_some_and(|ext| ext == "part");
         if spooled && age > ABANDONED {
             tokio::fs::remove_file(entry.path()).await?;

@@ -66,7 +66,7 @@ impl Sizes {
             uploads: uploads::Plan {
                 uploads: 50,
                 size: 10 << 20,
-                users: 10,
+                users: 25,
                 background: 50,
                 background_rate: 1024.0 * 1024.0,
                 pairs: 64,

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 use self::flights::{burst, Background};
 use self::payload::Payload;
@@ -44,8 +44,9 @@ pub struct Args {
     #[arg(long, default_value_t = 10 << 20)]
     size: usize,
     /// Users the uploads are spread over, in turn: uploads count against each
-    /// user's send rate (SEND_RATE, SEND_BURST) and quota (ATTACHMENT_QUOTA_BYTES).
-    #[arg(long, default_value_t = 10)]
+    /// user's send rate (SEND_RATE, SEND_BURST) and quota (ATTACHMENT_QUOTA_BYTES),
+    /// and the server takes at most 4 arriving at once from one user.
+    #[arg(long, default_value_t = 25)]
     users: usize,
     /// Uploads kept in flight during the second dm run.
     #[arg(long, default_value_t = 50)]
@@ -137,8 +138,6 @@ pub async fn measure(server: &Server, plan: &Plan, store: &Path) -> Result<Uploa
                 .unwrap_or("a wrong size or SHA-256")
         );
     }
-    // The burst's files would otherwise be written back during the dm runs.
-    flush_to_disk().await?;
 
     let load = Load {
         pace: Pace::ClosedLoop {
@@ -163,16 +162,4 @@ pub async fn measure(server: &Server, plan: &Plan, store: &Path) -> Result<Uploa
         busy: busy?,
         background,
     })
-}
-
-/// `sync`: writes every dirty page on the machine back to disk.
-async fn flush_to_disk() -> Result<()> {
-    let status = tokio::process::Command::new("sync")
-        .status()
-        .await
-        .context("running sync")?;
-    if !status.success() {
-        bail!("sync failed ({status})");
-    }
-    Ok(())
 }

@@ -1,10 +1,11 @@
 //! The reference for upload throughput: the same bytes, with the same concurrency,
-//! written as plain files into the same store directory, with nothing in between
-//! (no HTTP, no multipart, no hashing, no database).
+//! written as plain files into the same store directory the way the server keeps
+//! them (synced, then renamed into place), with nothing in between (no HTTP, no
+//! multipart, no hashing, no database).
 
 use std::fs::File;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -31,9 +32,7 @@ pub fn mib_per_second(bytes: u64, elapsed: Duration) -> f64 {
 }
 
 /// Writes `files` copies of the payload at once, each on a blocking thread of its
-/// own, into a directory of its own in `store`; removes them again (deleting
-/// files not yet written back also drops their dirty pages, so the uploads that
-/// follow do not pay for the reference's writeback).
+/// own, into a directory of its own in `store`; removes them again.
 pub async fn copy(payload: &Payload, files: usize, store: &Path) -> Result<Copied> {
     let dir = store.join(format!("parley-bench-reference-{}", random_word(8)));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -55,11 +54,17 @@ pub async fn copy(payload: &Payload, files: usize, store: &Path) -> Result<Copie
     })
 }
 
-fn write(path: &PathBuf, chunks: impl Iterator<Item = bytes::Bytes>) -> Result<()> {
-    let mut file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+/// As the server keeps an upload: written as it arrives, synced to disk, then
+/// renamed into place.
+fn write(path: &Path, chunks: impl Iterator<Item = bytes::Bytes>) -> Result<()> {
+    let arriving = path.with_extension("part");
+    let mut file =
+        File::create(&arriving).with_context(|| format!("creating {}", arriving.display()))?;
     for chunk in chunks {
         file.write_all(&chunk)
-            .with_context(|| format!("writing {}", path.display()))?;
+            .with_context(|| format!("writing {}", arriving.display()))?;
     }
-    Ok(())
+    file.sync_all()
+        .with_context(|| format!("syncing {}", arriving.display()))?;
+    std::fs::rename(&arriving, path).with_context(|| format!("renaming {}", arriving.display()))
 }

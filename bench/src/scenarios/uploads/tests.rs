@@ -25,7 +25,6 @@ fn server_binary() -> PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs POST /attachments, which the attachments core adds"]
 async fn uploads_runs_against_a_server() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store = dir.path().join("attachments");
