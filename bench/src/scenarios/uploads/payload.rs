@@ -57,13 +57,14 @@ impl Payload {
 
     /// The multipart part `file` named `name`, with its length known (so the request
     /// carries a Content-Length). With `rate` (bytes per second), each chunk leaves
-    /// no earlier than its share of the rate allows, as from a client on a slow link.
+    /// once the rate allows every byte up to its end, as from a client on a slow
+    /// link: the whole file takes its length over the rate.
     pub fn part(&self, name: String, rate: Option<f64>) -> Part {
         let start = Instant::now();
         let body = stream::iter(self.chunks().enumerate()).then(move |(index, chunk)| async move {
             if let Some(rate) = rate {
-                let due = (index * CHUNK) as f64 / rate;
-                sleep_until(start + Duration::from_secs_f64(due)).await;
+                let sent = index * CHUNK + chunk.len();
+                sleep_until(start + Duration::from_secs_f64(sent as f64 / rate)).await;
             }
             Ok::<_, Infallible>(chunk)
         });
