@@ -24,6 +24,7 @@ pub use self::report::{goals, UploadsReport};
 use self::tally::Uploader;
 use super::dm::{self, Load, Pace};
 use crate::accounts::{self, Account};
+use crate::process::CpuMeter;
 use crate::report::Section;
 use crate::target::{Server, Target};
 
@@ -125,8 +126,10 @@ pub async fn measure(server: &Server, plan: &Plan, store: &Path) -> Result<Uploa
     );
     let copied = reference::copy(&payload, plan.uploads, store).await?;
     eprintln!("uploads: {} uploads at once…", plan.uploads);
+    let cpu = CpuMeter::start(server.pid)?;
     let (burst, resident) =
         resident::sampled(server.pid, burst(uploaders(plan.uploads, None))).await?;
+    let burst_cpu = cpu.used()?;
     let (burst, burst_elapsed) = burst?;
     if burst.intact == 0 {
         bail!(
@@ -157,6 +160,7 @@ pub async fn measure(server: &Server, plan: &Plan, store: &Path) -> Result<Uploa
         copied,
         burst,
         burst_elapsed,
+        burst_cpu,
         resident,
         quiet,
         busy: busy?,
