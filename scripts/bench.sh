@@ -54,9 +54,12 @@ postgres_start "$work"
 postgres_create parley_bench
 database_url="postgres://postgres@127.0.0.1:$pg_port/parley_bench"
 
-# In the background, so that a signal reaches the traps above at once.
+# In the background, so that a signal reaches the traps above at once. Its
+# temporary directories (the SQLite database, the attachment store, which the
+# uploads scenario fills with about 1.5 GiB) go in $work, so that they are removed
+# however it ends.
 bench() {
-    "$bin/parley-bench" all --server "$bin/parley" --database-url "$database_url" "$@" &
+    TMPDIR="$work" "$bin/parley-bench" all --server "$bin/parley" --database-url "$database_url" "$@" &
     bench_pid=$!
     local status=0
     wait "$bench_pid" || status=$?

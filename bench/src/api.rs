@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use reqwest::header::RETRY_AFTER;
+use reqwest::multipart::{Form, Part};
 use reqwest::{RequestBuilder, Response, StatusCode, Url};
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,13 @@ struct Credentials<'a> {
 pub struct Session {
     pub access_token: String,
     pub user: Profile,
+}
+
+/// What `POST /attachments` answers, as far as the bench checks it.
+#[derive(Deserialize)]
+pub struct Uploaded {
+    pub size: u64,
+    pub sha256: String,
 }
 
 #[derive(Deserialize)]
@@ -148,6 +156,23 @@ impl Api {
             .await
             .with_context(|| format!("joining room {room}"))?;
         Ok(())
+    }
+
+    /// `POST /attachments` with `file` as the form's one part, allowed `timeout`
+    /// (a paced upload takes as long as its pace says).
+    pub async fn upload(&self, token: &str, file: Part, timeout: Duration) -> Result<Uploaded> {
+        let response = self
+            .http
+            .post(self.url("attachments")?)
+            .bearer_auth(token)
+            .multipart(Form::new().part("file", file))
+            .timeout(timeout)
+            .send()
+            .await
+            .context("POST /attachments")?;
+        expect_json(response, StatusCode::CREATED)
+            .await
+            .context("uploading")
     }
 
     /// `GET /messages/{peer}?limit=…[&before=…]`; returns how many messages the page

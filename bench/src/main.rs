@@ -27,7 +27,7 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use references::{bcrypt, db};
 use report::Section;
-use scenarios::{connections, dm, history, login_storm, rooms};
+use scenarios::{connections, dm, history, login_storm, rooms, uploads};
 
 #[derive(Parser, Debug)]
 #[command(name = "parley-bench", version, about)]
@@ -54,6 +54,10 @@ enum Command {
     /// Chat latency while logins hammer the server, and logins/s against the bcrypt
     /// ceiling.
     LoginStorm(login_storm::Args),
+    /// Many large uploads at once: server memory per upload in flight, throughput
+    /// against the same bytes written straight into the store; dm throughput with
+    /// and without uploads in flight.
+    Uploads(uploads::Args),
     /// Reference: bcrypt verifies per second on every core.
     BcryptCeiling(bcrypt::Args),
     /// Reference: PostgreSQL's insert ceiling for the server's message rows.
@@ -110,6 +114,7 @@ async fn run(command: &Command) -> Result<Vec<String>> {
         Command::Rooms(args) => rooms::run(args).await?,
         Command::History(args) => history::run(args).await?,
         Command::LoginStorm(args) => login_storm::run(args).await?,
+        Command::Uploads(args) => uploads::run(args).await?,
         Command::BcryptCeiling(args) => bcrypt::run(args).await?,
         Command::DbCeiling(args) => db::run(args).await?,
     };

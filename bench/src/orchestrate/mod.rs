@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
 use self::document::{machine, render};
-use self::parley::Parley;
+pub(crate) use self::parley::Parley;
 use self::sections::Sections;
 use self::sizes::Sizes;
 use crate::database;
@@ -25,6 +25,7 @@ use crate::scenarios::dm::{self, DmReport, Load, Pace};
 use crate::scenarios::history::{self, HistoryReport};
 use crate::scenarios::login_storm::{self, StormReport};
 use crate::scenarios::rooms::{self, RoomsReport};
+use crate::scenarios::uploads::{self, UploadsReport};
 use crate::target::Server;
 
 #[derive(clap::Args, Debug)]
@@ -64,6 +65,7 @@ struct Results {
     history: Option<HistoryReport>,
     storm: Option<StormReport>,
     connections: Option<ConnectionsReport>,
+    uploads: Option<UploadsReport>,
     sqlite: Option<DmReport>,
 }
 
@@ -76,6 +78,9 @@ impl Results {
             .collect();
         if let Some(storm) = &self.storm {
             runs.extend(storm.dm_runs());
+        }
+        if let Some(uploads) = &self.uploads {
+            runs.extend(uploads.dm_runs());
         }
         runs
     }
@@ -95,6 +100,7 @@ impl Results {
         goals.extend(connections::goals(self.connections.as_ref()));
         goals.extend(history::goals(self.history.as_ref(), &sizes.history));
         goals.extend(login_storm::goals(self.storm.as_ref()));
+        goals.extend(uploads::goals(self.uploads.as_ref()));
         goals
     }
 }
@@ -107,9 +113,13 @@ pub async fn run(args: &Args) -> Result<Vec<String>> {
     let mut sections = Sections::default();
     let mut results = Results::default();
 
+    // Every server stores attachments here; the uploads scenario's reference
+    // writes its files here too.
+    let store = tempfile::tempdir().context("creating a directory for attachments")?;
     let parley = Parley {
         binary: &args.server,
         bcrypt_cost: sizes.bcrypt_cost,
+        attachment_store: store.path(),
     };
     let served = parley
         .serve(&args.database_url, async |server| {
@@ -134,6 +144,19 @@ pub async fn run(args: &Args) -> Result<Vec<String>> {
                     "Scenario: idle connections (on a freshly started server)",
                     connections::measure(server, &sizes.connections),
                     ConnectionsReport::section,
+                )
+                .await;
+        })
+        .await;
+    sections.server(served);
+    // A fresh server again, for memory per upload as for memory per socket.
+    let served = parley
+        .serve(&args.database_url, async |server| {
+            results.uploads = sections
+                .measure(
+                    uploads::TITLE,
+                    uploads::measure(server, &sizes.uploads, store.path()),
+                    UploadsReport::section,
                 )
                 .await;
         })
@@ -296,6 +319,8 @@ mod tests {
                 unmeasured("history p99 ≤ 5 ms at 200 pages/s (worst position)"),
                 unmeasured("logins/s during the storm ≥ 90% of the bcrypt ceiling"),
                 unmeasured("chat p99 with the login storm ≤ 1.5× without"),
+                unmeasured("server RSS growth per upload in flight ≤ 4 MiB"),
+                unmeasured("dm throughput with uploads in flight ≥ 90% of without"),
             ]
         );
     }

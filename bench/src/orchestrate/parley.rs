@@ -10,16 +10,19 @@ use crate::child::Listening;
 use crate::target::Server;
 
 /// How the bench starts the Parley server.
-pub(super) struct Parley<'a> {
-    pub(super) binary: &'a Path,
-    pub(super) bcrypt_cost: u32,
+pub(crate) struct Parley<'a> {
+    pub(crate) binary: &'a Path,
+    pub(crate) bcrypt_cost: u32,
+    /// The server's ATTACHMENT_STORE.
+    pub(crate) attachment_store: &'a Path,
 }
 
 impl Parley<'_> {
     /// Starts the server on `database_url` for the bench to use, with the send,
-    /// registration, room and socket limits out of the way; stops it after `work`. Fails if the server does not
-    /// start, or exits by itself before it is stopped.
-    pub(super) async fn serve(
+    /// registration, room, socket and storage quota limits out of the way; stops it
+    /// after `work`. Fails if the server does not start, or exits by itself before
+    /// it is stopped.
+    pub(crate) async fn serve(
         &self,
         database_url: &str,
         work: impl AsyncFnOnce(&Server),
@@ -39,6 +42,9 @@ impl Parley<'_> {
             .env("MEMBERSHIP_RATE", "1000000")
             .env("MEMBERSHIP_BURST", "1000000")
             .env("MAX_SOCKETS_PER_USER", "1000000")
+            .env("ATTACHMENT_STORE", self.attachment_store)
+            // The uploads scenario stores gigabytes for a few users.
+            .env("ATTACHMENT_QUOTA_BYTES", (1u64 << 40).to_string())
             .env("RUST_LOG", "warn")
             .env("JWT_SECRET", random_word(48))
             .env("BCRYPT_COST", self.bcrypt_cost.to_string());

@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::Args;
 use crate::references::db;
 use crate::scenarios::dm::Idle;
-use crate::scenarios::{connections, history, login_storm, rooms};
+use crate::scenarios::{connections, history, login_storm, rooms, uploads};
 
 /// How big each measurement is.
 pub(super) struct Sizes {
@@ -20,6 +20,7 @@ pub(super) struct Sizes {
     pub(super) history: history::Plan,
     pub(super) storm: login_storm::Plan,
     pub(super) connections: connections::Plan,
+    pub(super) uploads: uploads::Plan,
 }
 
 impl Sizes {
@@ -61,6 +62,16 @@ impl Sizes {
                 users: 200,
                 hold: Duration::from_secs(300),
                 in_flight: 200,
+            },
+            uploads: uploads::Plan {
+                uploads: 50,
+                size: 10 << 20,
+                users: 25,
+                background: 50,
+                background_rate: 1024.0 * 1024.0,
+                pairs: 64,
+                window: 32,
+                duration: Duration::from_secs(20),
             },
         }
     }
@@ -104,6 +115,16 @@ impl Sizes {
                 users: 5,
                 hold: seconds,
                 in_flight: 50,
+            },
+            uploads: uploads::Plan {
+                uploads: 4,
+                size: 64 << 10,
+                users: 2,
+                background: 4,
+                background_rate: 64.0 * 1024.0,
+                pairs: 4,
+                window: 8,
+                duration: seconds,
             },
         }
     }

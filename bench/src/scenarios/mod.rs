@@ -6,3 +6,4 @@ pub mod dm;
 pub mod history;
 pub mod login_storm;
 pub mod rooms;
+pub mod uploads;
