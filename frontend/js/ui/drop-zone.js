@@ -34,3 +34,14 @@ export function watchDrops(node, { canTake, onFiles }) {
     onFiles(event.dataTransfer.files);
   });
 }
+
+/** A file dropped anywhere else must not replace the app with the file (the browser's default). */
+export function ignoreStrayDrops(target = window) {
+  for (const type of ['dragover', 'drop']) {
+    target.addEventListener(type, (event) => {
+      if (event.defaultPrevented || !event.dataTransfer?.types.includes('Files')) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = 'none';
+    });
+  }
+}

@@ -38,6 +38,7 @@ export class ImageViewer {
     const opening = ++this.#opening;
     const image = this.#image;
     image.alt = attachment.name;
+    this.#dialog.setAttribute('aria-label', attachment.name);
     // Its final size now, so the full picture does not resize the box when it arrives.
     const scale = Math.min(1, (window.innerWidth * FIT_WIDTH) / attachment.width,
       (window.innerHeight * FIT_HEIGHT) / attachment.height);
