@@ -12,7 +12,7 @@ export const MAX_ATTACHMENTS = 10;
 let localSequence = 0;
 
 /**
- * An item: { localId, name, size, state: 'uploading' | 'done' | 'failed', progress (0–1),
+ * An item: { localId, file, name, size, state: 'uploading' | 'done' | 'failed', progress (0–1),
  * error (text when failed), attachment (the server's JSON when done) }.
  */
 export class PendingAttachments {
@@ -80,6 +80,7 @@ export class PendingAttachments {
   #upload(file) {
     const item = {
       localId: `u${++localSequence}`,
+      file,
       name: file.name || 'file',
       size: file.size,
       state: 'uploading',

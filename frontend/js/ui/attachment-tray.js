@@ -1,7 +1,7 @@
-// The chips above the composer for files picked for the next message: name, size, a progress
-// bar while uploading, the thumbnail once an image is stored, the reason when an upload failed,
-// and × to cancel or remove. Chips are updated in place, so progress does not redraw them and
-// a failure is announced once.
+// The chips above the composer for files picked for the next message: name, size, a preview of
+// a picture (from the file itself, else the server's thumbnail once stored), a progress bar
+// while uploading, the reason when an upload failed, and × to cancel or remove. Chips are
+// updated in place, so progress does not redraw them and a failure is announced once.
 
 import { formatSize, isImage } from './attachment-text.js';
 import { element } from './element.js';
@@ -30,6 +30,7 @@ export class AttachmentTray {
     for (const [localId, chip] of this.#chips) {
       if (!live.has(localId)) {
         chip.node.remove();
+        if (chip.previewUrl) URL.revokeObjectURL(chip.previewUrl);
         this.#chips.delete(localId);
       }
     }
@@ -65,7 +66,23 @@ function newChip(item) {
     remove,
     progress,
   ]);
-  return { node, preview, detail, progress, bar, remove, state: null };
+  const chip = { node, preview, detail, progress, bar, remove, state: null, previewUrl: null };
+  if (item.file.type.startsWith('image/')) {
+    chip.previewUrl = URL.createObjectURL(item.file);
+    showPicture(chip, chip.previewUrl);
+  }
+  return chip;
+}
+
+/** The preview shows `src`; if it does not load (not a picture after all), the file icon again. */
+function showPicture(chip, src) {
+  const image = element('img', { attrs: { src, alt: '', decoding: 'async' } });
+  image.addEventListener('error', () => {
+    chip.preview.replaceChildren(fileIcon());
+    chip.preview.classList.remove('has-image');
+  }, { once: true });
+  chip.preview.replaceChildren(image);
+  chip.preview.classList.add('has-image');
 }
 
 function update(chip, item) {
@@ -86,9 +103,7 @@ function update(chip, item) {
   } else {
     chip.detail.textContent = formatSize(item.size);
   }
-  if (item.state === 'done' && isImage(item.attachment)) {
-    const image = element('img', { attrs: { src: item.attachment.thumbnail_url, alt: '', decoding: 'async' } });
-    chip.preview.replaceChildren(image);
-    chip.preview.classList.add('has-image');
+  if (item.state === 'done' && isImage(item.attachment) && !chip.preview.classList.contains('has-image')) {
+    showPicture(chip, item.attachment.thumbnail_url);
   }
 }
