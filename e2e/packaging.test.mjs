@@ -38,7 +38,7 @@ const NOT_IN_COMPOSE = {
   FRONTEND_DIR: 'set by the image (Dockerfile ENV)',
 };
 // Settings compose sets to a value of its own instead of passing them through.
-const SET_BY_COMPOSE = ['DATABASE_URL', 'BIND'];
+const SET_BY_COMPOSE = ['DATABASE_URL', 'BIND', 'ATTACHMENT_STORE'];
 
 /** `NAME` from every `[env: NAME=…]` / `[env: NAME]` entry (hidden values print no `=`). */
 function envNamesInHelp(help) {

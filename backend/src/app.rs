@@ -23,6 +23,9 @@ use crate::live::bus::Bus;
 use crate::live::hub::Hub;
 use crate::live::presence::heartbeat;
 use crate::live::typing::Typing;
+use crate::media::links::Links;
+use crate::media::store::Store;
+use crate::media::{Limits, Media};
 use crate::messaging::deliveries::Deliveries;
 use crate::messaging::{Capacity, Messaging, Remote, Router, UserRates};
 use crate::metrics::{Metrics, ScrapeToken};
@@ -86,6 +89,24 @@ impl Application {
             },
         };
         let capacity = Capacity::default();
+        let store_spec = config.attachment_store.clone().unwrap_or_else(|| {
+            db::default_attachment_dir(&config.database_url)
+                .display()
+                .to_string()
+        });
+        let store = Store::open(&store_spec)
+            .map_err(|e| anyhow::anyhow!("ATTACHMENT_STORE {store_spec}: {e}"))?;
+        let links = Links::new(secret.as_bytes(), config.attachment_link_ttl);
+        let media = web::Data::new(Media::start(
+            db.clone(),
+            store,
+            links.clone(),
+            Limits {
+                max_bytes: config.attachment_max_bytes,
+                quota_bytes: config.attachment_quota_bytes,
+                upload_ttl: config.attachment_upload_ttl,
+            },
+        ));
         let newest = db::stream::newest(&db).await?;
         let router = web::Data::new(Router::new(
             db.clone(),
@@ -94,6 +115,7 @@ impl Application {
             metrics.clone(),
             capacity.rooms,
             newest,
+            links,
         ));
         let bus = web::Data::new(Bus::start(db.clone(), router.node(), metrics.clone()));
         // Registered before the first socket, whose user is written under it.
@@ -111,6 +133,7 @@ impl Application {
             config.room_history_limit,
             metrics.clone(),
             capacity,
+            media.sweeper.clone(),
         ));
         messaging.share_sends(bus.clone());
         let remote = Remote {
@@ -158,6 +181,7 @@ impl Application {
             registration_guard,
             trusted_proxies: TrustedProxies::new(config.trusted_proxies),
             socket_idle_timeout: config.socket_idle_timeout,
+            media,
         });
         let frontend = config.frontend_dir;
         if !frontend.join("index.html").is_file() {

@@ -191,6 +191,30 @@ pub struct Config {
     /// ts, level, target, msg). RUST_LOG still chooses which lines.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Where uploaded files go: a directory, or `s3://bucket/prefix` for an
+    /// S3-compatible bucket (with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+    /// AWS_REGION, AWS_ENDPOINT_URL and AWS_ALLOW_HTTP=true for a plain-http
+    /// endpoint). Default: `attachments` beside the SQLite file, or
+    /// `data/attachments`. Several nodes need the bucket or a shared directory.
+    #[arg(long, env = "ATTACHMENT_STORE")]
+    pub attachment_store: Option<String>,
+
+    /// The largest file one upload may be: bytes, or with KiB, MiB or GiB.
+    #[arg(long, env = "ATTACHMENT_MAX_BYTES", default_value = "25MiB", value_parser = parse_bytes)]
+    pub attachment_max_bytes: u64,
+
+    /// The most bytes of files each user may keep.
+    #[arg(long, env = "ATTACHMENT_QUOTA_BYTES", default_value = "1GiB", value_parser = parse_bytes)]
+    pub attachment_quota_bytes: u64,
+
+    /// An upload not sent in a message within this long is deleted.
+    #[arg(long, env = "ATTACHMENT_UPLOAD_TTL", default_value = "24h", value_parser = parse_duration)]
+    pub attachment_upload_ttl: Duration,
+
+    /// How long the signed `url`s in frames and history work without a token.
+    #[arg(long, env = "ATTACHMENT_LINK_TTL", default_value = "24h", value_parser = parse_duration)]
+    pub attachment_link_ttl: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -238,6 +262,29 @@ fn at_least_one(text: &str) -> Result<f64, String> {
             ))
         }
     })
+}
+
+/// `1048576`, `512KiB`, `25MiB`, `1GiB` (also `K`, `M`, `G`: binary all the same).
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size like 1048576, 25MiB or 1GiB"))?;
+    let unit: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "K" | "KiB" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        other => return Err(format!("unknown unit `{other}` (use KiB, MiB or GiB)")),
+    };
+    match number.checked_mul(unit) {
+        Some(0) | None => Err(format!("`{text}` is out of range")),
+        Some(total) => Ok(total),
+    }
 }
 
 /// `90`, `90s`, `15m`, `24h`, `7d`.
@@ -294,6 +341,17 @@ mod tests {
             "ftp://a",
         ] {
             assert!(origin(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn sizes_parse_with_binary_units() {
+        assert_eq!(parse_bytes("1048576"), Ok(1 << 20));
+        assert_eq!(parse_bytes("25MiB"), Ok(25 << 20));
+        assert_eq!(parse_bytes("512K"), Ok(512 << 10));
+        assert_eq!(parse_bytes("1GiB"), Ok(1 << 30));
+        for bad in ["", "0", "MiB", "5 TB", "-1", "1.5M"] {
+            assert!(parse_bytes(bad).is_err(), "{bad} should be rejected");
         }
     }
 

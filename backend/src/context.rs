@@ -12,6 +12,7 @@ use crate::limits::{LoginGuard, RegistrationGuard};
 use crate::live::bus::Bus;
 use crate::live::hub::Hub;
 use crate::live::typing::Typing;
+use crate::media::Media;
 use crate::messaging::deliveries::Deliveries;
 use crate::messaging::Messaging;
 use crate::metrics::{Metrics, ScrapeToken};
@@ -36,6 +37,8 @@ pub struct AppContext {
     pub login_guard: LoginGuard,
     pub registration_guard: RegistrationGuard,
     pub trusted_proxies: TrustedProxies,
+    /// Uploaded files: their store, limits and links.
+    pub media: web::Data<Media>,
     /// A socket that sends nothing, not even a pong, for this long is closed.
     pub socket_idle_timeout: Duration,
 }

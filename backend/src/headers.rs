@@ -13,9 +13,10 @@ use actix_web::middleware::{Condition, DefaultHeaders, Next};
 /// script or `<style>`, no other origin (styles they set through `el.style` are
 /// not inline markup and stay allowed). `connect-src 'self'` covers the
 /// same-origin WebSocket too (CSP Level 3); `ws:`/`wss:` would let an injected
-/// script reach any host. `data:` images: Swagger UI's CSS icons.
+/// script reach any host. `data:` images: Swagger UI's CSS icons; `blob:`: the
+/// web app's previews of files being sent.
 const POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
+     img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; \
      base-uri 'none'; form-action 'self'";
 
 /// Headers every response gets. `no-referrer`: nothing in the app links out on

@@ -14,6 +14,7 @@ pub mod headers;
 pub mod limits;
 pub mod live;
 pub mod logging;
+pub mod media;
 pub mod messaging;
 pub mod metrics;
 pub mod ws;

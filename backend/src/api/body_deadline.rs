@@ -20,17 +20,22 @@ use tokio::time::{sleep, Sleep};
 
 /// Time from a request's head to the end of its body.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// An upload may take this long in all (25 MiB at 30 KB/s), as long as no gap
+/// between two of its chunks is longer than [`BODY_TIMEOUT`].
+pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(900);
 
 /// Puts every body but the WebSocket's (a stream for the socket's life) under the
-/// deadline.
+/// deadline; an upload's under a longer one, as long as it keeps coming.
 pub async fn body_deadline(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if req.path() != "/ws" {
+        let upload = req.path() == "/attachments";
         let body = Deadline {
             inner: req.take_payload(),
-            timer: Box::pin(sleep(BODY_TIMEOUT)),
+            timer: Box::pin(sleep(if upload { UPLOAD_TIMEOUT } else { BODY_TIMEOUT })),
+            idle: upload.then(|| Box::pin(sleep(BODY_TIMEOUT))),
             expired: false,
         };
         req.set_payload(dev::Payload::Stream {
@@ -43,6 +48,8 @@ pub async fn body_deadline(
 struct Deadline<S> {
     inner: S,
     timer: Pin<Box<Sleep>>,
+    /// Restarted by each chunk.
+    idle: Option<Pin<Box<Sleep>>>,
     expired: bool,
 }
 
@@ -62,9 +69,17 @@ where
             return Poll::Ready(None);
         }
         if let Poll::Ready(item) = Pin::new(&mut self.inner).poll_next(cx) {
+            if let Some(idle) = self.idle.as_mut() {
+                idle.as_mut()
+                    .reset(tokio::time::Instant::now() + BODY_TIMEOUT);
+            }
             return Poll::Ready(item);
         }
-        if self.timer.as_mut().poll(cx).is_ready() {
+        let idle = self
+            .idle
+            .as_mut()
+            .is_some_and(|idle| idle.as_mut().poll(cx).is_ready());
+        if idle || self.timer.as_mut().poll(cx).is_ready() {
             self.expired = true;
             let timed_out = io::Error::new(io::ErrorKind::TimedOut, "request body timed out");
             return Poll::Ready(Some(Err(PayloadError::Io(timed_out))));

@@ -64,7 +64,9 @@ pub async fn list_conversations(
             .filter_map(|(peer, last)| {
                 Some(Conversation {
                     peer: Contact::new(peers.remove(&peer)?, &online),
-                    last_message: last_messages.remove(&last).map(MessageView::from),
+                    last_message: last_messages
+                        .remove(&last)
+                        .map(|message| MessageView::new(message, &ctx.media.links)),
                     unread_count: unread.get(&peer).copied().unwrap_or(0),
                 })
             })

@@ -12,6 +12,7 @@ use crate::db::{self, messages::Message, MessageId};
 use crate::domain::paging::{stream_position, Limit, PageSize};
 use crate::error::Error;
 use crate::live::frames::ServerFrame;
+use crate::media::links::Links;
 
 /// As `After` documents it (a test in `api` compares them).
 pub(super) const PAGE_SIZE: PageSize = PageSize {
@@ -70,7 +71,10 @@ pub async fn events(
     let has_more = rows.len() > limit.count();
     rows.truncate(limit.count());
     let cursor = rows.last().map_or(after, |row| row.id);
-    let events = rows.iter().map(stream_item).collect::<Result<_, _>>()?;
+    let events = rows
+        .iter()
+        .map(|row| stream_item(row, &ctx.media.links))
+        .collect::<Result<_, _>>()?;
     Ok(web::Json(Events {
         events,
         cursor,
@@ -79,8 +83,8 @@ pub async fn events(
 }
 
 /// A stream row as JSON, the frame a socket would get for it.
-pub fn stream_item(row: &Message) -> Result<Box<RawValue>, Error> {
-    RawValue::from_string(ServerFrame::stream(row).to_json()).map_err(|e| {
+pub fn stream_item(row: &Message, links: &Links) -> Result<Box<RawValue>, Error> {
+    RawValue::from_string(ServerFrame::stream(row, links).to_json()).map_err(|e| {
         log::error!("encoding a stream row: {e}");
         Error::Internal
     })

@@ -15,7 +15,9 @@ use crate::db::{self, Chat, MessageId, RoomId, UserId};
 use crate::domain::paging::{Limit, PageSize};
 use crate::domain::time::utc;
 use crate::error::Error;
-use crate::messaging::{Change, Sent};
+use crate::media::links::Links;
+use crate::media::view::AttachmentView;
+use crate::messaging::{Change, Draft, Sent};
 
 /// As `Page` documents it (a test in `api` compares them).
 pub(super) const PAGE_SIZE: PageSize = PageSize {
@@ -66,11 +68,14 @@ pub struct MessageView {
     read_at: Option<DateTime<Utc>>,
     edited_at: Option<DateTime<Utc>>,
     deleted_at: Option<DateTime<Utc>>,
+    /// The files it carries, with signed links; `[]` for none and once deleted.
+    attachments: Vec<AttachmentView>,
 }
 
-impl From<Message> for MessageView {
-    fn from(message: Message) -> Self {
+impl MessageView {
+    pub fn new(message: Message, links: &Links) -> Self {
         Self {
+            attachments: links.views(&message.attachments()),
             id: message.id,
             sender_id: message.sender_id,
             recipient_id: message.recipient_id,
@@ -121,16 +126,26 @@ pub async fn conversation(
     let messages =
         db::messages::page_conversation(&ctx.db, caller.id, peer, before, limit.get()).await?;
     Ok(web::Json(
-        messages.into_iter().map(MessageView::from).collect(),
+        messages
+            .into_iter()
+            .map(|message| MessageView::new(message, &ctx.media.links))
+            .collect(),
     ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(example = json!({"content": "Lunch at noon?", "client_id": "a-3"}))]
 pub struct NewMessage {
-    /// Trimmed; 1–4000 characters, no NUL (U+0000).
-    #[schema(min_length = 1, max_length = 4000)]
+    /// Trimmed; 1–4000 characters, no NUL (U+0000). May be empty (or left out)
+    /// when the message carries attachments.
+    #[serde(default)]
+    #[schema(max_length = 4000)]
     pub content: String,
+    /// Ids of files you uploaded (`POST /attachments`) and have not sent yet:
+    /// 1 to 10, each once.
+    #[serde(default)]
+    #[schema(max_items = 10)]
+    pub attachments: Vec<String>,
     /// 1–64 characters, no NUL, unique among your messages: makes the request safe
     /// to retry.
     #[schema(min_length = 1, max_length = 64)]
@@ -150,7 +165,16 @@ impl NewMessage {
     ) -> Result<HttpResponse, Error> {
         let sent = ctx
             .messaging
-            .send(sender, None, chat, &self.content, self.client_id)
+            .send(
+                sender,
+                None,
+                chat,
+                Draft {
+                    content: self.content,
+                    client_id: self.client_id,
+                    attachments: self.attachments,
+                },
+            )
             .await?;
         let created = !sent.duplicate;
         Ok(created_or_existing(created, view(sent)?))
@@ -190,7 +214,7 @@ pub async fn send(
     let recipient = Chat::Direct(UserId(recipient.into_inner()));
     let body = body.into_inner();
     body.send(&ctx, caller.id, recipient, |sent| {
-        let mut view = MessageView::from(sent.message);
+        let mut view = MessageView::new(sent.message, &ctx.media.links);
         // The recipient's socket records the delivery a moment later.
         view.delivered |= sent.delivered;
         Ok(view)
@@ -244,7 +268,7 @@ pub async fn edit(
         .messaging
         .change(caller.id, MessageId(id.into_inner()), change)
         .await?;
-    Ok(web::Json(message.into()))
+    Ok(web::Json(MessageView::new(message, &ctx.media.links)))
 }
 
 /// Leaves a tombstone: the row stays, its content is cleared. Deleting again
@@ -280,5 +304,5 @@ pub async fn delete(
         .messaging
         .change(caller.id, MessageId(id.into_inner()), Change::Delete)
         .await?;
-    Ok(web::Json(message.into()))
+    Ok(web::Json(MessageView::new(message, &ctx.media.links)))
 }

@@ -1,6 +1,7 @@
 //! The REST API: one module per resource, DTOs beside their handlers.
 
 mod asyncapi;
+mod attachments;
 mod body_deadline;
 mod conversations;
 mod events;
@@ -91,6 +92,9 @@ endpoints! {
         get: rooms::messages::history,
         post: rooms::messages::send,
     },
+    "/attachments" => { post: attachments::upload::upload },
+    "/attachments/{id}" => { get: attachments::download::download },
+    "/attachments/{id}/thumbnail" => { get: attachments::download::thumbnail },
     "/ws" => { get: crate::ws::connect },
 }
 

@@ -4,6 +4,7 @@
 //! type-checks it against PostgreSQL and SQLite alike (the Vaultwarden approach);
 //! every query runs on a [`Handle`]: the pool, or a connection the caller holds.
 
+pub mod attachments;
 mod conn;
 pub mod events;
 mod listen;
@@ -157,6 +158,18 @@ const POOL_WAIT_WHILE_DOWN: Duration = Duration::from_secs(1);
 pub enum Location {
     Postgres(String),
     Sqlite(PathBuf),
+}
+
+/// Where files go when `ATTACHMENT_STORE` is not set: `attachments` beside the
+/// SQLite file, or `data/attachments` for PostgreSQL.
+pub fn default_attachment_dir(url: &str) -> PathBuf {
+    match Location::parse(url) {
+        Location::Sqlite(path) => path.parent().map_or_else(
+            || PathBuf::from("attachments"),
+            |dir| dir.join("attachments"),
+        ),
+        Location::Postgres(_) => PathBuf::from("data/attachments"),
+    }
 }
 
 impl Location {

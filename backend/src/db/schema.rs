@@ -27,6 +27,24 @@ diesel::table! {
         read_at -> Nullable<Timestamp>,
         edited_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
+        attachments -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Text,
+        uploader_id -> BigInt,
+        name -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        sha256 -> Text,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        has_thumbnail -> Bool,
+        message_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
     }
 }
 
@@ -82,5 +100,5 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(users, messages, rooms, room_members);
+diesel::allow_tables_to_appear_in_same_query!(users, messages, rooms, room_members, attachments);
 diesel::allow_tables_to_appear_in_same_query!(nodes, node_users);

@@ -47,6 +47,14 @@ impl MessageContent {
         }
         stored(FIELD, text).map(Self)
     }
+
+    /// The text of a message that carries files: it may be empty.
+    pub fn parse_caption(text: &str) -> Result<Self, TextError> {
+        if text.trim().is_empty() {
+            return Ok(Self(String::new()));
+        }
+        Self::parse(text)
+    }
 }
 
 /// The id a client gives a send, to recognise it when sent again: 1 to

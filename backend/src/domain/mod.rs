@@ -1,6 +1,7 @@
 //! What Parley's data is, below every layer: ids, the kinds of rows and rooms,
 //! the rules on text, and time as stored. Imports nothing else of the crate.
 
+mod attachment;
 mod content;
 mod credentials;
 mod ids;
@@ -10,6 +11,7 @@ pub mod paging;
 pub mod text;
 pub mod time;
 
+pub use attachment::{AttachmentId, MAX_ATTACHMENTS};
 pub use content::{ClientId, MessageContent, RoomName, TextError};
 pub use credentials::{Password, Username};
 pub use ids::{Chat, MessageId, RoomId, UserId};

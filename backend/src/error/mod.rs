@@ -56,6 +56,26 @@ pub enum Error {
     Busy(std::time::Duration),
     #[error("the database is unavailable: try again in {} ms", .0.as_millis())]
     Unavailable(std::time::Duration),
+    #[error("the upload must be multipart/form-data with one part named `file`: {0}")]
+    InvalidUpload(String),
+    #[error("the file is larger than {0} bytes (ATTACHMENT_MAX_BYTES)")]
+    AttachmentTooLarge(u64),
+    #[error("your files would take more than {0} bytes (ATTACHMENT_QUOTA_BYTES): delete some messages with files first")]
+    QuotaExceeded(u64),
+    #[error("the image is {width}×{height} pixels: at most 40 megapixels are accepted")]
+    ImageTooLarge { width: u32, height: u32 },
+    #[error("the file looks like an image but cannot be decoded")]
+    InvalidImage,
+    #[error("no attachment with that id")]
+    AttachmentNotFound,
+    #[error("attachment {0} cannot be sent: it does not exist, is not yours, or is already in a message")]
+    InvalidAttachment(String),
+    #[error("the link has expired: take a fresh one from the message history")]
+    LinkExpired,
+    #[error("the link's signature is not valid")]
+    InvalidLink,
+    #[error("the requested range is not within the file")]
+    RangeNotSatisfiable,
     #[error("no such endpoint or file")]
     RouteNotFound,
     #[error("this endpoint does not support that method")]
@@ -136,6 +156,16 @@ impl Error {
             Self::TooManySockets(_) => "too_many_sockets",
             Self::Busy(_) => "server_busy",
             Self::Unavailable(_) => "unavailable",
+            Self::InvalidUpload(_) => "invalid_upload",
+            Self::AttachmentTooLarge(_) => "attachment_too_large",
+            Self::QuotaExceeded(_) => "quota_exceeded",
+            Self::ImageTooLarge { .. } => "image_too_large",
+            Self::InvalidImage => "invalid_image",
+            Self::AttachmentNotFound => "attachment_not_found",
+            Self::InvalidAttachment(_) => "invalid_attachment",
+            Self::LinkExpired => "link_expired",
+            Self::InvalidLink => "invalid_link",
+            Self::RangeNotSatisfiable => "range_not_satisfiable",
             Self::RouteNotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Internal => "internal_error",
@@ -166,8 +196,14 @@ pub struct Body<'a> {
 impl ResponseError for Error {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BadRequest(_) | Self::InvalidUpload(_) => StatusCode::BAD_REQUEST,
+            Self::Validation { .. }
+            | Self::ImageTooLarge { .. }
+            | Self::InvalidImage
+            | Self::InvalidAttachment(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::AttachmentTooLarge(_) | Self::QuotaExceeded(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::LinkExpired | Self::InvalidLink => StatusCode::FORBIDDEN,
+            Self::RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::MissingToken
             | Self::InvalidToken
             | Self::InvalidMetricsToken
@@ -180,6 +216,7 @@ impl ResponseError for Error {
             | Self::MessageNotFound(_)
             | Self::RoomNotFound(_)
             | Self::MemberNotFound(_)
+            | Self::AttachmentNotFound
             | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::NotSender | Self::NotAMember | Self::NotRoomOwner | Self::RegistrationClosed => {
                 StatusCode::FORBIDDEN

@@ -8,6 +8,8 @@ use serde_json::Value;
 use crate::db::{messages::Message, Action, Kind, MessageId, RoomId, UserId};
 use crate::domain::text::MAX_CLIENT_ID_CHARS;
 use crate::domain::time::utc;
+use crate::media::links::Links;
+use crate::media::view::AttachmentView;
 
 /// What a client may send.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -27,8 +29,16 @@ pub enum ClientFrame {
         #[schema(nullable = false)]
         room_id: Option<RoomId>,
         /// Trimmed of leading and trailing whitespace; the rest is stored and must
-        /// be 1 to 4000 characters (Unicode scalar values).
+        /// be 1 to 4000 characters (Unicode scalar values), or may be empty when
+        /// the message carries attachments.
+        #[serde(default)]
         content: String,
+        /// Ids of files you uploaded (`POST /attachments`) and have not sent yet,
+        /// 1 to 10, each once. The message carries them; anyone who can see it
+        /// can fetch them.
+        #[serde(default)]
+        #[schema(max_items = 10)]
+        attachments: Vec<String>,
         /// Your id for this message: 1 to 64 characters, unique among the
         /// messages you send. Sending it again stores nothing new and gets the
         /// same `message_id` back (`duplicate: true`). Shown to both sides.
@@ -129,6 +139,9 @@ pub enum ServerFrame<'a> {
         /// tombstone with `content` `""`.
         #[schema(required = true)]
         deleted_at: Option<DateTime<Utc>>,
+        /// The files it carries, with signed links (`[]` for none, and once
+        /// deleted).
+        attachments: Vec<AttachmentView>,
     },
     /// A message was edited (over REST), to every socket of both sides or every
     /// member of the room.
@@ -263,7 +276,7 @@ pub enum ServerFrame<'a> {
 impl<'a> ServerFrame<'a> {
     /// The stream frame for a row: the message as it reads now, or the edit or
     /// delete event.
-    pub fn stream(row: &'a Message) -> Self {
+    pub fn stream(row: &'a Message, links: &Links) -> Self {
         let target = row.target_id.unwrap_or(row.id);
         match row.kind {
             Kind::Message => Self::Message {
@@ -277,6 +290,7 @@ impl<'a> ServerFrame<'a> {
                 created_at: utc(row.created_at),
                 edited_at: row.edited_at.map(utc),
                 deleted_at: row.deleted_at.map(utc),
+                attachments: links.views(&row.attachments()),
             },
             Kind::Edit => Self::Edited {
                 cursor: row.id,

@@ -6,10 +6,11 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 
+use crate::db::attachments::Attached;
 use crate::db::messages::{Message, NewRow, Rewrite};
 use crate::db::rooms::{NewRoom, Room};
 use crate::db::{self, Action, Chat, DbConn, Kind, MessageId, Role, RoomId, UserId};
-use crate::domain::{ClientId, MessageContent};
+use crate::domain::{AttachmentId, ClientId, MessageContent};
 
 /// A new message, as sent.
 #[derive(Debug, Clone)]
@@ -18,6 +19,10 @@ pub struct NewMessage {
     pub to: Chat,
     pub content: MessageContent,
     pub client_id: Option<ClientId>,
+    /// The uploads it is to carry, as asked.
+    pub attachments: Vec<AttachmentId>,
+    /// The same, as checked by the writer (see `writer::check`).
+    pub attached: Vec<Attached>,
     pub at: NaiveDateTime,
 }
 
@@ -149,7 +154,14 @@ async fn send(conn: &mut DbConn<'_>, sends: &[&NewMessage]) -> db::Result<Vec<Wr
         .map(|send| {
             let content = send.content.to_string();
             let client_id = send.client_id.as_ref().map(ClientId::to_string);
-            NewRow::message(send.sender, send.to, content, client_id, send.at)
+            NewRow::message(
+                send.sender,
+                send.to,
+                content,
+                client_id,
+                &send.attached,
+                send.at,
+            )
         })
         .collect();
     let inserted = db::messages::insert_messages(&mut *conn, &rows).await?;
@@ -161,6 +173,12 @@ async fn send(conn: &mut DbConn<'_>, sends: &[&NewMessage]) -> db::Result<Vec<Wr
     }
     for (room, row) in newest {
         db::rooms::touch(&mut *conn, room, row).await?;
+    }
+    for (send, row) in sends.iter().zip(&inserted) {
+        if let (Some(row), false) = (row, send.attached.is_empty()) {
+            let ids: Vec<&str> = send.attached.iter().map(|a| a.id.as_str()).collect();
+            db::attachments::attach(&mut *conn, &ids, row.id).await?;
+        }
     }
     let mut written = Vec::with_capacity(sends.len());
     for (send, row) in sends.iter().zip(inserted) {
@@ -221,8 +239,10 @@ async fn change_message(
         return Ok(unchangeable(current.filter(|_| in_room), editor, change));
     };
     if let Change::Delete = change {
-        // Earlier edits carry the text too: it goes as well.
+        // Earlier edits carry the text too: it goes as well; so do its files
+        // (nothing else refers to them), once the sweeper gets to them.
         db::messages::clear_edits_of(&mut *conn, message.id).await?;
+        db::attachments::discard_of(&mut *conn, message.id, at).await?;
     }
     let event = NewRow::change_event(&message, kind, content, at);
     let event = db::messages::insert_event(&mut *conn, &event).await?;

@@ -6,12 +6,14 @@ use std::num::NonZeroUsize;
 use actix_web::web;
 
 use super::rooms::MemberRequest;
-use super::{Capacity, Messaging, Router, UserRates};
+use super::{Capacity, Draft, Messaging, Router, UserRates};
 use crate::db::{self, Chat, Db, RoomKind, UserId};
 use crate::domain::Username;
 use crate::limits::Rate;
 use crate::live::hub::{Hub, Outbound};
 use crate::live::typing::Typing;
+use crate::media::links::Links;
+use crate::media::sweeper::Sweeper;
 use crate::metrics::Metrics;
 
 const PLENTY: Rate = Rate {
@@ -39,6 +41,7 @@ async fn start(db: &Db, hub: &web::Data<Hub>) -> Messaging {
         metrics.clone(),
         capacity.rooms,
         newest,
+        Links::new(b"test", std::time::Duration::from_secs(60)),
     );
     Messaging::start(
         db.clone(),
@@ -47,6 +50,7 @@ async fn start(db: &Db, hub: &web::Data<Hub>) -> Messaging {
         1000,
         metrics,
         capacity,
+        Sweeper::default(),
     )
 }
 
@@ -91,7 +95,13 @@ async fn evicted_rooms_and_users_give_the_same_answers() {
 
     for round in 0..2 {
         // Each step touches another room or user than the one before.
-        let send = |from, to, text: &'static str| messaging.send(from, None, to, text, None);
+        let send = |from, to, text: &'static str| {
+            let draft = Draft {
+                content: text.into(),
+                ..Draft::default()
+            };
+            messaging.send(from, None, to, draft)
+        };
         assert_eq!(code(send(ann, Chat::Room(public), "hi").await), "ok");
         assert_eq!(
             code(send(cat, Chat::Room(private), "hi").await),

@@ -4,6 +4,7 @@
 //! happens and then routes it to every socket that should see it; that order is
 //! what makes an acknowledgement a promise.
 
+mod attaching;
 mod batch;
 pub mod deliveries;
 #[cfg(test)]
@@ -27,11 +28,12 @@ use crate::db::messages::Message;
 use crate::db::rooms::{NewRoom, Room};
 use crate::db::{Chat, Db, MessageId, RoomId, RoomKind, UserId};
 pub use crate::domain::time::now;
-use crate::domain::{ClientId, MessageContent, RoomName, TextError};
+use crate::domain::{AttachmentId, ClientId, MessageContent, RoomName, TextError, MAX_ATTACHMENTS};
 use crate::error::Error;
 use crate::limits::{Rate, RateLimiter};
 use crate::live::bus::Bus;
 use crate::live::hub::ConnectionId;
+use crate::media::sweeper::Sweeper;
 use crate::metrics::{Limiter, Metrics};
 pub use batch::Change;
 use batch::{NewMessage, Write};
@@ -68,6 +70,39 @@ pub struct UserRates {
     pub room_create: Rate,
     /// Joins, leaves, additions and removals (`MEMBERSHIP_RATE`).
     pub membership: Rate,
+}
+
+/// A message as its sender wrote it, unchecked.
+#[derive(Debug, Default)]
+pub struct Draft {
+    pub content: String,
+    pub client_id: Option<String>,
+    /// The ids of uploads it is to carry (at most [`MAX_ATTACHMENTS`]).
+    pub attachments: Vec<String>,
+}
+
+impl Draft {
+    fn attachment_ids(&self) -> Result<Vec<AttachmentId>, Error> {
+        if self.attachments.len() > MAX_ATTACHMENTS {
+            return Err(Error::validation(
+                "attachments",
+                format!("a message carries at most {MAX_ATTACHMENTS} attachments"),
+            ));
+        }
+        let mut ids: Vec<AttachmentId> = Vec::with_capacity(self.attachments.len());
+        for id in &self.attachments {
+            let parsed =
+                AttachmentId::parse(id).ok_or_else(|| Error::InvalidAttachment(id.clone()))?;
+            if ids.contains(&parsed) {
+                return Err(Error::validation(
+                    "attachments",
+                    "each attachment may be named once",
+                ));
+            }
+            ids.push(parsed);
+        }
+        Ok(ids)
+    }
 }
 
 /// A stored message and how its send went.
@@ -108,16 +143,18 @@ impl Messaging {
         history_limit: i64,
         metrics: web::Data<Metrics>,
         capacity: Capacity,
+        sweeper: Sweeper,
     ) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
         let rooms = web::Data::new(Directory::new(capacity.rooms));
-        let pruner = pruner::start(db.clone(), history_limit);
+        let pruner = pruner::start(db.clone(), history_limit, sweeper.clone());
         let writer = writer::Writer {
             db,
             rooms: rooms.clone(),
             router,
             pruner: pruner.clone(),
             metrics: metrics.clone(),
+            sweeper,
             mark: None,
         };
         tokio::spawn(writer.run(queue, KnownUsers::new(capacity.users)));
@@ -148,10 +185,9 @@ impl Messaging {
         sender: UserId,
         from: Option<ConnectionId>,
         to: Chat,
-        content: &str,
-        client_id: Option<String>,
+        draft: Draft,
     ) -> Result<Sent, Error> {
-        self.queue_send(sender, from, to, content, client_id)
+        self.queue_send(sender, from, to, draft)
             .await?
             .outcome()
             .await
@@ -165,11 +201,16 @@ impl Messaging {
         sender: UserId,
         from: Option<ConnectionId>,
         to: Chat,
-        content: &str,
-        client_id: Option<String>,
+        draft: Draft,
     ) -> Result<QueuedSend, Error> {
-        let content = MessageContent::parse(content).map_err(invalid)?;
-        let client_id = client_id.as_deref().map(ClientId::parse);
+        let attachments = draft.attachment_ids()?;
+        let content = if attachments.is_empty() {
+            MessageContent::parse(&draft.content)
+        } else {
+            MessageContent::parse_caption(&draft.content)
+        };
+        let content = content.map_err(invalid)?;
+        let client_id = draft.client_id.as_deref().map(ClientId::parse);
         let client_id = client_id.transpose().map_err(invalid)?;
         if to == Chat::Direct(sender) {
             return Err(Error::validation(
@@ -183,11 +224,18 @@ impl Messaging {
             to,
             content,
             client_id,
+            attachments,
+            attached: Vec::new(),
             at: now(),
         });
         let (job, sent) = Job::new(Task::Write(write), |reply| Asker::Send { from, reply });
         self.queue(job).await?;
         Ok(QueuedSend(sent))
+    }
+
+    /// Charges an upload to `user`'s send allowance: files are sends too.
+    pub fn charge_upload(&self, user: UserId) -> Result<(), Error> {
+        self.limit_sends(user)
     }
 
     /// Edits or deletes `message` on behalf of `editor`; returns it as it now reads.

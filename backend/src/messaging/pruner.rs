@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::db::{self, Db, RoomId};
+use crate::media::sweeper::Sweeper;
 
 /// Rooms waiting to be looked at; a room whose notice does not fit is named
 /// again by its next message.
@@ -28,24 +29,24 @@ impl Pruner {
 }
 
 /// Starts the task; rooms without a limit of their own keep `default_limit`.
-pub fn start(db: Db, default_limit: i64) -> Pruner {
+pub fn start(db: Db, default_limit: i64, sweeper: Sweeper) -> Pruner {
     let (notices, queue) = mpsc::channel(QUEUE);
-    tokio::spawn(run(db, default_limit, queue));
+    tokio::spawn(run(db, default_limit, queue, sweeper));
     Pruner(notices)
 }
 
-async fn run(db: Db, default_limit: i64, mut queue: mpsc::Receiver<RoomId>) {
+async fn run(db: Db, default_limit: i64, mut queue: mpsc::Receiver<RoomId>, sweeper: Sweeper) {
     let mut notices = Vec::new();
     while queue.recv_many(&mut notices, QUEUE).await > 0 {
         let due: HashSet<RoomId> = notices.drain(..).collect();
         for room in due {
-            prune(&db, room, default_limit).await;
+            prune(&db, room, default_limit, &sweeper).await;
         }
         tokio::time::sleep(ROUND).await;
     }
 }
 
-async fn prune(db: &Db, room: RoomId, default_limit: i64) {
+async fn prune(db: &Db, room: RoomId, default_limit: i64, sweeper: &Sweeper) {
     let limit = match db::rooms::find(db, room).await {
         Ok(Some(found)) => found.history_limit.unwrap_or(default_limit),
         Ok(None) => return,
@@ -54,7 +55,11 @@ async fn prune(db: &Db, room: RoomId, default_limit: i64) {
     loop {
         match db::messages::prune_room(db, room, limit, BATCH).await {
             Ok(0) => return,
-            Ok(pruned) => log::debug!("room {room}: pruned {pruned} rows beyond its limit"),
+            Ok(pruned) => {
+                log::debug!("room {room}: pruned {pruned} rows beyond its limit");
+                // Their files too, which the prune marked.
+                sweeper.poke();
+            }
             // An edit committed under the batch's feet; the room's next message
             // brings it back here.
             Err(e) => return log::warn!("room {room}: pruning its history: {e}"),

@@ -31,6 +31,7 @@ use crate::domain::time::now;
 use crate::live::frames::ServerFrame;
 use crate::live::hub::{ConnectionId, Hub, Outbound, Streamed};
 use crate::live::typing::{self, Typing};
+use crate::media::links::Links;
 use crate::metrics::Metrics;
 
 /// Rows read per query while catching up.
@@ -43,6 +44,8 @@ pub struct Router {
     hub: web::Data<Hub>,
     typing: web::Data<Typing>,
     metrics: web::Data<Metrics>,
+    /// Signs the links in the frames.
+    links: Links,
     /// The members of rooms other nodes write to, as of the rows routed: a room is
     /// read again after each of its member events.
     audiences: Directory,
@@ -71,6 +74,7 @@ impl Router {
         metrics: web::Data<Metrics>,
         rooms: NonZeroUsize,
         newest: MessageId,
+        links: Links,
     ) -> Self {
         Self {
             node: rand::random(),
@@ -78,6 +82,7 @@ impl Router {
             hub,
             typing,
             metrics,
+            links,
             audiences: Directory::new(rooms),
             routed: tokio::sync::Mutex::new(newest),
             newest_routed: AtomicI64::new(newest.0),
@@ -251,7 +256,7 @@ impl Router {
                 if self.typing.stop(sender, chat) {
                     hub.route(recipient, None, &typing::stopped(sender, chat));
                 }
-                let outbound = streamed(row, Some(recipient));
+                let outbound = streamed(row, Some(recipient), &self.links);
                 // The sender's other devices first: its `delivered` receipt, which
                 // a recipient socket may produce at once on another thread, then
                 // always comes after the copy it is about.
@@ -265,11 +270,15 @@ impl Router {
                 }
                 // No delivery is recorded for rooms: receipts per member would
                 // grow with the square of the room.
-                hub.route_all(members.iter().copied(), from, &streamed(row, None));
+                hub.route_all(
+                    members.iter().copied(),
+                    from,
+                    &streamed(row, None, &self.links),
+                );
                 false
             }
             (_, Some(Chat::Direct(recipient))) => {
-                let outbound = streamed(row, None);
+                let outbound = streamed(row, None, &self.links);
                 hub.route(sender, None, &outbound);
                 hub.route(recipient, None, &outbound);
                 false
@@ -280,11 +289,15 @@ impl Router {
                 if !audience.contains(&sender) {
                     audience.push(sender);
                 }
-                hub.route_all(audience, None, &streamed(row, None));
+                hub.route_all(audience, None, &streamed(row, None, &self.links));
                 false
             }
             (_, Some(Chat::Room(_))) => {
-                hub.route_all(members.iter().copied(), None, &streamed(row, None));
+                hub.route_all(
+                    members.iter().copied(),
+                    None,
+                    &streamed(row, None, &self.links),
+                );
                 false
             }
             (_, None) => false,
@@ -299,10 +312,10 @@ impl Router {
 
 /// The row as a frame; `delivers`: the recipient whose socket marks it delivered
 /// when it writes it (a new direct message).
-fn streamed(row: &Message, delivers: Option<UserId>) -> Outbound {
+fn streamed(row: &Message, delivers: Option<UserId>, links: &Links) -> Outbound {
     Outbound::Stream(Arc::new(Streamed {
         cursor: row.id,
         delivers,
-        frame: ByteString::from(ServerFrame::stream(row).to_json()),
+        frame: ByteString::from(ServerFrame::stream(row, links).to_json()),
     }))
 }

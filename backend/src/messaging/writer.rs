@@ -14,14 +14,16 @@ use actix_web::web;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::batch::{self, MemberChange, Write, Written};
+use super::attaching::BatchUploads;
+use super::batch::{self, MemberChange, NewMessage, Write, Written};
 use super::jobs::{Asker, Job, Task};
 use super::pruner::Pruner;
 use super::rooms::{Directory, MemberRequest, RoomState};
 use super::router::{Own, Router};
 use super::users::KnownUsers;
-use crate::db::{self, Chat, Db, DbConn, MessageId, RoomId, UserId};
+use crate::db::{self, Chat, Db, DbConn, Kind, MessageId, RoomId, UserId};
 use crate::error::Error;
+use crate::media::sweeper::Sweeper;
 use crate::metrics::{Metrics, SendError};
 
 /// At most this many changes share a transaction.
@@ -33,6 +35,8 @@ pub struct Writer {
     pub router: web::Data<Router>,
     pub pruner: Pruner,
     pub metrics: web::Data<Metrics>,
+    /// Told when a delete leaves files to remove.
+    pub sweeper: Sweeper,
     /// Every member event up to here is reflected in `rooms`; `None` until the
     /// first batch, when `rooms` is still empty.
     pub mark: Option<MessageId>,
@@ -196,11 +200,12 @@ impl Writer {
             loaded: self.rooms.load(tx, &ids).await?,
             changed: HashMap::new(),
         };
+        let mut uploads = BatchUploads::load(tx, tasks).await?;
         // Rules are checked in order against the rooms as this batch leaves them.
         let mut writes = Vec::with_capacity(tasks.len());
         let mut verdicts = Vec::with_capacity(tasks.len());
         for task in tasks {
-            verdicts.push(match check(task, &known, &mut rooms) {
+            verdicts.push(match check(task, &known, &mut rooms, &mut uploads) {
                 Ok(Some(write)) => {
                     writes.push(write);
                     Verdict::Stored
@@ -297,6 +302,9 @@ impl Writer {
             if let Some(Chat::Room(room)) = written.row().and_then(|row| row.chat()) {
                 self.pruner.notify(room);
             }
+            if let Some(Kind::Delete) = written.row().map(|row| row.kind) {
+                self.sweeper.poke();
+            }
         }
         for (asker, written) in stored_askers.into_iter().zip(written) {
             let reached = match &written {
@@ -362,6 +370,7 @@ fn check(
     task: &Task,
     users: &HashSet<UserId>,
     rooms: &mut BatchRooms,
+    uploads: &mut BatchUploads,
 ) -> Result<Option<Write>, Error> {
     if task.actor().is_some_and(|actor| !users.contains(&actor)) {
         return Err(Error::InvalidToken);
@@ -376,6 +385,11 @@ fn check(
                 if let Chat::Room(room) = send.to {
                     rooms.state(room)?.check_member(room, send.sender)?;
                 }
+                let attached = uploads.check(send)?;
+                return Ok(Some(Write::Send(NewMessage {
+                    attached,
+                    ..send.clone()
+                })));
             }
             Ok(Some(write.clone()))
         }

@@ -97,15 +97,15 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Like [`spawn_app`], with a chance to change the configuration first.
 pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
-    let (database_url, dir) = match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let url = format!("sqlite://{}", dir.path().join("parley.db").display());
-            (url, Some(Arc::new(dir)))
-        }
-        Backend::Postgres => (crate::postgres::fresh_database().await, None),
+    // The SQLite file and the attachments directory.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.path().join("parley.db").display()),
+        Backend::Postgres => crate::postgres::fresh_database().await,
     };
     let mut config = test_config(database_url);
+    config.attachment_store = Some(dir.path().join("attachments").display().to_string());
+    let dir = Some(Arc::new(dir));
     tweak(&mut config);
     start(config, dir).await
 }
@@ -143,6 +143,12 @@ pub fn test_config(database_url: String) -> Config {
         max_sockets_per_user: 1_000,
         trusted_proxies: Vec::new(),
         log_format: LogFormat::Text,
+        // Beside the SQLite file; PostgreSQL tests set a directory of their own.
+        attachment_store: None,
+        attachment_max_bytes: 25 << 20,
+        attachment_quota_bytes: 1 << 30,
+        attachment_upload_ttl: Duration::from_secs(86_400),
+        attachment_link_ttl: Duration::from_secs(86_400),
     }
 }
 

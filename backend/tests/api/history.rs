@@ -315,7 +315,8 @@ both_backends!(
 );
 
 /// A message's fields, sorted.
-const FIELDS: [&str; 11] = [
+const FIELDS: [&str; 12] = [
+    "attachments",
     "client_id",
     "content",
     "created_at",

@@ -34,7 +34,7 @@ async fn a_message_sent_over_rest_is_stored_and_routed(backend: Backend) {
             "id": id, "sender_id": alice.id, "recipient_id": bob.id, "content": "hi bob",
             "client_id": "r-1", "created_at": message["created_at"],
             "delivered": message["delivered"], "delivered_at": message["delivered_at"],
-            "read_at": null, "edited_at": null, "deleted_at": null,
+            "read_at": null, "edited_at": null, "deleted_at": null, "attachments": [],
         })
     );
 
@@ -46,6 +46,7 @@ async fn a_message_sent_over_rest_is_stored_and_routed(backend: Backend) {
                 "type": "message", "cursor": id, "id": id, "sender_id": alice.id,
                 "recipient_id": bob.id, "content": "hi bob", "client_id": "r-1",
                 "created_at": message["created_at"], "edited_at": null, "deleted_at": null,
+                "attachments": [],
             })
         );
     }
@@ -137,7 +138,7 @@ async fn rest_sends_are_validated(backend: Backend) {
 
     for (body, code) in [
         ("{nope", "malformed_json"),
-        ("{}", "invalid_body"),
+        ("[]", "invalid_body"),
         (r#"{"content": 5}"#, "invalid_body"),
         (r#"{"content": "hi", "client_id": 7}"#, "invalid_body"),
     ] {

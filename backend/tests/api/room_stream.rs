@@ -60,6 +60,7 @@ async fn a_room_message_reaches_every_socket_of_every_member(backend: Backend) {
         assert_eq!(
             keys(&frame),
             [
+                "attachments",
                 "client_id",
                 "content",
                 "created_at",

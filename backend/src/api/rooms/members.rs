@@ -59,7 +59,7 @@ pub async fn join(
         .change_membership(room, caller.id, MemberRequest::Join)
         .await?;
     let (room, _) = visible(&ctx.db, room, caller.id).await?;
-    Ok(web::Json(RoomView::one(&ctx.db, caller.id, room).await?))
+    Ok(web::Json(RoomView::one(&ctx, caller.id, room).await?))
 }
 
 /// 204; leaving a public room one is not in changes nothing.

@@ -67,7 +67,10 @@ pub async fn history(
         rows.remove(0);
     }
     Ok(web::Json(History {
-        items: rows.iter().map(stream_item).collect::<Result<_, _>>()?,
+        items: rows
+            .iter()
+            .map(|row| stream_item(row, &ctx.media.links))
+            .collect::<Result<_, _>>()?,
         end_of_history,
         history_pruned: end_of_history && room.pruned_before > MessageId(0),
     }))
@@ -104,6 +107,8 @@ pub async fn send(
 ) -> Result<HttpResponse, Error> {
     let room = Chat::Room(RoomId(id.into_inner()));
     body.into_inner()
-        .send(&ctx, caller.id, room, |sent| stream_item(&sent.message))
+        .send(&ctx, caller.id, room, |sent| {
+            stream_item(&sent.message, &ctx.media.links)
+        })
         .await
 }

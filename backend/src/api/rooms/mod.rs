@@ -63,7 +63,8 @@ pub struct RoomView {
 
 impl RoomView {
     /// The views of `rooms` for `viewer`, in the same order, with four queries.
-    async fn build(db: &Db, viewer: UserId, rooms: Vec<Room>) -> Result<Vec<Self>, Error> {
+    async fn build(ctx: &AppContext, viewer: UserId, rooms: Vec<Room>) -> Result<Vec<Self>, Error> {
+        let db = &ctx.db;
         let ids: Vec<RoomId> = rooms.iter().map(|room| room.id).collect();
         let members = db::rooms::member_counts(db, &ids).await?;
         let roles: HashMap<RoomId, Role> = db::rooms::memberships_of(db, viewer, &ids)
@@ -80,7 +81,7 @@ impl RoomView {
             .collect();
         let mut last: HashMap<_, _> = HashMap::new();
         for message in db::messages::find_many(db, &last_ids).await? {
-            last.insert(message.id, stream_item(&message)?);
+            last.insert(message.id, stream_item(&message, &ctx.media.links)?);
         }
         Ok(rooms
             .into_iter()
@@ -100,8 +101,8 @@ impl RoomView {
             .collect())
     }
 
-    async fn one(db: &Db, viewer: UserId, room: Room) -> Result<Self, Error> {
-        Self::build(db, viewer, vec![room])
+    async fn one(ctx: &AppContext, viewer: UserId, room: Room) -> Result<Self, Error> {
+        Self::build(ctx, viewer, vec![room])
             .await?
             .pop()
             .ok_or(Error::Internal)
@@ -162,7 +163,7 @@ pub async fn list_rooms(
     let limit = Limit::parse(search.limit, PAGE_SIZE)?;
     let q = q.as_ref().map(SearchText::as_str);
     let rooms = db::rooms::visible_to(&ctx.db, caller.id, search.joined, q, limit.get()).await?;
-    Ok(web::Json(RoomView::build(&ctx.db, caller.id, rooms).await?))
+    Ok(web::Json(RoomView::build(&ctx, caller.id, rooms).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -203,7 +204,7 @@ pub async fn create_room(
         .messaging
         .create_room(caller.id, &body.name, body.kind)
         .await?;
-    Ok(HttpResponse::Created().json(RoomView::one(&ctx.db, caller.id, room).await?))
+    Ok(HttpResponse::Created().json(RoomView::one(&ctx, caller.id, room).await?))
 }
 
 /// One room.
@@ -228,7 +229,7 @@ pub async fn get_room(
     id: web::Path<i64>,
 ) -> Result<web::Json<RoomView>, Error> {
     let (room, _) = visible(&ctx.db, RoomId(id.into_inner()), caller.id).await?;
-    Ok(web::Json(RoomView::one(&ctx.db, caller.id, room).await?))
+    Ok(web::Json(RoomView::one(&ctx, caller.id, room).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -285,5 +286,5 @@ pub async fn update_room(
         room = db::rooms::set_history_limit(&ctx.db, room.id, limit).await?;
         ctx.messaging.history_limit_changed(room.id);
     }
-    Ok(web::Json(RoomView::one(&ctx.db, caller.id, room).await?))
+    Ok(web::Json(RoomView::one(&ctx, caller.id, room).await?))
 }

@@ -12,6 +12,7 @@ use diesel::dsl::max;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
+use super::attachments::Attached;
 use super::schema::{messages, room_members, rooms};
 use super::{db_run, Chat, Handle, Kind, MessageId, Result, RoomId, UserId};
 
@@ -36,11 +37,18 @@ pub struct Message {
     pub read_at: Option<NaiveDateTime>,
     pub edited_at: Option<NaiveDateTime>,
     pub deleted_at: Option<NaiveDateTime>,
+    /// JSON: see [`Message::attachments`].
+    pub attachments: Option<String>,
 }
 
 impl Message {
     pub fn chat(&self) -> Option<Chat> {
         Chat::of(self.recipient_id, self.room_id)
+    }
+
+    /// The files it carries; none once deleted.
+    pub fn attachments(&self) -> Vec<Attached> {
+        super::attachments::from_column(self.attachments.as_deref())
     }
 }
 
@@ -248,6 +256,9 @@ pub async fn prune_room(
     })?;
     let bound = beyond_batch.unwrap_or(oldest_kept).min(oldest_kept);
     conn.transaction(async |mut conn| {
+        // Their files go too, by the sweeper: marked here, in the same transaction.
+        let at = crate::domain::time::now();
+        super::attachments::discard_in_room_before(&mut conn, room, bound, at).await?;
         // One statement, so that an event and its target go together.
         let pruned = db_run!(&mut conn, |conn| {
             diesel::delete(messages::table)

@@ -9,6 +9,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use futures_util::future::BoxFuture;
 
 use super::Message;
+use crate::db::attachments::{self, Attached};
 use crate::db::schema::{messages, room_members};
 use crate::db::{db_run, Chat, Handle, Kind, MessageId, Result, RoomId, SqliteConn, UserId};
 
@@ -24,6 +25,7 @@ pub struct NewRow {
     pub content: String,
     pub client_id: Option<String>,
     pub created_at: NaiveDateTime,
+    pub attachments: Option<String>,
 }
 
 impl NewRow {
@@ -32,6 +34,7 @@ impl NewRow {
         to: Chat,
         content: String,
         client_id: Option<String>,
+        attachments: &[Attached],
         at: NaiveDateTime,
     ) -> Self {
         Self {
@@ -43,6 +46,7 @@ impl NewRow {
             content,
             client_id,
             created_at: at,
+            attachments: attachments::to_column(attachments),
         }
     }
 
@@ -57,6 +61,7 @@ impl NewRow {
             content: String::new(),
             client_id: None,
             created_at: at,
+            attachments: None,
         }
     }
 
@@ -71,6 +76,7 @@ impl NewRow {
             content: content.to_owned(),
             client_id: None,
             created_at: at,
+            attachments: None,
         }
     }
 }
@@ -182,6 +188,28 @@ pub struct Rewrite<'a> {
     pub deleted_at: Option<NaiveDateTime>,
 }
 
+/// The columns a [`Rewrite`] sets (`Some(None)`: to NULL; `None`: left alone). A
+/// deleted message carries no files.
+#[derive(AsChangeset)]
+#[diesel(table_name = messages)]
+struct Rewritten<'a> {
+    content: &'a str,
+    edited_at: Option<Option<NaiveDateTime>>,
+    deleted_at: Option<Option<NaiveDateTime>>,
+    attachments: Option<Option<String>>,
+}
+
+impl<'a> From<Rewrite<'a>> for Rewritten<'a> {
+    fn from(rewrite: Rewrite<'a>) -> Self {
+        Self {
+            content: rewrite.content,
+            edited_at: Some(rewrite.edited_at),
+            deleted_at: Some(rewrite.deleted_at),
+            attachments: rewrite.deleted_at.map(|_| None),
+        }
+    }
+}
+
 /// Rewrites message `id` if `editor` sent it, it is not deleted, and (in a room)
 /// `editor` is still a member; the message as it now reads, or `None`.
 pub async fn update_sent(
@@ -206,11 +234,7 @@ pub async fn update_sent(
                     .is_null()
                     .or(messages::room_id.eq_any(editors_rooms)),
             )
-            .set((
-                messages::content.eq(rewrite.content),
-                messages::edited_at.eq(rewrite.edited_at),
-                messages::deleted_at.eq(rewrite.deleted_at),
-            ))
+            .set(Rewritten::from(rewrite))
             .returning(Message::as_returning())
             .get_result(conn)
             .await

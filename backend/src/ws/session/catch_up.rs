@@ -72,8 +72,12 @@ impl Session {
                 .map_err(catch_up_failed)?;
             let mut delivered = Vec::new();
             for row in &page {
-                self.write(ServerFrame::stream(row).to_json().into())
-                    .await?;
+                self.write(
+                    ServerFrame::stream(row, &self.ctx.media.links)
+                        .to_json()
+                        .into(),
+                )
+                .await?;
                 if row.kind == Kind::Message
                     && row.recipient_id == Some(self.user)
                     && row.delivered_at.is_none()
@@ -113,8 +117,12 @@ impl Session {
                 .await
                 .map_err(catch_up_failed)?;
             for message in &page {
-                self.write(ServerFrame::stream(message).to_json().into())
-                    .await?;
+                self.write(
+                    ServerFrame::stream(message, &self.ctx.media.links)
+                        .to_json()
+                        .into(),
+                )
+                .await?;
             }
             let ids: Vec<MessageId> = page.iter().map(|m| m.id).collect();
             self.ctx.deliveries.record_now(&ids).await;

@@ -15,6 +15,7 @@ use crate::limits::Rate;
 use crate::live::frames::{ClientFrame, FrameError, ServerFrame};
 use crate::live::receipts;
 use crate::live::typing;
+use crate::messaging::Draft;
 use crate::metrics::Limiter;
 use crate::ws::frame_guard;
 
@@ -91,9 +92,17 @@ impl Session {
                 room_id,
                 content,
                 client_id,
+                attachments,
             } => Some(
                 match chat(recipient_id, room_id, "recipient_id", client_id.as_deref()) {
-                    Ok(to) => self.on_send(to, &content, client_id).await,
+                    Ok(to) => {
+                        let draft = Draft {
+                            content,
+                            client_id,
+                            attachments,
+                        };
+                        self.on_send(to, draft).await
+                    }
                     Err(error) => refusal(error),
                 },
             ),
@@ -136,18 +145,13 @@ impl Session {
     }
 
     /// Queues a message with the writer; the reply is its ack once stored.
-    async fn on_send(&mut self, to: Chat, content: &str, client_id: Option<String>) -> Reply {
+    async fn on_send(&mut self, to: Chat, draft: Draft) -> Reply {
         let taken = Instant::now();
+        let client_id = draft.client_id.clone();
         let queued = self
             .ctx
             .messaging
-            .queue_send(
-                self.user,
-                Some(self.connection),
-                to,
-                content,
-                client_id.clone(),
-            )
+            .queue_send(self.user, Some(self.connection), to, draft)
             .await;
         match queued {
             Ok(queued) => Box::pin(async move {
