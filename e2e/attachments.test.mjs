@@ -122,7 +122,7 @@ describe('Attachments in the browser', { timeout: 10 * 60_000 }, () => {
     assert.deepEqual(Buffer.from(await download.arrayBuffer()), NOTES.buffer);
     // The chat list says what came, though there is no text.
     await bob.search('');
-    await bob.userButton('alice').locator('.user-preview-text', { hasText: '📎 2 files' }).waitFor();
+    await bob.userButton('alice').locator('.user-preview-text', { hasText: /^2 files$/ }).waitFor();
     await bob.screenshot(shot('02-received-desktop'));
 
     // The viewer: the full picture, closed by Escape, focus back on the thumbnail.
@@ -294,6 +294,10 @@ describe('Attachments in the browser', { timeout: 10 * 60_000 }, () => {
       // The bubble fits the narrow screen: nothing sticks out to the side.
       const overflow = await page.page.locator('.messages').evaluate((node) => node.scrollWidth - node.clientWidth);
       assert.equal(overflow, 0, `${name}: no sideways scrolling`);
+      const sticking = await page.page.locator('.message-attachments > *, .attachment-image').evaluateAll((nodes) => nodes
+        .filter((node) => node.getBoundingClientRect().right > node.closest('.bubble').getBoundingClientRect().right + 0.5)
+        .map((node) => node.className));
+      assert.deepEqual(sticking, [], `${name}: files stay inside their bubbles`);
 
       await page.attach([PHOTO, blob('quarterly-report-final-version.pdf', 40 * 1024)]);
       await page.waitUploaded('sunset.png');

@@ -22,12 +22,15 @@ export function isImage(attachment) {
   return Boolean(attachment.thumbnail_url) && attachment.width > 0 && attachment.height > 0;
 }
 
-/** The sidebar's preview of a message that has files and no text: "📷 Photo", "📎 notes.txt", "📎 3 files". */
+/**
+ * The sidebar's preview of a message that has files and no text: "Photo", "3 photos",
+ * "File: notes.txt", "2 files". Words, not emoji: not every system has an emoji font.
+ */
 export function attachmentSummary(attachments) {
   if (!attachments?.length) return '';
   const images = attachments.filter(isImage).length;
-  if (images === attachments.length) return images === 1 ? '📷 Photo' : `📷 ${images} photos`;
-  return attachments.length === 1 ? `📎 ${attachments[0].name}` : `📎 ${attachments.length} files`;
+  if (images === attachments.length) return images === 1 ? 'Photo' : `${images} photos`;
+  return attachments.length === 1 ? `File: ${attachments[0].name}` : `${attachments.length} files`;
 }
 
 /** Why an upload (an ApiError) failed, as a short sentence for its chip. */
