@@ -269,6 +269,27 @@ export class ParleyPage {
     return this.page.locator('.message .message-text').allTextContents();
   }
 
+  // ---- attachments ----
+
+  /** Picks files with the attach button's file input: [{ name, mimeType, buffer }]. */
+  async attach(files) {
+    await this.page.locator('.attach-input').setInputFiles(files);
+  }
+
+  /** The chip of a file waiting above the composer. */
+  pendingChip(name) {
+    return this.page.locator('.pending-attachment', { has: this.page.locator('.pending-name', { hasText: name }) });
+  }
+
+  async waitUploaded(name) {
+    await this.pendingChip(name).and(this.page.locator('[data-state="done"]')).waitFor({ timeout: 20_000 });
+  }
+
+  /** The send button, for a message that is files alone (Enter in an empty box sends too). */
+  async sendNow() {
+    await this.page.locator('.send-button:not(:disabled)').click();
+  }
+
   async screenshot(file) {
     await this.page.screenshot({ path: file, animations: 'disabled' });
   }

@@ -18,9 +18,10 @@ export class ApiError extends Error {
   }
 }
 
-function retryAfterMs(response, data) {
+/** `header(name)` reads a response header. */
+function retryAfterMs(header, data) {
   if (Number.isFinite(data?.retry_after_ms)) return data.retry_after_ms;
-  const seconds = Number(response.headers.get('Retry-After'));
+  const seconds = Number(header('Retry-After'));
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : null;
 }
 
@@ -67,7 +68,10 @@ export function clearToken() {
 }
 
 async function readBody(response) {
-  const text = await response.text().catch(() => '');
+  return parseBody(await response.text().catch(() => ''));
+}
+
+function parseBody(text) {
   if (!text) return null;
   try {
     return JSON.parse(text);
@@ -96,16 +100,24 @@ async function request(method, path, { body, token = getToken(), reportUnauthori
 
   const data = await readBody(response);
   if (response.ok) return data;
+  throw failed(response.status, response.statusText, data,
+    (answer) => retryAfterMs((name) => response.headers.get(name), answer), { token, reportUnauthorized });
+}
 
+/**
+ * The ApiError of an error answer, after telling the handlers about a 401 or `unavailable`.
+ * `retryAfter(data)` reads the wait after a 429 or 503.
+ */
+function failed(status, statusText, data, retryAfter, { token, reportUnauthorized = true }) {
   const message = typeof data?.message === 'string' && data.message
     ? data.message
-    : `The server answered ${response.status} ${response.statusText}`.trim();
+    : `The server answered ${status} ${statusText}`.trim();
   const field = typeof data?.field === 'string' ? data.field : null;
-  const error = new ApiError(response.status, data?.error ?? 'http_error', message, field,
-    response.status === 429 || response.status === 503 ? retryAfterMs(response, data) : null);
-  if (response.status === 401 && token && reportUnauthorized) unauthorizedHandler(error);
+  const error = new ApiError(status, data?.error ?? 'http_error', message, field,
+    status === 429 || status === 503 ? retryAfter(data) : null);
+  if (status === 401 && token && reportUnauthorized) unauthorizedHandler(error);
   if (error.code === 'unavailable') unavailableHandler(error);
-  throw error;
+  return error;
 }
 
 export function register(username, password) {
@@ -207,4 +219,42 @@ export function fetchRoomMessages(roomId, { before, limit } = {}) {
   if (limit !== undefined) params.set('limit', String(limit));
   const search = params.toString() ? `?${params}` : '';
   return request('GET', `/rooms/${encodeURIComponent(roomId)}/messages${search}`);
+}
+
+// ---- attachments ----
+
+/**
+ * Uploads one file as `multipart/form-data` (part `file`). XMLHttpRequest rather than fetch:
+ * it reports upload progress and can be aborted. `onProgress(fraction)` as bytes leave.
+ * Returns `{ done, abort }`: `done` resolves to the attachment JSON, or rejects with an
+ * ApiError (code `aborted` after abort()).
+ */
+export function uploadAttachment(file, { onProgress = () => {} } = {}) {
+  const token = getToken();
+  const xhr = new XMLHttpRequest();
+  const done = new Promise((resolve, reject) => {
+    xhr.open('POST', '/attachments');
+    xhr.setRequestHeader('Accept', 'application/json');
+    if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+    xhr.upload.addEventListener('progress', (event) => {
+      if (event.lengthComputable && event.total > 0) onProgress(event.loaded / event.total);
+    });
+    xhr.addEventListener('load', () => {
+      const data = parseBody(xhr.responseText);
+      if (xhr.status >= 200 && xhr.status < 300) {
+        resolve(data);
+        return;
+      }
+      const retryAfter = (answer) => retryAfterMs((name) => xhr.getResponseHeader(name), answer);
+      reject(failed(xhr.status, xhr.statusText, data, retryAfter, { token }));
+    });
+    xhr.addEventListener('error', () => {
+      reject(new ApiError(0, 'network_error', 'Cannot reach the server. Check your connection and try again.'));
+    });
+    xhr.addEventListener('abort', () => reject(new ApiError(0, 'aborted', 'The upload was cancelled.')));
+    const form = new FormData();
+    form.append('file', file, file.name);
+    xhr.send(form);
+  });
+  return { done, abort: () => xhr.abort() };
 }

@@ -6,12 +6,14 @@
 // by one scheduled render (render-scheduler.js, drawn by #draw here).
 
 import * as api from './api.js';
+import { AttachmentLinks } from './attachment-links.js';
 import { isRoomKey, parseKey, roomKey } from './conversation-key.js';
 import { ConversationLabels } from './conversation-labels.js';
 import { FrameRouter } from './frame-router.js';
 import { MessageActions } from './message-actions.js';
 import { Navigation } from './navigation.js';
 import { Outbox } from './outbox.js';
+import { PendingAttachments } from './pending-attachments.js';
 import { ReadMarkers } from './read-markers.js';
 import { RenderScheduler } from './render-scheduler.js';
 import { RoomMembers } from './room-members.js';
@@ -25,6 +27,7 @@ import { paintAvatar } from './ui/avatar.js';
 import { ChatPane } from './ui/chat-pane.js';
 import { ConnectionIndicator } from './ui/connection-indicator.js';
 import { fromTemplate } from './ui/element.js';
+import { ImageViewer } from './ui/image-viewer.js';
 import { MessageMenu } from './ui/message-menu.js';
 import { NARROW_SCREEN } from './ui/narrow-screen.js';
 import { NewRoomDialog } from './ui/new-room-dialog.js';
@@ -51,6 +54,7 @@ export class ChatSession {
   #roomSync;
   #indicator;
   #chat;
+  #attachments;
   #menu;
   #sidebarList;
   #listHeading;
@@ -99,8 +103,17 @@ export class ChatSession {
     this.#stopSearch = watchSearch(view.querySelector('.search-input'), (query) => this.#sidebar.search(query));
     // Made below, once the outbox exists; the pane only calls them after start().
     let actions = null;
+    const viewer = new ImageViewer(view.querySelector('.image-viewer'));
+    const links = new AttachmentLinks(state, render);
+    this.#attachments = new PendingAttachments({
+      onChange: () => this.#chat.composer.attachmentsChanged(),
+      onNotice: (text) => toaster.show(text),
+    });
     this.#chat = new ChatPane(view.querySelector('.chat'), {
-      onSend: (content) => actions.send(content),
+      attachments: this.#attachments,
+      onSend: (content, files) => actions.send(content, files),
+      onOpenImage: (attachment, thumbnail) => viewer.open(attachment, thumbnail),
+      onLinkFailed: (messageId) => links.refresh(state.openKey, messageId),
       onEdit: (id, content) => actions.edit(id, content),
       onTyping: () => actions.typed(),
       onBack: () => this.#navigation.goBack(),
@@ -225,6 +238,8 @@ export class ChatSession {
     api.onUnavailable(null);
     this.#connection.stop();
     this.#outbox.dispose();
+    // Uploads still going are aborted: nothing could send them now.
+    this.#attachments.clear();
     this.#state.typing.dispose();
     this.#menu.close();
     clearInterval(this.#clockTimer);

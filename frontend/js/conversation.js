@@ -9,7 +9,8 @@ let localSequence = 0;
 
 /**
  * Message fields: key, kind ('message' | 'member'), id (null until acked), clientId, senderId, content,
- * createdAt (Date), editedAt (Date|null), deletedAt (Date|null), delivered, read (by the peer),
+ * attachments (the server's attachment JSON: id, name, content_type, size, width, height, url,
+ * thumbnail_url), createdAt (Date), editedAt (Date|null), deletedAt (Date|null), delivered, read (by the peer),
  * status ('received' | 'sent' | 'queued' | 'sending' | 'failed'), error (text for 'failed').
  * Member events: key, kind 'member', id, userId, action ('joined' | 'left' | 'added' | 'removed'),
  * createdAt, senderId null.
@@ -105,6 +106,7 @@ export class Conversation {
       id: raw.id,
       clientId: raw.client_id ?? message.clientId,
       content: raw.content,
+      attachments: attachmentsOf(raw) ?? message.attachments ?? [],
       createdAt: new Date(raw.created_at),
       editedAt: null,
       deletedAt: null,
@@ -136,7 +138,21 @@ export class Conversation {
     this.hasOlder = true;
   }
 
-  addOutgoing({ clientId, senderId, content, status = 'queued' }) {
+  /**
+   * Newer copies of stored messages (e.g. history fetched again for fresh attachment links):
+   * they update what is here and add nothing. True if one of them was here.
+   */
+  refreshStored(rows, myId) {
+    let found = false;
+    for (const row of rows) {
+      if (row.type === 'member' || !this.#byKey.has(storedKey(row.id))) continue;
+      this.addStored(row, myId);
+      found = true;
+    }
+    return found;
+  }
+
+  addOutgoing({ clientId, senderId, content, attachments = [], status = 'queued' }) {
     const message = {
       key: pendingKey(clientId),
       kind: 'message',
@@ -145,6 +161,7 @@ export class Conversation {
       senderId,
       conversationKey: this.key,
       content,
+      attachments,
       createdAt: new Date(),
       editedAt: null,
       deletedAt: null,
@@ -232,6 +249,7 @@ export class Conversation {
     const message = this.#byKey.get(storedKey(id));
     if (!message) return false;
     message.content = '';
+    message.attachments = [];
     message.deletedAt = deletedAt ? new Date(deletedAt) : new Date();
     return true;
   }
@@ -270,10 +288,14 @@ export class Conversation {
   // The parts of a stored message that change after it is stored.
   #applyState(message, raw) {
     if (typeof raw.content === 'string' && !message.deletedAt) message.content = raw.content;
+    // History rows carry freshly signed links; edits cannot change the files themselves.
+    const attachments = attachmentsOf(raw);
+    if (attachments && !message.deletedAt) message.attachments = attachments;
     if (raw.edited_at) message.editedAt = new Date(raw.edited_at);
     if (raw.deleted_at) {
       message.deletedAt = new Date(raw.deleted_at);
       message.content = '';
+      message.attachments = [];
     }
     if (raw.delivered === true || raw.delivered_at) message.delivered = true;
     if (raw.read_at || (message.id !== null && message.id <= this.#peerReadUpTo)) {
@@ -283,6 +305,11 @@ export class Conversation {
       }
     }
   }
+}
+
+/** A frame's or row's attachments, or null when it has none to say (e.g. an `edited` frame). */
+function attachmentsOf(raw) {
+  return Array.isArray(raw.attachments) ? raw.attachments : null;
 }
 
 function storedKey(id) {

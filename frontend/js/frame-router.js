@@ -4,6 +4,7 @@
 
 import { isRoomKey, keyOfFrame, keyOfOutgoing, roomKey, userKey } from './conversation-key.js';
 import { asSentence } from './sentence.js';
+import { sendErrorText } from './ui/attachment-text.js';
 
 export class FrameRouter {
   #state;
@@ -106,7 +107,7 @@ export class FrameRouter {
   }
 
   #error(frame) {
-    const text = asSentence(frame.message || 'The server refused the request.');
+    const text = sendErrorText(frame.code) ?? asSentence(frame.message || 'The server refused the request.');
     if (frame.code === 'unavailable') this.#indicator.showUnavailable(frame.retry_after_ms);
     const roomGone = this.#roomSync.refused(frame.code);
     if (frame.client_id && this.#outbox.reject(frame, text)) return;

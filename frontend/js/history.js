@@ -53,3 +53,14 @@ async function fetchBackTo(key, page, newestKnown) {
   }
   return { rows, end: last.end, pruned: last.pruned };
 }
+
+/**
+ * Fetches the page that ends with message `id` again, for its fresh attachment links, and
+ * updates the messages already here. Returns the ids it fetched. Throws the ApiError of a
+ * failed request.
+ */
+export async function refreshAround(conversation, myId, id) {
+  const { rows } = await fetchPage(conversation.key, { before: id + 1 });
+  conversation.refreshStored(rows, myId);
+  return rows.map((row) => row.id);
+}

@@ -3,6 +3,7 @@
 import * as api from './api.js';
 import { ChatSession } from './chat-session.js';
 import { showAuthView } from './ui/auth-view.js';
+import { ignoreStrayDrops } from './ui/drop-zone.js';
 
 const root = document.getElementById('root');
 let session = null;
@@ -88,4 +89,5 @@ function showOffline(retryAfterMs = null) {
   }
 }
 
+ignoreStrayDrops();
 boot();

@@ -31,13 +31,16 @@ export class MessageActions {
     this.#render = render;
   }
 
-  /** The composer's text, to the open conversation; false if it cannot take it (nothing open, a room I left). */
-  send(content) {
+  /**
+   * The composer's text and uploaded files, to the open conversation; false if it cannot take
+   * them (nothing open, a room I left).
+   */
+  send(content, attachments = []) {
     const state = this.#state;
     const key = state.openKey;
     if (key === null || !state.isMember(key)) return false;
     state.chats.add(key);
-    this.#outbox.send(state.conversation(key), { senderId: state.myId, content });
+    this.#outbox.send(state.conversation(key), { senderId: state.myId, content, attachments });
     this.#typingNotifier.sent(key);
     this.#render.schedule({ conversation: 'update', ownMessage: true });
     return true;

@@ -40,12 +40,16 @@ export class Outbox {
     this.#onStalled = onStalled;
   }
 
-  /** Adds a new message to `conversation`; the leader sends it when its turn comes. */
-  send(conversation, { senderId, content }) {
+  /**
+   * Adds a new message to `conversation`; the leader sends it when its turn comes.
+   * `attachments`: uploaded files (the server's JSON), sent by id.
+   */
+  send(conversation, { senderId, content, attachments = [] }) {
     const message = conversation.addOutgoing({
       clientId: newClientId(),
       senderId,
       content,
+      attachments,
       status: this.#connection.isOpen ? 'sending' : 'queued',
     });
     this.#connection.announce(frameOf(message));
@@ -64,6 +68,8 @@ export class Outbox {
         clientId: frame.client_id,
         senderId,
         content: frame.content,
+        // The frame has only ids: the files show by name once the server has the message.
+        attachments: (frame.attachments ?? []).map((id) => ({ id, name: 'Attachment', size: null })),
       });
     }
     message.status = this.#connection.isOpen ? 'sending' : 'queued';
@@ -205,10 +211,12 @@ export class Outbox {
 }
 
 function frameOf(message) {
-  return {
+  const frame = {
     type: 'message',
     ...targetOf(message.conversationKey),
     content: message.content,
     client_id: message.clientId,
   };
+  if (message.attachments.length > 0) frame.attachments = message.attachments.map((attachment) => attachment.id);
+  return frame;
 }

@@ -4,6 +4,7 @@
 
 import { paintAvatar } from './avatar.js';
 import { Composer } from './composer.js';
+import { watchDrops } from './drop-zone.js';
 import { MessageList } from './message-list.js';
 
 export class ChatPane {
@@ -20,10 +21,14 @@ export class ChatPane {
 
   /**
    * @param {HTMLElement} node the .chat element
-   * @param {object} handlers onSend(content), onEdit(id, content), onTyping(), onBack(),
-   *   onNearTop(), onRetry(clientId), onMenu(messageId, anchor, point), onMembers()
+   * @param {object} handlers onSend(content, attachments), onEdit(id, content), onTyping(), onBack(),
+   *   onNearTop(), onRetry(clientId), onMenu(messageId, anchor, point), onMembers(),
+   *   onOpenImage(attachment, thumbnail), onLinkFailed(messageId) (see MessageAttachments);
+   *   and `attachments`, the PendingAttachments of the composer
    */
-  constructor(node, { onSend, onEdit, onTyping, onBack, onNearTop, onRetry, onMenu, onMembers }) {
+  constructor(node, {
+    onSend, onEdit, onTyping, onBack, onNearTop, onRetry, onMenu, onMembers, onOpenImage, onLinkFailed, attachments,
+  }) {
     this.#empty = node.querySelector('.chat-empty');
     this.#open = node.querySelector('.chat-open');
     this.#avatar = node.querySelector('.peer-avatar');
@@ -32,8 +37,14 @@ export class ChatPane {
     this.#membersButton = node.querySelector('.members-button');
     node.querySelector('.back-button').addEventListener('click', onBack);
     this.#membersButton.addEventListener('click', onMembers);
-    this.composer = new Composer(node.querySelector('.composer'), { onSend, onEdit, onTyping });
-    this.messages = new MessageList(node.querySelector('.messages'), { onNearTop, onRetry, onMenu });
+    this.composer = new Composer(node.querySelector('.composer'), { onSend, onEdit, onTyping, attachments });
+    this.messages = new MessageList(node.querySelector('.messages'), {
+      onNearTop, onRetry, onMenu, onOpenImage, onLinkFailed,
+    });
+    watchDrops(this.#open, {
+      canTake: () => this.composer.acceptsFiles,
+      onFiles: (files) => this.composer.addFiles(files),
+    });
   }
 
   /** The header shown: { key, name, isRoom, status, online, typing, canShowMembers }. */

@@ -1,42 +1,69 @@
-// The message box: Enter sends, Shift+Enter adds a line, the box grows with its text. It also
-// edits one of my messages (the text goes back in the box; Enter saves, Escape cancels).
+// The message box: Enter sends, Shift+Enter adds a line, the box grows with its text. Files come
+// in through the attach button, a paste, or a drop on the chat (addFiles), upload at once and
+// wait as chips above the box; a message may be files alone. It also edits one of my messages
+// (the text goes back in the box; Enter saves, Escape cancels; edits cannot change files).
+
+import { AttachmentTray } from './attachment-tray.js';
 
 export class Composer {
   #form;
   #input;
   #button;
+  #attachButton;
   #editBar;
   #editText;
+  #attachments;
+  #tray;
   #enabled = false;
   #editing = null;
   #draft = '';
 
   /**
-   * onSend(content) → false to keep the text; onEdit(messageId, content); onTyping() on each
-   * change of a new message's text.
+   * onSend(content, attachments) → false to keep the text and files; onEdit(messageId, content);
+   * onTyping() on each change of a new message's text. `attachments`: the PendingAttachments
+   * picked for the next message (its onChange must call attachmentsChanged()).
    */
-  constructor(form, { onSend, onEdit, onTyping }) {
+  constructor(form, { onSend, onEdit, onTyping, attachments }) {
     this.#form = form;
     this.#input = form.querySelector('.composer-input');
     this.#button = form.querySelector('.send-button');
+    this.#attachButton = form.querySelector('.attach-button');
     this.#editBar = form.querySelector('.composer-edit');
     this.#editText = form.querySelector('.composer-edit-text');
+    this.#attachments = attachments;
+    this.#tray = new AttachmentTray(form.querySelector('.attachment-tray'), {
+      onRemove: (localId) => {
+        attachments.remove(localId);
+        this.#input.focus();
+      },
+    });
     this.#input.setAttribute('enterkeyhint', 'send');
 
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       const content = this.#input.value.trim();
-      if (!this.#enabled || !content) return;
+      if (!this.#enabled) return;
       if (this.#editing) {
+        if (!content) return;
         const { id, content: before } = this.#editing;
         if (content !== before) onEdit(id, content);
         this.cancelEdit();
-      } else if (onSend(content) !== false) {
+      } else if (this.#canSend(content) && onSend(content, attachments.ready) !== false) {
         this.#input.value = '';
+        attachments.clear();
         this.#refresh();
       }
       this.#input.focus();
     });
+
+    const picker = form.querySelector('.attach-input');
+    this.#attachButton.addEventListener('click', () => picker.click());
+    picker.addEventListener('change', () => {
+      this.addFiles(picker.files);
+      picker.value = '';
+      this.#input.focus();
+    });
+    this.#input.addEventListener('paste', (event) => this.#paste(event));
 
     this.#input.addEventListener('keydown', (event) => {
       // isComposing: Enter that confirms an IME candidate must not send.
@@ -62,9 +89,29 @@ export class Composer {
     return this.#editing?.id ?? null;
   }
 
+  /** Whether files may be added now: a conversation I can write to, and not editing. */
+  get acceptsFiles() {
+    return this.#enabled && !this.#editing;
+  }
+
   setEnabled(enabled) {
     this.#enabled = enabled;
     this.#input.disabled = !enabled;
+    this.#attachButton.disabled = !enabled;
+    if (!enabled) this.#attachments.clear();
+    this.#refresh();
+  }
+
+  /** Files picked, dropped or pasted: they start uploading. False if they cannot be taken now. */
+  addFiles(files) {
+    if (!this.acceptsFiles || files.length === 0) return false;
+    this.#attachments.add(files);
+    return true;
+  }
+
+  /** The pending files changed (added, progressed, finished, removed). */
+  attachmentsChanged() {
+    this.#tray.render(this.#attachments.items);
     this.#refresh();
   }
 
@@ -76,6 +123,7 @@ export class Composer {
   reset() {
     this.cancelEdit();
     this.#input.value = '';
+    this.#attachments.clear();
     this.#refresh();
   }
 
@@ -110,8 +158,25 @@ export class Composer {
     this.#refresh();
   }
 
+  #canSend(content) {
+    const attachments = this.#attachments;
+    return !attachments.busy && (content !== '' || attachments.ready.length > 0);
+  }
+
+  /** Pasted files (a screenshot, an image copied from a page) are attached; pasted text stays text. */
+  #paste(event) {
+    const files = [...(event.clipboardData?.files ?? [])].map(named);
+    if (files.length === 0 || !this.addFiles(files)) return;
+    if (!event.clipboardData.types.includes('text/plain')) event.preventDefault();
+  }
+
   #refresh() {
-    this.#button.disabled = !this.#enabled || this.#input.value.trim() === '';
+    const content = this.#input.value.trim();
+    const editing = this.#editing !== null;
+    this.#button.disabled = !this.#enabled || (editing ? content === '' : !this.#canSend(content));
+    this.#attachButton.hidden = editing;
+    this.#tray.hidden = editing || this.#attachments.isEmpty;
+    this.#form.dataset.uploading = String(this.#attachments.busy);
     // Grow with the text; the CSS max-height caps it and scrolls beyond.
     this.#input.style.height = '';
     if (this.#input.value && this.#input.offsetParent !== null) {
@@ -119,4 +184,12 @@ export class Composer {
       this.#input.style.height = `${this.#input.scrollHeight}px`;
     }
   }
+}
+
+/** A pasted image has a generic name ("image.png"): give it one that says when it was pasted. */
+function named(file) {
+  if (file.name && file.name !== 'image.png') return file;
+  const stamp = new Date().toISOString().slice(0, 19).replace('T', ' ').replaceAll(':', '.');
+  const extension = file.type.split('/')[1]?.replace('jpeg', 'jpg') || 'bin';
+  return new File([file], `Pasted image ${stamp}.${extension}`, { type: file.type });
 }

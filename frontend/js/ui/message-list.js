@@ -1,11 +1,13 @@
 // The scrolling message history: day separators, grouped bubbles, receipts (direct
-// conversations only), sender names in rooms, member events ("Bob joined"), edited and deleted
-// messages, the menu button on my own, and the scroll rules (stick to the bottom, keep the
-// position when older messages are prepended).
+// conversations only), sender names in rooms, member events ("Bob joined"), files and images
+// (message-attachments.js), edited and deleted messages, the menu button on my own, and the
+// scroll rules (stick to the bottom, keep the position when older messages are prepended).
 
 import { dayKey, formatDay, formatFull, formatTime } from '../format-time.js';
 import { hueFor } from './avatar.js';
 import { element } from './element.js';
+import { svgIcon } from './icons.js';
+import { MessageAttachments } from './message-attachments.js';
 import { fillMessageText } from './message-text.js';
 import { receiptIcon, receiptOf } from './receipt.js';
 import { memberEventText } from './room-text.js';
@@ -24,11 +26,15 @@ export class MessageList {
   #onNearTop;
   #onRetry;
   #onMenu;
+  #attachments;
   #seenKeys = new Set();
   #pinnedToBottom = true;
 
-  /** onMenu(messageId, anchor: Element, point: {x, y}|null): my message's menu was asked for. */
-  constructor(scroller, { onNearTop, onRetry, onMenu }) {
+  /**
+   * onMenu(messageId, anchor: Element, point: {x, y}|null): my message's menu was asked for;
+   * onOpenImage and onLinkFailed: see MessageAttachments.
+   */
+  constructor(scroller, { onNearTop, onRetry, onMenu, onOpenImage, onLinkFailed }) {
     this.#scroller = scroller;
     this.#list = scroller.querySelector('.message-list');
     this.#older = scroller.querySelector('.messages-older');
@@ -36,6 +42,7 @@ export class MessageList {
     this.#onNearTop = onNearTop;
     this.#onRetry = onRetry;
     this.#onMenu = onMenu;
+    this.#attachments = new MessageAttachments({ onOpen: onOpenImage, onLinkFailed });
 
     scroller.addEventListener('scroll', () => {
       this.#pinnedToBottom = this.#isNearBottom();
@@ -94,6 +101,7 @@ export class MessageList {
 
     const context = { myId, room: conversation.isRoom, nameOf, animateNew: mode !== 'prepend' };
     this.#list.replaceChildren(...this.#items(messages, context));
+    this.#attachments.rendered();
     this.#renderOlderNote(conversation, title, messages.length);
 
     if (mode === 'reset') {
@@ -116,6 +124,7 @@ export class MessageList {
 
   clear() {
     this.#list.replaceChildren();
+    this.#attachments.forget();
     this.#older.hidden = true;
     this.#jump.hidden = true;
     this.#seenKeys = new Set();
@@ -212,8 +221,12 @@ export class MessageList {
     if (showReceipt) meta.append(receiptIcon(receipt, { queued: message.status === 'queued' }));
 
     const editable = mine && !deleted && message.id !== null;
-    const bubble = element('div', { className: 'bubble' }, [
+    const files = deleted ? null : this.#attachments.nodeFor(message);
+    // Pictures alone fill the bubble, with the time over the last one.
+    const media = files?.dataset.kind === 'images' && !message.content;
+    const bubble = element('div', { className: `bubble${media ? ' bubble-media' : ''}` }, [
       room && !mine && startsGroup ? senderName(message.senderId, nameOf) : null,
+      files,
       element('p', { className: 'message-body' }, [text, meta]),
       editable ? element('button', {
         className: 'message-menu-button',
@@ -263,19 +276,6 @@ function memberEvent(event, myId, nameOf) {
     text: memberEventText(event.action, name),
     attrs: { title: formatFull(event.createdAt) },
   })]);
-}
-
-function svgIcon(className, paths) {
-  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  svg.setAttribute('viewBox', '0 0 24 24');
-  svg.setAttribute('class', className);
-  svg.setAttribute('aria-hidden', 'true');
-  for (const d of paths) {
-    const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
-    path.setAttribute('d', d);
-    svg.append(path);
-  }
-  return svg;
 }
 
 function deletedIcon() {

@@ -5,6 +5,7 @@
 
 import { formatListTime } from '../format-time.js';
 import { paintAvatar } from './avatar.js';
+import { attachmentSummary } from './attachment-text.js';
 import { element } from './element.js';
 import { receiptIcon, receiptOf } from './receipt.js';
 
@@ -107,7 +108,7 @@ export class SidebarList {
     if (lastSender && !deleted) node.append(element('span', { className: 'user-preview-sender', text: `${lastSender}: ` }));
     node.append(element('span', {
       className: 'user-preview-text',
-      text: deleted ? 'This message was deleted' : last.content,
+      text: deleted ? 'This message was deleted' : (last.content || attachmentSummary(last.attachments)),
     }));
     return node;
   }
