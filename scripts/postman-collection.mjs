@@ -125,6 +125,21 @@ function request(document, route, method, operation) {
       options: { raw: { language: 'json' } },
     };
   }
+  // An upload: Postman's form-data, one file field per binary property (pick the
+  // file in Postman; it sets the multipart Content-Type itself).
+  const form = resolve(document, operation.requestBody)?.content?.['multipart/form-data'];
+  if (form) {
+    const schema = resolve(document, form.schema) ?? form.schema;
+    item.request.body = {
+      mode: 'formdata',
+      formdata: Object.entries(schema?.properties ?? {}).map(([key, property]) => ({
+        key,
+        type: property.format === 'binary' || property.contentMediaType ? 'file' : 'text',
+        src: [],
+        description: property.description ?? '',
+      })),
+    };
+  }
 
   const exec = [...statusTest(operation), ...(operation.operationId === LOGIN_OPERATION ? loginTest() : [])];
   item.event = [{ listen: 'test', script: { type: 'text/javascript', exec } }];

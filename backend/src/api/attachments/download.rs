@@ -11,7 +11,7 @@ use chrono::Utc;
 use futures_util::TryStreamExt;
 use serde::Deserialize;
 
-use crate::api::openapi::{ErrorBody, Internal, Unavailable};
+use crate::api::openapi::{ErrorBody, Internal, Unavailable, Unreadable};
 use crate::auth::AuthUser;
 use crate::context::AppContext;
 use crate::db::attachments::Attachment;
@@ -46,9 +46,10 @@ const CACHE: &str = "private, max-age=3600";
     params(("id" = String, Path, description = "The attachment's id"), Signed),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The bytes. Raster images, audio and video inline; anything else `Content-Disposition: attachment` with `Content-Security-Policy: sandbox`. Always `X-Content-Type-Options: nosniff`, an `ETag` and `Cache-Control: private`", content_type = "application/octet-stream"),
-        (status = 206, description = "The `Range` asked for (one range)", content_type = "application/octet-stream"),
+        (status = 200, description = "The bytes. Raster images, audio and video inline; anything else `Content-Disposition: attachment` with `Content-Security-Policy: sandbox`. Always `X-Content-Type-Options: nosniff`, an `ETag` and `Cache-Control: private`", content_type = "*/*"),
+        (status = 206, description = "The `Range` asked for (one range)", content_type = "*/*"),
         (status = 304, description = "`If-None-Match` matched the `ETag`"),
+        Unreadable,
         (status = 401, description = "`missing_token` or `invalid_token`: no valid link and no valid token", body = ErrorBody),
         (status = 403, description = "`link_expired` (take a fresh link from the history) or `invalid_link` (tampered with)", body = ErrorBody,
             example = json!({"error": "link_expired", "message": "the link has expired: take a fresh one from the message history"})),
@@ -106,6 +107,7 @@ pub async fn download(
     responses(
         (status = 200, description = "A JPEG", content_type = "image/jpeg"),
         (status = 304, description = "`If-None-Match` matched the `ETag`"),
+        Unreadable,
         (status = 401, description = "`missing_token` or `invalid_token`", body = ErrorBody),
         (status = 403, description = "`link_expired` or `invalid_link`", body = ErrorBody),
         (status = 404, description = "`attachment_not_found`: no such file, not one you may read, or not an image", body = ErrorBody),
