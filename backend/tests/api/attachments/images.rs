@@ -136,3 +136,49 @@ fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// The web app's and curl's photos, built as phones write them (see the unit
+/// tests of `media::image`): EXIF with GPS and orientation 6, XMP, an appended
+/// preview with EXIF of its own.
+#[allow(dead_code)]
+#[path = "../../../src/media/image/fixtures.rs"]
+mod phone;
+
+/// A phone photo's location must not leak: what is served is upright, and
+/// carries no EXIF, no GPS and no XMP.
+async fn a_phone_photo_is_served_upright_without_its_location(backend: Backend, store: Store) {
+    let app = spawn(backend, store, |_| {}).await;
+    let alice = app.signup("alice").await;
+    // 800 × 400 as stored, shown 400 × 800 once turned (orientation 6).
+    let photo = phone::phone_jpeg(&phone::halves(800, 400), 6);
+    assert!(contains(&photo, b"Exif"), "the fixture carries EXIF");
+    let attachment = upload(&app, &alice, "IMG_0001.jpg", &photo).await;
+    assert_eq!(attachment["content_type"], "image/jpeg", "{attachment}");
+    assert_eq!(
+        [&attachment["width"], &attachment["height"]],
+        [&json!(400), &json!(800)],
+        "{attachment}"
+    );
+    let served = fetch_bytes(&app, &link(&attachment, "url")).await;
+    assert_eq!(attachment["sha256"], super::sha256_hex(&served));
+    for secret in [&b"Exif"[..], b"GPS", b"GPSLatitude", b"xmpmeta"] {
+        assert!(
+            !contains(&served, secret),
+            "{:?} is served",
+            String::from_utf8_lossy(secret)
+        );
+    }
+    let decoded = image::load_from_memory(&served).expect("decodes");
+    assert_eq!((decoded.width(), decoded.height()), (400, 800));
+    let thumbnail = fetch_bytes(&app, &link(&attachment, "thumbnail_url")).await;
+    assert!(!contains(&thumbnail, b"Exif"));
+    let thumbnail = image::load_from_memory(&thumbnail).expect("decodes");
+    assert_eq!((thumbnail.width(), thumbnail.height()), (160, 320));
+}
+every_backend_and_store!(a_phone_photo_is_served_upright_without_its_location);
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
