@@ -85,7 +85,10 @@ impl Media {
         mut chunks: impl Stream<Item = Result<Bytes, E>> + Unpin,
     ) -> Result<Spooled, Error> {
         let file = TempFile::create(self.store.spool_dir()).await?;
-        let mut out = tokio::fs::File::create(&file.0).await.map_err(io)?;
+        // Buffered: each write of tokio's file is a hop to the blocking pool, and
+        // chunks arrive at 64 KiB or less.
+        let out = tokio::fs::File::create(&file.0).await.map_err(io)?;
+        let mut out = tokio::io::BufWriter::with_capacity(SPOOL_BUFFER, out);
         let (mut size, mut hasher, mut head) = (0_u64, Sha256::new(), Vec::new());
         while let Some(chunk) = chunks.next().await {
             let chunk = chunk.map_err(|e| Error::InvalidUpload(e.to_string()))?;
@@ -101,7 +104,8 @@ impl Media {
             out.write_all(&chunk).await.map_err(io)?;
         }
         // Durable before it is answered: the store keeps this very file.
-        out.sync_all().await.map_err(io)?;
+        out.flush().await.map_err(io)?;
+        out.get_ref().sync_all().await.map_err(io)?;
         Ok(Spooled {
             file,
             size,
@@ -178,6 +182,8 @@ impl Media {
     }
 }
 
+/// Bytes written to a spool file at a time.
+const SPOOL_BUFFER: usize = 512 << 10;
 /// Bytes of multipart framing allowed around a file.
 const FRAMING: u64 = 16 << 10;
 /// How long a client waits after the store failed.
