@@ -266,47 +266,53 @@ fn at_least_one(text: &str) -> Result<f64, String> {
 
 /// `1048576`, `512KiB`, `25MiB`, `1GiB` (also `K`, `M`, `G`: binary all the same).
 fn parse_bytes(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a size like 1048576, 25MiB or 1GiB"))?;
-    let unit: u64 = match unit.trim() {
-        "" | "B" => 1,
-        "K" | "KiB" => 1 << 10,
-        "M" | "MiB" => 1 << 20,
-        "G" | "GiB" => 1 << 30,
-        other => return Err(format!("unknown unit `{other}` (use KiB, MiB or GiB)")),
-    };
-    match number.checked_mul(unit) {
-        Some(0) | None => Err(format!("`{text}` is out of range")),
-        Some(total) => Ok(total),
-    }
+    with_unit(
+        text,
+        "a size like 1048576, 25MiB or 1GiB",
+        |unit| match unit.trim() {
+            "" | "B" => Ok(1),
+            "K" | "KiB" => Ok(1 << 10),
+            "M" | "MiB" => Ok(1 << 20),
+            "G" | "GiB" => Ok(1 << 30),
+            other => Err(format!("unknown unit `{other}` (use KiB, MiB or GiB)")),
+        },
+    )
 }
 
 /// `90`, `90s`, `15m`, `24h`, `7d`.
 fn parse_duration(text: &str) -> Result<Duration, String> {
+    let seconds = with_unit(
+        text,
+        "a duration like 3600, 90m or 24h",
+        |unit| match unit {
+            "" | "s" => Ok(1),
+            "m" => Ok(60),
+            "h" => Ok(3600),
+            "d" => Ok(86_400),
+            _ => Err(format!("unknown unit `{unit}` (use s, m, h or d)")),
+        },
+    )?;
+    Ok(Duration::from_secs(seconds))
+}
+
+/// A positive whole number followed by a unit, as `unit` scales it; `like` says
+/// what was expected.
+fn with_unit(
+    text: &str,
+    like: &str,
+    unit: impl Fn(&str) -> Result<u64, String>,
+) -> Result<u64, String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
+    let (number, suffix) = text.split_at(split);
     let number: u64 = number
         .parse()
-        .map_err(|_| format!("`{text}` is not a duration like 3600, 90m or 24h"))?;
-    let seconds = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(format!("unknown unit `{unit}` (use s, m, h or d)")),
-    };
-    match number.checked_mul(seconds) {
+        .map_err(|_| format!("`{text}` is not {like}"))?;
+    match number.checked_mul(unit(suffix)?) {
         Some(0) | None => Err(format!("`{text}` is out of range")),
-        Some(total) => Ok(Duration::from_secs(total)),
+        Some(total) => Ok(total),
     }
 }
 

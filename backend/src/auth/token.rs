@@ -99,13 +99,7 @@ impl Tokens {
     }
 }
 
-/// `bytes` random bytes, hex-encoded.
-pub fn random_hex(bytes: usize) -> String {
-    use rand::RngCore;
-    let mut buffer = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut buffer);
-    buffer.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::domain::random_hex;
 
 #[cfg(test)]
 mod tests {

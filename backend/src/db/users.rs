@@ -125,10 +125,7 @@ pub async fn rotate_token_key(db: impl Into<Handle<'_>>, id: UserId) -> Result<b
 
 /// 128 random bits, hex-encoded.
 fn new_token_key() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::domain::random_hex(16)
 }
 
 /// The profiles of `ids` that exist.

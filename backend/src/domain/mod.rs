@@ -4,6 +4,7 @@
 mod attachment;
 mod content;
 mod credentials;
+mod hex;
 mod ids;
 mod invalid;
 mod kind;
@@ -14,6 +15,7 @@ pub mod time;
 pub use attachment::{AttachmentId, MAX_ATTACHMENTS};
 pub use content::{ClientId, MessageContent, RoomName, TextError};
 pub use credentials::{Password, Username};
+pub use hex::{hex, random_hex};
 pub use ids::{Chat, MessageId, RoomId, UserId};
 pub use invalid::Invalid;
 pub use kind::{Action, Kind, Role, RoomKind};

@@ -91,14 +91,11 @@ impl Links {
     }
 
     fn sign(&self, id: &str, variant: Variant, expires: i64) -> Vec<u8> {
-        let mut signer = self.signer();
-        signer.update(&message(id, variant, expires));
-        signer.finalize().into_bytes().to_vec()
+        mac(&self.key, &message(id, variant, expires))
     }
 
     fn signer(&self) -> Signer {
-        // HMAC takes a key of any length.
-        Signer::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!())
+        keyed(&self.key)
     }
 }
 
@@ -106,8 +103,13 @@ fn message(id: &str, variant: Variant, expires: i64) -> Vec<u8> {
     format!("{id}\n{}\n{expires}", variant.suffix()).into_bytes()
 }
 
+fn keyed(key: &[u8]) -> Signer {
+    // HMAC takes a key of any length.
+    Signer::new_from_slice(key).unwrap_or_else(|_| unreachable!())
+}
+
 fn mac(key: &[u8], data: &[u8]) -> Vec<u8> {
-    let mut signer = Signer::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    let mut signer = keyed(key);
     signer.update(data);
     signer.finalize().into_bytes().to_vec()
 }

@@ -16,7 +16,7 @@ use super::Media;
 use crate::db::attachments::Attachment;
 use crate::db::{self, UserId};
 use crate::domain::time::now;
-use crate::domain::AttachmentId;
+use crate::domain::{hex, AttachmentId};
 use crate::error::Error;
 
 /// A file as it arrived.
@@ -220,10 +220,6 @@ async fn digest(path: &Path) -> Result<(u64, String), Error> {
         size += read as u64;
         hasher.update(&buffer[..read]);
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn clamp(side: u32) -> i32 {
