@@ -66,7 +66,17 @@ fn unique_suffix() -> String {
 fn start_throwaway_server() -> String {
     remove_stale_clusters();
     let cluster = Cluster::init(&std::process::id().to_string());
-    let mut server = cluster.server();
+    let server = cluster.server();
+    spawn_for_the_run(server)
+        .unwrap_or_else(|e| panic!("cannot start postgres (is PostgreSQL installed?): {e}"));
+    cluster.wait_until_listening();
+    cluster.url()
+}
+
+/// Starts `server` from a thread that lives as long as the test process: a server
+/// started with a parent-death signal then stops when the tests end, however they
+/// end.
+pub fn spawn_for_the_run(mut server: Command) -> Result<(), String> {
     let (started, wait) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let child = server.spawn();
@@ -80,10 +90,7 @@ fn start_throwaway_server() -> String {
         }
     });
     wait.recv()
-        .expect("postgres launcher thread")
-        .unwrap_or_else(|e| panic!("cannot start postgres (is PostgreSQL installed?): {e}"));
-    cluster.wait_until_listening();
-    cluster.url()
+        .map_err(|_| "the launcher thread ended".to_owned())?
 }
 
 /// A cluster directory made by initdb, with the port its server listens on.

@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::ObjectStore;
 
-use crate::postgres::free_port;
+use crate::postgres::{free_port, spawn_for_the_run};
 
 /// The credentials moto accepts (any); the region the buckets are made in.
 pub const ACCESS_KEY_ID: &str = "parley-test";
@@ -134,21 +134,7 @@ fn start_server() -> String {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).map_or(Stdio::null(), Stdio::from));
-    let (started, wait) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let child = server.spawn();
-        let failed = child.is_err();
-        let _ = started.send(child.map(|_| ()).map_err(|e| e.to_string()));
-        if !failed {
-            // Keep this thread, the server's parent, alive until the process exits.
-            loop {
-                std::thread::park();
-            }
-        }
-    });
-    wait.recv()
-        .expect("moto_server launcher thread")
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+    spawn_for_the_run(server).unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
