@@ -26,6 +26,8 @@ export async function createServerEnvironment() {
     binary: process.env.PARLEY_BIN ?? path.join(REPO, 'target', 'debug', 'parley'),
     env: {
       DATABASE_URL: `sqlite://${path.join(dataDir, 'parley.db')}`,
+      // Files too stay in the test's directory, whichever database a test picks.
+      ATTACHMENT_STORE: path.join(dataDir, 'attachments'),
       BCRYPT_COST: '4',
       // The tests register many users and rooms from 127.0.0.1.
       REGISTER_RATE: '1000',
