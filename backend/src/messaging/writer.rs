@@ -6,16 +6,16 @@
 //! is seen: a member removed through one node cannot post through another once the
 //! removal is answered.
 
-use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+mod checks;
+
+use std::collections::HashMap;
 
 use actix_web::web;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::attaching::BatchUploads;
-use super::batch::{self, MemberChange, NewMessage, Write, Written};
+use super::batch::{self, Write, Written};
 use super::jobs::{Asker, Job, Task};
 use super::mentioning::BatchMentions;
 use super::pruner::Pruner;
@@ -27,6 +27,7 @@ use crate::db::{self, Chat, Db, DbConn, Kind, MessageId, RoomId, UserId};
 use crate::error::Error;
 use crate::media::sweeper::Sweeper;
 use crate::metrics::{Metrics, SendError};
+use checks::{check, BatchRooms, BatchSends};
 
 /// At most this many changes share a transaction.
 const BATCH: usize = 256;
@@ -339,111 +340,5 @@ fn log_failed_batch(cause: &db::Error) {
         log::warn!("storing a batch of message changes: database unavailable: {cause}");
     } else {
         log::error!("storing a batch of message changes: {cause}");
-    }
-}
-
-/// The rooms a batch is checked against: as loaded, and as the batch changes them.
-struct BatchRooms {
-    loaded: HashMap<RoomId, Arc<RoomState>>,
-    changed: HashMap<RoomId, RoomState>,
-}
-
-impl BatchRooms {
-    fn state(&self, room: RoomId) -> Result<&RoomState, Error> {
-        match self.changed.get(&room) {
-            Some(state) => Ok(state),
-            None => self
-                .loaded
-                .get(&room)
-                .map(|state| &**state)
-                .ok_or(Error::RoomNotFound(room.0)),
-        }
-    }
-
-    /// The room's state for the batch to change.
-    fn changing(&mut self, room: RoomId) -> Result<&mut RoomState, Error> {
-        match self.changed.entry(room) {
-            Entry::Occupied(entry) => Ok(entry.into_mut()),
-            Entry::Vacant(entry) => {
-                let loaded = self.loaded.get(&room).ok_or(Error::RoomNotFound(room.0))?;
-                Ok(entry.insert(RoomState::clone(loaded)))
-            }
-        }
-    }
-}
-
-/// What a batch's sends are checked against, besides their rooms.
-struct BatchSends {
-    uploads: BatchUploads,
-    quotes: BatchQuotes,
-    mentions: BatchMentions,
-}
-
-impl BatchSends {
-    /// `send` as it is to be stored, or why it may not be.
-    fn check(&mut self, send: &NewMessage, rooms: &BatchRooms) -> Result<NewMessage, Error> {
-        let mentions = match send.to {
-            Chat::Room(room) => {
-                let state = rooms.state(room)?;
-                state.check_member(room, send.sender)?;
-                self.mentions.resolve(send, state)
-            }
-            Chat::Direct(_) => Vec::new(),
-        };
-        let quote = self.quotes.check(send)?;
-        Ok(NewMessage {
-            attached: self.uploads.check(send)?,
-            quote,
-            mentions,
-            ..send.clone()
-        })
-    }
-}
-
-/// The write a task makes, if the rules allow it; `None` when it is already so.
-fn check(
-    task: &Task,
-    users: &HashSet<UserId>,
-    rooms: &mut BatchRooms,
-    sends: &mut BatchSends,
-) -> Result<Option<Write>, Error> {
-    if task.actor().is_some_and(|actor| !users.contains(&actor)) {
-        return Err(Error::InvalidToken);
-    }
-    let unknown = task.user().filter(|user| !users.contains(user));
-    match task {
-        Task::Write(write) => {
-            if let Some(user) = unknown {
-                return Err(Error::UserNotFound(user.0));
-            }
-            if let Write::Send(send) = &write {
-                return Ok(Some(Write::Send(sends.check(send, rooms)?)));
-            }
-            Ok(Some(write.clone()))
-        }
-        Task::Member {
-            room,
-            actor,
-            request,
-            at,
-        } => {
-            let state = rooms.changing(*room)?;
-            let Some(decision) = state.decide(*room, *actor, *request)? else {
-                return Ok(None);
-            };
-            // Only someone allowed to add learns whether the user exists.
-            if let Some(user) = unknown {
-                return Err(Error::UserNotFound(user.0));
-            }
-            state.apply(decision);
-            Ok(Some(Write::Member(MemberChange {
-                room: *room,
-                user: decision.user,
-                action: decision.action,
-                at: *at,
-                new_owner: decision.new_owner,
-            })))
-        }
-        Task::Flush => Ok(None),
     }
 }
