@@ -5,14 +5,14 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::super::attaching::BatchUploads;
-use super::super::batch::{MemberChange, NewMessage, Write};
-use super::super::jobs::Task;
-use super::super::mentioning::BatchMentions;
-use super::super::quoting::BatchQuotes;
-use super::super::rooms::RoomState;
 use crate::db::{Chat, RoomId, UserId};
 use crate::error::Error;
+use crate::messaging::attaching::BatchUploads;
+use crate::messaging::batch::{MemberChange, NewMessage, Write};
+use crate::messaging::jobs::Task;
+use crate::messaging::mentioning::BatchMentions;
+use crate::messaging::quoting::BatchQuotes;
+use crate::messaging::rooms::RoomState;
 
 /// The rooms a batch is checked against: as loaded, and as the batch changes them.
 pub struct BatchRooms {
