@@ -1,0 +1,58 @@
+// Lays out the history by day: each day is a list item with its heading ("Today",
+// "Yesterday", then the date) and its own list of messages, so the day headings are real
+// headings rather than separators inside a list. Consecutive messages of one sender within a
+// few minutes form a group (the name once, tighter spacing); the "N new messages" divider goes
+// before the first unread message.
+
+import { dayKey, formatDay, formatFull } from '../format-time.js';
+import { element } from './element.js';
+import { memberEventText } from './room-text.js';
+
+const GROUP_GAP_MS = 5 * 60_000;
+
+/**
+ * `buildItem(message, startsGroup)` makes a message's list item; `divider`: {beforeId, count}
+ * or null. Returns the day items.
+ */
+export function dayItems(messages, { myId, nameOf, divider, buildItem }) {
+  const days = [];
+  let list = null;
+  let previous = null;
+  for (const message of messages) {
+    const newDay = !previous || dayKey(previous.createdAt) !== dayKey(message.createdAt);
+    if (newDay) {
+      list = element('ol', { className: 'day-messages' });
+      days.push(element('li', { className: 'day', dataset: { day: dayKey(message.createdAt) } }, [
+        element('h3', { className: 'day-heading', text: formatDay(message.createdAt) }),
+        list,
+      ]));
+    }
+    const dividerHere = divider !== null && message.id === divider.beforeId;
+    if (dividerHere) list.append(dividerItem(divider.count));
+    const startsGroup = newDay || dividerHere
+      || previous.kind !== 'message'
+      || previous.senderId !== message.senderId
+      || message.createdAt - previous.createdAt > GROUP_GAP_MS;
+    list.append(message.kind === 'member' ? memberEvent(message, myId, nameOf) : buildItem(message, startsGroup));
+    previous = message;
+  }
+  return days;
+}
+
+function dividerItem(count) {
+  return element('li', { className: 'unread-divider' }, [
+    element('span', { text: `${count} new message${count === 1 ? '' : 's'}` }),
+  ]);
+}
+
+/** "Carol was added": a line across the history, not a bubble. */
+function memberEvent(event, myId, nameOf) {
+  const name = event.userId === myId ? null : (nameOf(event.userId) ?? 'Someone');
+  return element('li', {
+    className: 'member-event',
+    dataset: { action: event.action, userId: String(event.userId), messageId: String(event.id) },
+  }, [element('span', {
+    text: memberEventText(event.action, name),
+    attrs: { title: formatFull(event.createdAt) },
+  })]);
+}
