@@ -299,7 +299,7 @@ describe('The conversation view', { timeout: 10 * 60_000 }, () => {
 
     await page.composer.fill('Hey @');
     await page.composer.press('b');
-    const options = page.page.locator('.mention-suggestions .mention-option');
+    const options = page.page.locator('.mention-suggestions .mention-name');
     await options.first().waitFor();
     assert.deepEqual(await options.allTextContents(), [bob.username]);
     await page.composer.press('Enter');

@@ -308,7 +308,13 @@ export class ChatSession {
   #mentionable() {
     const state = this.#state;
     if (!isRoomKey(state.openKey)) return null;
-    const members = state.rooms.members(parseKey(state.openKey).id) ?? [];
+    const roomId = parseKey(state.openKey).id;
+    const members = state.rooms.members(roomId);
+    if (!members) {
+      // Not fetched yet: offered as soon as they are.
+      this.#members.load(roomId).then(() => this.#chat.composer.membersChanged());
+      return [];
+    }
     return members
       .filter((member) => member.user_id !== state.myId)
       .map((member) => ({ id: member.user_id, username: member.username }));

@@ -157,6 +157,11 @@ export class Composer {
     this.#refresh();
   }
 
+  /** The room's members were fetched: "@" being typed offers them now. */
+  membersChanged() {
+    if (document.activeElement === this.#input) this.#mentions.update();
+  }
+
   /** Answers a message: `{ id, name (its sender), text (what the quote says) }`. */
   startReply({ id, name, text }) {
     this.cancelEdit();

@@ -105,7 +105,7 @@ export class MentionSuggestions {
         className: 'mention-option',
         attrs: { role: 'option', id: `mention-option-${index}`, 'aria-selected': String(index === this.#index) },
         dataset: { index: String(index) },
-      }, [avatar, element('span', { text: member.username })]);
+      }, [avatar, element('span', { className: 'mention-name', text: member.username })]);
     }));
     this.#input.setAttribute('aria-activedescendant', `mention-option-${this.#index}`);
   }

@@ -131,13 +131,13 @@ export class MessageMenu {
         dataset: { action: 'more' },
       }),
     ]);
-    this.#node.replaceChildren(
+    this.#node.replaceChildren(...[
       quick,
       menuItem('reply', 'Reply'),
       content ? menuItem('copy', 'Copy text') : null,
       mine ? menuItem('edit', 'Edit') : null,
       mine ? menuItem('delete', 'Delete', 'danger') : null,
-    );
+    ].filter(Boolean));
   }
 
   #showConfirm() {
