@@ -282,6 +282,20 @@ describe('The conversation view', { timeout: 10 * 60_000 }, () => {
     await page.page.locator('.emoji-cell[data-emoji="🚀"]').click();
     await bobPage.messages('React to me').locator('.reaction-chip[data-emoji="🚀"]').waitFor();
 
+    // The picker by keyboard alone: the menu from the focused message, "+", search, arrows, Enter.
+    await message.focus();
+    await page.page.keyboard.press('Enter');
+    await page.page.locator('.message-menu .menu-item').first().waitFor();
+    await page.page.keyboard.press('ArrowUp');
+    assert.equal(await page.page.evaluate(() => document.activeElement.dataset.action), 'more');
+    await page.page.keyboard.press('Enter');
+    await page.page.keyboard.type('grinning face');
+    await page.page.locator('.emoji-cell[data-emoji="😀"]').waitFor();
+    await page.page.keyboard.press('ArrowDown');
+    assert.equal(await page.page.evaluate(() => document.activeElement.dataset.emoji), '😀');
+    await page.page.keyboard.press('Enter');
+    await bobPage.messages('React to me').locator('.reaction-chip[data-emoji="😀"]').waitFor();
+
     // A click on my chip takes mine back.
     await chip(page, '.reaction-mine').click();
     await waitUntil(async () => (await chip(bobPage, '').locator('.reaction-count').textContent()) === '1', 'back to one');
@@ -332,6 +346,9 @@ describe('The conversation view', { timeout: 10 * 60_000 }, () => {
         await shoot(page, `conversation-${name}-${scheme}`);
         await page.messages('Half past twelve', 'theirs').locator('.bubble').click({ button: 'right' });
         await shoot(page, `conversation-${name}-${scheme}-menu`);
+        await page.page.locator('.message-menu .menu-reaction-more').click();
+        await page.page.locator('.emoji-cell').first().waitFor();
+        await shoot(page, `conversation-${name}-${scheme}-picker`);
         assert.deepEqual(page.errors, []);
         await page.page.context().close();
       }

@@ -130,6 +130,8 @@ export class MessageList {
 
     if (mode === 'jump') {
       this.#showHighlighted();
+    } else if (dividerPlaced && mode !== 'prepend') {
+      this.#showDivider();
     } else if (mode === 'reset') {
       this.scrollToBottom();
       this.#jump.hidden = true;
@@ -137,8 +139,6 @@ export class MessageList {
       scroller.scrollTop = scroller.scrollHeight - (previousHeight - previousTop);
     } else if (mode === 'append') {
       // Newer messages came in below after a jump: what is on screen stays put.
-    } else if (dividerPlaced) {
-      this.#showDivider();
     } else if ((wasNearBottom && !this.#hasNewer) || ownMessage) {
       this.scrollToBottom();
     } else if (unseenIncoming) {
@@ -201,6 +201,7 @@ export class MessageList {
     const top = divider.getBoundingClientRect().top - this.#scroller.getBoundingClientRect().top;
     this.#scroller.scrollTop += top - 8;
     this.#pinnedToBottom = this.#isNearBottom();
+    this.#jump.hidden = this.#pinnedToBottom;
   }
 
   #showHighlighted() {
