@@ -11,9 +11,11 @@ use super::{created_or_existing, Json};
 use crate::auth::AuthUser;
 use crate::context::AppContext;
 use crate::db::messages::Message;
+use crate::db::messages::Window;
 use crate::db::{self, Chat, MessageId, RoomId, UserId};
 use crate::domain::paging::{Limit, PageSize};
 use crate::domain::time::utc;
+use crate::domain::{Quote, ReactionCount};
 use crate::error::Error;
 use crate::media::links::Links;
 use crate::media::view::AttachmentView;
@@ -28,25 +30,59 @@ pub(super) const PAGE_SIZE: PageSize = PageSize {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Page {
-    /// Only messages older than this id.
+    /// Only messages older than this id (the newest of them). Without
+    /// `before`, `after` or `around`: the newest messages.
     #[param(minimum = 1)]
     before: Option<i64>,
+    /// Only messages newer than this id (the oldest of them), to page forward.
+    #[param(minimum = 0)]
+    after: Option<i64>,
+    /// The page with this message in the middle (to jump to it): about half the
+    /// page older, half newer. `404 message_not_found` if it is not in this chat.
+    #[param(minimum = 1)]
+    around: Option<i64>,
     /// 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 
 impl Page {
-    /// The position to page back from and the page size, checked.
-    pub fn bounds(&self) -> Result<(Option<MessageId>, Limit), Error> {
+    /// Which rows the page holds and how many, checked.
+    pub fn window(&self) -> Result<(Window, Limit), Error> {
         let limit = Limit::parse(self.limit, PAGE_SIZE)?;
-        if self.before.is_some_and(|before| before < 1) {
-            return Err(Error::validation(
-                "before",
-                "before must be a positive message id",
-            ));
+        let positive = |field: &'static str, id: i64, least: i64| {
+            if id < least {
+                return Err(Error::validation(
+                    field,
+                    format!("{field} must be a message id"),
+                ));
+            }
+            Ok(MessageId(id))
+        };
+        let window = match (self.before, self.after, self.around) {
+            (None, None, None) => Window::Before(None),
+            (Some(before), None, None) => Window::Before(Some(positive("before", before, 1)?)),
+            (None, Some(after), None) => Window::After(positive("after", after, 0)?),
+            (None, None, Some(around)) => Window::Around(positive("around", around, 1)?),
+            _ => {
+                return Err(Error::validation(
+                    "before",
+                    "name at most one of before, after and around",
+                ))
+            }
+        };
+        Ok((window, limit))
+    }
+}
+
+/// `page`, unless it was to be around a message it does not hold (not one of
+/// this chat's).
+pub fn holding_anchor(page: Vec<Message>, window: Window) -> Result<Vec<Message>, Error> {
+    match window {
+        Window::Around(id) if !page.iter().any(|row| row.id == id) => {
+            Err(Error::MessageNotFound(id.0))
         }
-        Ok((self.before.map(MessageId), limit))
+        _ => Ok(page),
     }
 }
 
@@ -70,12 +106,19 @@ pub struct MessageView {
     deleted_at: Option<DateTime<Utc>>,
     /// The files it carries, with signed links; `[]` for none and once deleted.
     attachments: Vec<AttachmentView>,
+    /// The message it answers, as it reads now; `null` if it is not a reply.
+    reply_to: Option<Quote>,
+    /// Its reactions, in the order each emoji was first used; `[]` for none
+    /// and once deleted.
+    reactions: Vec<ReactionCount>,
 }
 
 impl MessageView {
     pub fn new(message: Message, links: &Links) -> Self {
         Self {
             attachments: links.views(&message.attachments()),
+            reply_to: message.quote(),
+            reactions: message.reactions().0,
             id: message.id,
             sender_id: message.sender_id,
             recipient_id: message.recipient_id,
@@ -93,7 +136,8 @@ impl MessageView {
 }
 
 /// One page of the conversation with user `id`, oldest first, deleted messages
-/// as tombstones: the newest `limit` messages below `before`.
+/// as tombstones: the newest `limit` messages below `before`, the oldest above
+/// `after`, or those around `around`.
 #[utoipa::path(
     get,
     path = "/messages/{id}",
@@ -105,7 +149,7 @@ impl MessageView {
             example = json!([{"id": 2, "sender_id": 2, "recipient_id": 1, "content": "Hi Alice, I was away.", "client_id": "b-1", "created_at": "2026-11-21T13:14:54.024Z", "delivered": true, "delivered_at": "2026-11-21T13:14:54.030Z", "read_at": "2026-11-21T13:14:55.530Z", "edited_at": null, "deleted_at": null}])),
         Unreadable,
         Unauthorized,
-        (status = 404, description = "`user_not_found`", body = ErrorBody,
+        (status = 404, description = "`user_not_found`; `message_not_found`: `around` names no message of this conversation", body = ErrorBody,
             example = json!({"error": "user_not_found", "message": "no user with id 99"})),
         BadPage,
         Internal,
@@ -118,13 +162,14 @@ pub async fn conversation(
     peer: web::Path<i64>,
     page: web::Query<Page>,
 ) -> Result<web::Json<Vec<MessageView>>, Error> {
-    let (before, limit) = page.bounds()?;
+    let (window, limit) = page.window()?;
     let peer = UserId(peer.into_inner());
     if db::users::find_profile(&ctx.db, peer).await?.is_none() {
         return Err(Error::UserNotFound(peer.0));
     }
     let messages =
-        db::messages::page_conversation(&ctx.db, caller.id, peer, before, limit.get()).await?;
+        db::messages::page_conversation(&ctx.db, caller.id, peer, window, limit.get()).await?;
+    let messages = holding_anchor(messages, window)?;
     Ok(web::Json(
         messages
             .into_iter()
@@ -150,6 +195,10 @@ pub struct NewMessage {
     /// to retry.
     #[schema(min_length = 1, max_length = 64)]
     pub client_id: Option<String>,
+    /// The message this one answers: a message of the same chat, not deleted
+    /// (else `422 reply_target_not_found`).
+    #[schema(minimum = 1)]
+    pub reply_to: Option<i64>,
 }
 
 impl NewMessage {
@@ -173,6 +222,7 @@ impl NewMessage {
                     content: self.content,
                     client_id: self.client_id,
                     attachments: self.attachments,
+                    reply_to: self.reply_to.map(MessageId),
                 },
             )
             .await?;
@@ -197,7 +247,7 @@ impl NewMessage {
         Unauthorized,
         (status = 404, description = "`user_not_found`", body = ErrorBody,
             example = json!({"error": "user_not_found", "message": "no user with id 99"})),
-        (status = 422, description = "`validation_failed`: `content` or `client_id` breaks the rules", body = ErrorBody,
+        (status = 422, description = "`validation_failed`: `content` or `client_id` breaks the rules; `invalid_attachment`; `reply_target_not_found`: `reply_to` is not a message of this conversation, or it was deleted", body = ErrorBody,
             example = json!({"error": "validation_failed", "message": "content must be at most 4000 characters", "field": "content"})),
         (status = 429, description = "`rate_limited`: over the `SEND_RATE`/`SEND_BURST` limit, shared with the WebSocket; wait `retry_after_ms` (also `Retry-After`, in seconds)", body = ErrorBody,
             example = json!({"error": "rate_limited", "message": "too many requests: try again in 200 ms", "retry_after_ms": 200})),

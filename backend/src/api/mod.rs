@@ -12,6 +12,7 @@ mod logout;
 mod messages;
 mod metrics;
 pub mod openapi;
+mod reactions;
 mod register;
 mod rejections;
 mod rooms;
@@ -78,6 +79,10 @@ endpoints! {
         post: messages::send,
         patch: messages::edit,
         delete: messages::delete,
+    },
+    "/messages/{id}/reactions/{emoji}" => {
+        put: reactions::add_reaction,
+        delete: reactions::remove_reaction,
     },
     "/rooms" => { get: rooms::list_rooms, post: rooms::create_room },
     "/rooms/{id}" => { get: rooms::get_room, patch: rooms::update_room },

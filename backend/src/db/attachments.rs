@@ -58,21 +58,12 @@ impl From<&Attachment> for Attached {
 
 /// The JSON stored with a message; `None` for none.
 pub fn to_column(attached: &[Attached]) -> Option<String> {
-    if attached.is_empty() {
-        return None;
-    }
-    // Plain strings and numbers: serialising cannot fail.
-    serde_json::to_string(attached).ok()
+    super::json_column::write(&attached, attached.is_empty())
 }
 
 /// Reads what [`to_column`] stored.
 pub fn from_column(column: Option<&str>) -> Vec<Attached> {
-    column.map_or_else(Vec::new, |json| {
-        serde_json::from_str(json).unwrap_or_else(|e| {
-            log::error!("a message's attachments could not be read: {e}");
-            Vec::new()
-        })
-    })
+    super::json_column::read(column, "attachments")
 }
 
 pub async fn insert(db: impl Into<Handle<'_>>, row: &Attachment) -> Result<()> {

@@ -7,10 +7,13 @@
 pub mod attachments;
 mod conn;
 pub mod events;
+mod json_column;
 mod listen;
 mod lock;
+pub mod mentions;
 pub mod messages;
 pub mod nodes;
+pub mod reactions;
 pub mod receipts;
 pub mod revoked_tokens;
 pub mod rooms;

@@ -28,6 +28,27 @@ diesel::table! {
         edited_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
         attachments -> Nullable<Text>,
+        reply_to -> Nullable<BigInt>,
+        quote -> Nullable<Text>,
+        reactions -> Nullable<Text>,
+        mentions -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    reactions (message_id, emoji, user_id) {
+        message_id -> BigInt,
+        emoji -> Text,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mentions (user_id, room_id, message_id) {
+        user_id -> BigInt,
+        room_id -> BigInt,
+        message_id -> BigInt,
     }
 }
 
@@ -100,5 +121,13 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(users, messages, rooms, room_members, attachments);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    messages,
+    rooms,
+    room_members,
+    attachments,
+    reactions,
+    mentions
+);
 diesel::allow_tables_to_appear_in_same_query!(nodes, node_users);

@@ -1,6 +1,6 @@
 //! The `users` table.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -85,6 +85,25 @@ pub async fn find_by_username(db: impl Into<Handle<'_>>, username: &str) -> Resu
             .await
             .optional()
     })?)
+}
+
+/// The users with these names (in any letter case), by lower-cased name.
+pub async fn ids_by_username(
+    db: impl Into<Handle<'_>>,
+    names: &[String],
+) -> Result<HashMap<String, UserId>> {
+    let lowered: Vec<String> = names.iter().map(|name| name.to_lowercase()).collect();
+    let found: Vec<(UserId, String)> = db_run!(db, |conn| {
+        users::table
+            .filter(lower(users::username).eq_any(&lowered))
+            .select((users::id, users::username))
+            .load(conn)
+            .await
+    })?;
+    Ok(found
+        .into_iter()
+        .map(|(id, name)| (name.to_lowercase(), id))
+        .collect())
 }
 
 pub async fn find_profile(db: impl Into<Handle<'_>>, id: UserId) -> Result<Option<Profile>> {

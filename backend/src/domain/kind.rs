@@ -37,7 +37,8 @@ macro_rules! text_column {
 }
 
 /// A message, an event about an earlier message (its `target_id`), or a member
-/// event about the row's sender in its room.
+/// event about the row's sender in its room. A reaction event's sender is who
+/// reacted, and its content the emoji.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, AsExpression, FromSqlRow)]
 #[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Kind {
@@ -46,6 +47,10 @@ pub enum Kind {
     Edit,
     /// The target was deleted.
     Delete,
+    /// The sender reacted to the target with the emoji in the content.
+    Reacted,
+    /// The sender took that reaction back.
+    Unreacted,
     Member(Action),
 }
 
@@ -76,6 +81,8 @@ impl Kind {
             Self::Message => "message",
             Self::Edit => "edit",
             Self::Delete => "delete",
+            Self::Reacted => "reacted",
+            Self::Unreacted => "unreacted",
             Self::Member(Action::Joined) => "joined",
             Self::Member(Action::Left) => "left",
             Self::Member(Action::Added) => "added",
@@ -88,6 +95,8 @@ impl Kind {
             "message" => Self::Message,
             "edit" => Self::Edit,
             "delete" => Self::Delete,
+            "reacted" => Self::Reacted,
+            "unreacted" => Self::Unreacted,
             "joined" => Self::Member(Action::Joined),
             "left" => Self::Member(Action::Left),
             "added" => Self::Member(Action::Added),

@@ -70,6 +70,17 @@ pub enum Error {
     AttachmentNotFound,
     #[error("attachment {0} cannot be sent: it does not exist, is not yours, or is already in a message")]
     InvalidAttachment(String),
+    #[error(
+        "message {0} cannot be replied to: it is not a message of this chat, or it was deleted"
+    )]
+    ReplyTargetNotFound(i64),
+    #[error("a reaction is exactly one emoji")]
+    InvalidEmoji,
+    #[error(
+        "a message has at most {} different reactions",
+        crate::domain::reactions::MAX_EMOJI
+    )]
+    TooManyReactions,
     #[error("the link has expired: take a fresh one from the message history")]
     LinkExpired,
     #[error("the link's signature is not valid")]
@@ -163,6 +174,9 @@ impl Error {
             Self::InvalidImage => "invalid_image",
             Self::AttachmentNotFound => "attachment_not_found",
             Self::InvalidAttachment(_) => "invalid_attachment",
+            Self::ReplyTargetNotFound(_) => "reply_target_not_found",
+            Self::InvalidEmoji => "invalid_emoji",
+            Self::TooManyReactions => "too_many_reactions",
             Self::LinkExpired => "link_expired",
             Self::InvalidLink => "invalid_link",
             Self::RangeNotSatisfiable => "range_not_satisfiable",
@@ -200,7 +214,10 @@ impl ResponseError for Error {
             Self::Validation { .. }
             | Self::ImageTooLarge { .. }
             | Self::InvalidImage
-            | Self::InvalidAttachment(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | Self::InvalidAttachment(_)
+            | Self::ReplyTargetNotFound(_)
+            | Self::InvalidEmoji
+            | Self::TooManyReactions => StatusCode::UNPROCESSABLE_ENTITY,
             Self::AttachmentTooLarge(_) | Self::QuotaExceeded(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::LinkExpired | Self::InvalidLink => StatusCode::FORBIDDEN,
             Self::RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,

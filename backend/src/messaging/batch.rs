@@ -2,6 +2,8 @@
 //! of small `db` calls on one connection, in order, so each row gets a stream
 //! position above every earlier one.
 
+mod reactions;
+
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
@@ -10,7 +12,7 @@ use crate::db::attachments::Attached;
 use crate::db::messages::{Message, NewRow, Rewrite};
 use crate::db::rooms::{NewRoom, Room};
 use crate::db::{self, Action, Chat, DbConn, Kind, MessageId, Role, RoomId, UserId};
-use crate::domain::{AttachmentId, ClientId, MessageContent};
+use crate::domain::{AttachmentId, ClientId, Emoji, MessageContent, Quote};
 
 /// A new message, as sent.
 #[derive(Debug, Clone)]
@@ -23,6 +25,23 @@ pub struct NewMessage {
     pub attachments: Vec<AttachmentId>,
     /// The same, as checked by the writer (see `writer::check`).
     pub attached: Vec<Attached>,
+    /// The message it answers, as asked.
+    pub reply_to: Option<MessageId>,
+    /// The same, as checked and quoted by the writer.
+    pub quote: Option<Quote>,
+    /// The room members it mentions, as resolved by the writer.
+    pub mentions: Vec<UserId>,
+    pub at: NaiveDateTime,
+}
+
+/// A reaction set or taken back.
+#[derive(Debug, Clone)]
+pub struct NewReaction {
+    pub user: UserId,
+    pub message: MessageId,
+    pub emoji: Emoji,
+    /// Set (`true`) or taken back.
+    pub on: bool,
     pub at: NaiveDateTime,
 }
 
@@ -36,6 +55,7 @@ pub enum Write {
         change: Change,
         at: NaiveDateTime,
     },
+    React(NewReaction),
     /// A room's membership changes; its rules were checked by the caller.
     Member(MemberChange),
     CreateRoom(NewRoom),
@@ -70,8 +90,15 @@ pub enum Written {
         message: Message,
         event: Message,
     },
-    /// Deleting what was already deleted changes nothing.
+    /// Deleting what was already deleted, or setting a reaction already set,
+    /// changes nothing: the message as it reads.
     Unchanged(Message),
+    /// A reaction was set or taken back: the message with its new summary, and
+    /// the reaction event.
+    Reacted {
+        message: Message,
+        event: Message,
+    },
     /// The member event stored for a [`Write::Member`].
     Member(Message),
     RoomCreated {
@@ -89,9 +116,10 @@ impl Written {
                 message,
                 duplicate: false,
             } => Some(message),
-            Self::Changed { event, .. } | Self::Member(event) | Self::RoomCreated { event, .. } => {
-                Some(event)
-            }
+            Self::Changed { event, .. }
+            | Self::Reacted { event, .. }
+            | Self::Member(event)
+            | Self::RoomCreated { event, .. } => Some(event),
             Self::Sent { .. } | Self::Unchanged(_) | Self::Refused(_) => None,
         }
     }
@@ -107,6 +135,8 @@ pub enum Refusal {
     Deleted,
     /// Another public room has that name.
     NameTaken,
+    /// The message has as many distinct emoji as it may.
+    TooManyReactions,
 }
 
 impl Write {
@@ -139,6 +169,7 @@ pub async fn store(conn: &mut DbConn<'_>, writes: &[Write]) -> db::Result<Vec<Wr
                 change,
                 at,
             } => change_message(conn, *editor, *message, change, *at).await?,
+            Write::React(reaction) => reactions::react(conn, reaction).await?,
             Write::Member(member) => Written::Member(change_membership(conn, member).await?),
             Write::CreateRoom(new) => create_room(conn, new).await?,
         };
@@ -154,14 +185,10 @@ async fn send(conn: &mut DbConn<'_>, sends: &[&NewMessage]) -> db::Result<Vec<Wr
         .map(|send| {
             let content = send.content.to_string();
             let client_id = send.client_id.as_ref().map(ClientId::to_string);
-            NewRow::message(
-                send.sender,
-                send.to,
-                content,
-                client_id,
-                &send.attached,
-                send.at,
-            )
+            NewRow::message(send.sender, send.to, content, client_id, send.at)
+                .carrying(&send.attached)
+                .quoting(send.quote.as_ref())
+                .mentioning(&send.mentions)
         })
         .collect();
     let inserted = db::messages::insert_messages(&mut *conn, &rows).await?;
@@ -175,9 +202,13 @@ async fn send(conn: &mut DbConn<'_>, sends: &[&NewMessage]) -> db::Result<Vec<Wr
         db::rooms::touch(&mut *conn, room, row).await?;
     }
     for (send, row) in sends.iter().zip(&inserted) {
-        if let (Some(row), false) = (row, send.attached.is_empty()) {
+        let Some(row) = row else { continue };
+        if !send.attached.is_empty() {
             let ids: Vec<&str> = send.attached.iter().map(|a| a.id.as_str()).collect();
             db::attachments::attach(&mut *conn, &ids, row.id).await?;
+        }
+        if let (Some(room), false) = (row.room_id, send.mentions.is_empty()) {
+            db::mentions::insert(&mut *conn, room, row.id, &send.mentions).await?;
         }
     }
     let mut written = Vec::with_capacity(sends.len());
@@ -238,13 +269,28 @@ async fn change_message(
         };
         return Ok(unchangeable(current.filter(|_| in_room), editor, change));
     };
-    if let Change::Delete = change {
-        // Earlier edits carry the text too: it goes as well; so do its files
-        // (nothing else refers to them), once the sweeper gets to them.
-        db::messages::clear_edits_of(&mut *conn, message.id).await?;
-        db::attachments::discard_of(&mut *conn, message.id, at).await?;
-    }
-    let event = NewRow::change_event(&message, kind, content, at);
+    let quote = match change {
+        Change::Edit(_) => Quote::of(
+            message.id,
+            message.sender_id,
+            &message.content,
+            message.attachments().len(),
+        ),
+        Change::Delete => {
+            // Earlier edits carry the text too: it goes as well; so do its files
+            // (nothing else refers to them), once the sweeper gets to them, and
+            // its reactions and mentions.
+            db::messages::clear_edits_of(&mut *conn, message.id).await?;
+            db::attachments::discard_of(&mut *conn, message.id, at).await?;
+            db::reactions::delete_of(&mut *conn, message.id).await?;
+            db::mentions::delete_of(&mut *conn, message.id).await?;
+            Quote::deleted(message.id, message.sender_id)
+        }
+    };
+    db::messages::requote(&mut *conn, &quote).await?;
+    let Some(event) = NewRow::event_about(&message, editor, kind, content, at) else {
+        return Ok(Written::Refused(Refusal::NotFound));
+    };
     let event = db::messages::insert_event(&mut *conn, &event).await?;
     Ok(Written::Changed { message, event })
 }

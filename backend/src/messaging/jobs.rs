@@ -83,7 +83,9 @@ impl Asker {
             }
             (
                 Self::Change { reply, .. },
-                Written::Changed { message, .. } | Written::Unchanged(message),
+                Written::Changed { message, .. }
+                | Written::Reacted { message, .. }
+                | Written::Unchanged(message),
             ) => {
                 let _ = reply.send(Ok(message));
             }
@@ -142,6 +144,7 @@ fn refused(refusal: Refusal, message: MessageId) -> Error {
         Refusal::NotSender => Error::NotSender,
         Refusal::Deleted => Error::MessageDeleted,
         Refusal::NameTaken => Error::RoomNameTaken,
+        Refusal::TooManyReactions => Error::TooManyReactions,
     }
 }
 

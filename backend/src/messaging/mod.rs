@@ -10,7 +10,9 @@ pub mod deliveries;
 #[cfg(test)]
 mod eviction_tests;
 mod jobs;
+mod mentioning;
 mod pruner;
+mod quoting;
 mod remote;
 pub mod rooms;
 mod router;
@@ -28,7 +30,9 @@ use crate::db::messages::Message;
 use crate::db::rooms::{NewRoom, Room};
 use crate::db::{Chat, Db, MessageId, RoomId, RoomKind, UserId};
 pub use crate::domain::time::now;
-use crate::domain::{AttachmentId, ClientId, MessageContent, RoomName, TextError, MAX_ATTACHMENTS};
+use crate::domain::{
+    AttachmentId, ClientId, Emoji, MessageContent, RoomName, TextError, MAX_ATTACHMENTS,
+};
 use crate::error::Error;
 use crate::limits::{Rate, RateLimiter};
 use crate::live::bus::Bus;
@@ -36,7 +40,7 @@ use crate::live::hub::ConnectionId;
 use crate::media::sweeper::Sweeper;
 use crate::metrics::{Limiter, Metrics};
 pub use batch::Change;
-use batch::{NewMessage, Write};
+use batch::{NewMessage, NewReaction, Write};
 use jobs::{outcome, Asker, Job, Outcome, Task};
 pub use remote::Remote;
 use rooms::{Directory, MemberRequest};
@@ -79,6 +83,8 @@ pub struct Draft {
     pub client_id: Option<String>,
     /// The ids of uploads it is to carry (at most [`MAX_ATTACHMENTS`]).
     pub attachments: Vec<String>,
+    /// The message it answers.
+    pub reply_to: Option<MessageId>,
 }
 
 impl Draft {
@@ -226,6 +232,9 @@ impl Messaging {
             client_id,
             attachments,
             attached: Vec::new(),
+            reply_to: draft.reply_to,
+            quote: None,
+            mentions: Vec::new(),
             at: now(),
         });
         let (job, sent) = Job::new(Task::Write(write), |reply| Asker::Send { from, reply });
@@ -262,6 +271,29 @@ impl Messaging {
         let (job, changed) = Job::new(Task::Write(write), |reply| Asker::Change { message, reply });
         self.queue(job).await?;
         outcome(changed).await
+    }
+
+    /// Sets (`on`) or takes back `user`'s reaction to `message`; returns the
+    /// message as it now reads. Either is a send, for the rate limit.
+    pub async fn react(
+        &self,
+        user: UserId,
+        message: MessageId,
+        emoji: &str,
+        on: bool,
+    ) -> Result<Message, Error> {
+        let emoji = Emoji::parse(emoji).ok_or(Error::InvalidEmoji)?;
+        self.limit_sends(user)?;
+        let write = Write::React(NewReaction {
+            user,
+            message,
+            emoji,
+            on,
+            at: now(),
+        });
+        let (job, reacted) = Job::new(Task::Write(write), |reply| Asker::Change { message, reply });
+        self.queue(job).await?;
+        outcome(reacted).await
     }
 
     /// Creates a room owned by `owner`, its first member.

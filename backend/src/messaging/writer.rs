@@ -17,7 +17,9 @@ use tokio::time::Instant;
 use super::attaching::BatchUploads;
 use super::batch::{self, MemberChange, NewMessage, Write, Written};
 use super::jobs::{Asker, Job, Task};
+use super::mentioning::BatchMentions;
 use super::pruner::Pruner;
+use super::quoting::BatchQuotes;
 use super::rooms::{Directory, MemberRequest, RoomState};
 use super::router::{Own, Router};
 use super::users::KnownUsers;
@@ -49,6 +51,7 @@ impl Task {
         match self {
             Self::Write(Write::Send(send)) => Some(send.sender),
             Self::Write(Write::Change { editor, .. }) => Some(*editor),
+            Self::Write(Write::React(reaction)) => Some(reaction.user),
             Self::Write(Write::CreateRoom(room)) => Some(room.owner_id),
             Self::Member { actor, .. } => Some(*actor),
             Self::Write(Write::Member(_)) | Self::Flush => None,
@@ -200,12 +203,16 @@ impl Writer {
             loaded: self.rooms.load(tx, &ids).await?,
             changed: HashMap::new(),
         };
-        let mut uploads = BatchUploads::load(tx, tasks).await?;
+        let mut sends = BatchSends {
+            uploads: BatchUploads::load(tx, tasks).await?,
+            quotes: BatchQuotes::load(tx, tasks).await?,
+            mentions: BatchMentions::load(tx, tasks).await?,
+        };
         // Rules are checked in order against the rooms as this batch leaves them.
         let mut writes = Vec::with_capacity(tasks.len());
         let mut verdicts = Vec::with_capacity(tasks.len());
         for task in tasks {
-            verdicts.push(match check(task, &known, &mut rooms, &mut uploads) {
+            verdicts.push(match check(task, &known, &mut rooms, &mut sends) {
                 Ok(Some(write)) => {
                     writes.push(write);
                     Verdict::Stored
@@ -365,12 +372,40 @@ impl BatchRooms {
     }
 }
 
+/// What a batch's sends are checked against, besides their rooms.
+struct BatchSends {
+    uploads: BatchUploads,
+    quotes: BatchQuotes,
+    mentions: BatchMentions,
+}
+
+impl BatchSends {
+    /// `send` as it is to be stored, or why it may not be.
+    fn check(&mut self, send: &NewMessage, rooms: &BatchRooms) -> Result<NewMessage, Error> {
+        let mentions = match send.to {
+            Chat::Room(room) => {
+                let state = rooms.state(room)?;
+                state.check_member(room, send.sender)?;
+                self.mentions.resolve(send, state)
+            }
+            Chat::Direct(_) => Vec::new(),
+        };
+        let quote = self.quotes.check(send)?;
+        Ok(NewMessage {
+            attached: self.uploads.check(send)?,
+            quote,
+            mentions,
+            ..send.clone()
+        })
+    }
+}
+
 /// The write a task makes, if the rules allow it; `None` when it is already so.
 fn check(
     task: &Task,
     users: &HashSet<UserId>,
     rooms: &mut BatchRooms,
-    uploads: &mut BatchUploads,
+    sends: &mut BatchSends,
 ) -> Result<Option<Write>, Error> {
     if task.actor().is_some_and(|actor| !users.contains(&actor)) {
         return Err(Error::InvalidToken);
@@ -382,14 +417,7 @@ fn check(
                 return Err(Error::UserNotFound(user.0));
             }
             if let Write::Send(send) = &write {
-                if let Chat::Room(room) = send.to {
-                    rooms.state(room)?.check_member(room, send.sender)?;
-                }
-                let attached = uploads.check(send)?;
-                return Ok(Some(Write::Send(NewMessage {
-                    attached,
-                    ..send.clone()
-                })));
+                return Ok(Some(Write::Send(sends.check(send, rooms)?)));
             }
             Ok(Some(write.clone()))
         }

@@ -315,7 +315,7 @@ both_backends!(
 );
 
 /// A message's fields, sorted.
-const FIELDS: [&str; 12] = [
+const FIELDS: [&str; 14] = [
     "attachments",
     "client_id",
     "content",
@@ -325,8 +325,10 @@ const FIELDS: [&str; 12] = [
     "delivered_at",
     "edited_at",
     "id",
+    "reactions",
     "read_at",
     "recipient_id",
+    "reply_to",
     "sender_id",
 ];
 

@@ -242,7 +242,7 @@ async fn the_asyncapi_document_describes_every_frame(backend: Backend) {
         .keys()
         .map(String::as_str)
         .collect();
-    let client = ["message", "read", "typing"].map(|t| format!("client.{t}"));
+    let client = ["message", "react", "read", "typing"].map(|t| format!("client.{t}"));
     let server = [
         "ack",
         "deleted",
@@ -252,6 +252,7 @@ async fn the_asyncapi_document_describes_every_frame(backend: Backend) {
         "member",
         "message",
         "presence",
+        "reaction",
         "read",
         "ready",
         "typing",

@@ -35,6 +35,7 @@ async fn a_message_sent_over_rest_is_stored_and_routed(backend: Backend) {
             "client_id": "r-1", "created_at": message["created_at"],
             "delivered": message["delivered"], "delivered_at": message["delivered_at"],
             "read_at": null, "edited_at": null, "deleted_at": null, "attachments": [],
+            "reply_to": null, "reactions": [],
         })
     );
 
@@ -46,7 +47,7 @@ async fn a_message_sent_over_rest_is_stored_and_routed(backend: Backend) {
                 "type": "message", "cursor": id, "id": id, "sender_id": alice.id,
                 "recipient_id": bob.id, "content": "hi bob", "client_id": "r-1",
                 "created_at": message["created_at"], "edited_at": null, "deleted_at": null,
-                "attachments": [],
+                "attachments": [], "reply_to": null, "reactions": [], "mentions": [],
             })
         );
     }

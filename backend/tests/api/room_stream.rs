@@ -68,6 +68,9 @@ async fn a_room_message_reaches_every_socket_of_every_member(backend: Backend) {
                 "deleted_at",
                 "edited_at",
                 "id",
+                "mentions",
+                "reactions",
+                "reply_to",
                 "room_id",
                 "sender_id",
                 "type"

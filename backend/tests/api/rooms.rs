@@ -33,6 +33,7 @@ async fn rooms_are_created_and_listed(backend: Backend) {
             "kind",
             "last_message",
             "member_count",
+            "mention_count",
             "name",
             "owner_id",
             "role",

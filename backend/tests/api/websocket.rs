@@ -68,7 +68,7 @@ async fn ack_follows_storage_and_every_socket_gets_the_message(backend: Backend)
                 "type": "message", "cursor": id, "id": id, "sender_id": alice.id,
                 "recipient_id": bob.id, "content": "hi bob", "client_id": "c-1",
                 "created_at": ack["created_at"], "edited_at": null, "deleted_at": null,
-                "attachments": [],
+                "attachments": [], "reply_to": null, "reactions": [], "mentions": [],
             })
         );
     }

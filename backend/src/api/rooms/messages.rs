@@ -7,7 +7,7 @@ use serde_json::value::RawValue;
 
 use super::visible;
 use crate::api::events::stream_item;
-use crate::api::messages::{NewMessage, Page};
+use crate::api::messages::{holding_anchor, NewMessage, Page};
 use crate::api::openapi::{
     BadPage, ErrorBody, Internal, NotAMember, RoomNotFound, StreamItem, Unauthorized, Unavailable,
     Unreadable,
@@ -15,6 +15,7 @@ use crate::api::openapi::{
 use crate::api::Json;
 use crate::auth::AuthUser;
 use crate::context::AppContext;
+use crate::db::messages::Window;
 use crate::db::{self, Chat, MessageId, RoomId};
 use crate::error::Error;
 
@@ -55,17 +56,21 @@ pub async fn history(
     id: web::Path<i64>,
     page: web::Query<Page>,
 ) -> Result<web::Json<History>, Error> {
-    let (before, limit) = page.bounds()?;
+    let (window, limit) = page.window()?;
     let (room, member) = visible(&ctx.db, RoomId(id.into_inner()), caller.id).await?;
     if member.is_none() {
         return Err(Error::NotAMember);
     }
-    // One row more than asked tells whether the page is the last.
-    let mut rows = db::messages::page_room(&ctx.db, room.id, before, limit.get() + 1).await?;
-    let end_of_history = rows.len() <= limit.count();
-    if !end_of_history {
-        rows.remove(0);
-    }
+    let rows = db::messages::page_room(&ctx.db, room.id, window, limit.get()).await?;
+    let rows = holding_anchor(rows, window)?;
+    // Whether anything older is left: one row before the page's first.
+    let first = match (rows.first(), window) {
+        (Some(row), _) => Some(row.id),
+        (None, Window::Before(before)) => before,
+        (None, Window::After(_) | Window::Around(_)) => None,
+    };
+    let older = db::messages::page_room(&ctx.db, room.id, Window::Before(first), 1).await?;
+    let end_of_history = older.is_empty();
     Ok(web::Json(History {
         items: rows
             .iter()

@@ -39,7 +39,7 @@ pub(crate) const MAX_SEARCH_CHARS: usize = 64;
 
 /// A room as its viewer sees it.
 #[derive(Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"id": 1, "name": "general", "kind": "public", "owner_id": 1, "created_at": "2026-12-02T05:36:30.933Z", "member_count": 1, "joined": true, "role": "owner", "unread_count": 0, "last_message": null, "history_limit": null}))]
+#[schema(example = json!({"id": 1, "name": "general", "kind": "public", "owner_id": 1, "created_at": "2026-12-02T05:36:30.933Z", "member_count": 1, "joined": true, "role": "owner", "unread_count": 0, "mention_count": 0, "last_message": null, "history_limit": null}))]
 pub struct RoomView {
     id: RoomId,
     name: String,
@@ -53,6 +53,8 @@ pub struct RoomView {
     role: Option<Role>,
     /// Messages from others after the viewer's read marker.
     unread_count: i64,
+    /// Of those, the ones that mention the viewer (`@username`).
+    mention_count: i64,
     /// The newest message, as the stream frame a socket gets; `null` when the viewer
     /// is not a member (who cannot read the room's history either).
     #[schema(value_type = Option<StreamItem>)]
@@ -62,7 +64,7 @@ pub struct RoomView {
 }
 
 impl RoomView {
-    /// The views of `rooms` for `viewer`, in the same order, with four queries.
+    /// The views of `rooms` for `viewer`, in the same order, with five queries.
     async fn build(ctx: &AppContext, viewer: UserId, rooms: Vec<Room>) -> Result<Vec<Self>, Error> {
         let db = &ctx.db;
         let ids: Vec<RoomId> = rooms.iter().map(|room| room.id).collect();
@@ -73,6 +75,7 @@ impl RoomView {
             .map(|member| (member.room_id, member.role))
             .collect();
         let unread = db::rooms::unread_counts(db, viewer, &ids).await?;
+        let mentions = db::mentions::unread_counts(db, viewer, &ids).await?;
         // Only members may read a room's messages.
         let last_ids: Vec<_> = rooms
             .iter()
@@ -90,6 +93,7 @@ impl RoomView {
                 joined: roles.contains_key(&room.id),
                 role: roles.get(&room.id).copied(),
                 unread_count: unread.get(&room.id).copied().unwrap_or(0),
+                mention_count: mentions.get(&room.id).copied().unwrap_or(0),
                 last_message: room.last_message_id.and_then(|id| last.remove(&id)),
                 id: room.id,
                 name: room.name,
@@ -145,7 +149,7 @@ pub struct Search {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The rooms the caller can see", body = Vec<RoomView>,
-            example = json!([{"id": 3, "name": "Lunch crew", "kind": "private", "owner_id": 1, "created_at": "2026-12-02T05:36:31.525Z", "member_count": 2, "joined": true, "role": "member", "unread_count": 0, "last_message": null, "history_limit": null}])),
+            example = json!([{"id": 3, "name": "Lunch crew", "kind": "private", "owner_id": 1, "created_at": "2026-12-02T05:36:31.525Z", "member_count": 2, "joined": true, "role": "member", "unread_count": 0, "mention_count": 0, "last_message": null, "history_limit": null}])),
         Unreadable,
         Unauthorized,
         (status = 422, description = "`validation_failed`: `q` over 64 characters or `limit` out of range", body = ErrorBody,
@@ -182,7 +186,7 @@ pub struct NewRoom {
     tag = "rooms",
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "The new room; a `joined` event is stored", body = RoomView, example = json!({"id": 1, "name": "general", "kind": "public", "owner_id": 1, "created_at": "2026-12-02T05:36:30.933Z", "member_count": 1, "joined": true, "role": "owner", "unread_count": 0, "last_message": null, "history_limit": null})),
+        (status = 201, description = "The new room; a `joined` event is stored", body = RoomView, example = json!({"id": 1, "name": "general", "kind": "public", "owner_id": 1, "created_at": "2026-12-02T05:36:30.933Z", "member_count": 1, "joined": true, "role": "owner", "unread_count": 0, "mention_count": 0, "last_message": null, "history_limit": null})),
         Unreadable,
         Unauthorized,
         (status = 409, description = "`room_name_taken`: a public room with that name exists", body = ErrorBody,
@@ -215,7 +219,7 @@ pub async fn create_room(
     params(("id" = i64, Path, description = "The room's id")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The room", body = RoomView, example = json!({"id": 1, "name": "general", "kind": "public", "owner_id": 1, "created_at": "2026-12-02T05:36:30.933Z", "member_count": 1, "joined": true, "role": "owner", "unread_count": 0, "last_message": null, "history_limit": null})),
+        (status = 200, description = "The room", body = RoomView, example = json!({"id": 1, "name": "general", "kind": "public", "owner_id": 1, "created_at": "2026-12-02T05:36:30.933Z", "member_count": 1, "joined": true, "role": "owner", "unread_count": 0, "mention_count": 0, "last_message": null, "history_limit": null})),
         Unreadable,
         Unauthorized,
         RoomNotFound,

@@ -3,6 +3,7 @@
 //! member event; a client that saw the stream up to some id can resume from there.
 //! Delivery and read marks are in [`super::receipts`].
 
+mod pages;
 mod writes;
 
 use std::collections::HashMap;
@@ -13,12 +14,15 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::attachments::Attached;
+use super::json_column;
 use super::schema::{messages, room_members, rooms};
 use super::{db_run, Chat, Handle, Kind, MessageId, Result, RoomId, UserId};
+use crate::domain::{Quote, Reactions};
 
+pub use pages::{page_conversation, page_room, Window};
 pub use writes::{
-    clear_edits_of, find_message, find_sent, insert_event, insert_messages, update_sent, NewRow,
-    Rewrite,
+    clear_edits_of, find_message, find_sent, insert_event, insert_messages, requote, set_reactions,
+    update_sent, NewRow, Rewrite,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -39,6 +43,14 @@ pub struct Message {
     pub deleted_at: Option<NaiveDateTime>,
     /// JSON: see [`Message::attachments`].
     pub attachments: Option<String>,
+    /// The message this one answers.
+    pub reply_to: Option<MessageId>,
+    /// JSON: see [`Message::quote`].
+    pub quote: Option<String>,
+    /// JSON: see [`Message::reactions`].
+    pub reactions: Option<String>,
+    /// JSON: see [`Message::mentions`].
+    pub mentions: Option<String>,
 }
 
 impl Message {
@@ -49,6 +61,21 @@ impl Message {
     /// The files it carries; none once deleted.
     pub fn attachments(&self) -> Vec<Attached> {
         super::attachments::from_column(self.attachments.as_deref())
+    }
+
+    /// What it shows of the message it answers, if it is a reply.
+    pub fn quote(&self) -> Option<Quote> {
+        json_column::read(self.quote.as_deref(), "quote")
+    }
+
+    /// Its reactions; none once deleted.
+    pub fn reactions(&self) -> Reactions {
+        json_column::read(self.reactions.as_deref(), "reactions")
+    }
+
+    /// The room members it mentions.
+    pub fn mentions(&self) -> Vec<UserId> {
+        json_column::read(self.mentions.as_deref(), "mentions")
     }
 }
 
@@ -71,40 +98,6 @@ pub async fn find_many(db: impl Into<Handle<'_>>, ids: &[MessageId]) -> Result<V
             .load(conn)
             .await
     })?)
-}
-
-/// Up to `limit` messages between `a` and `b` older than `before`, oldest first.
-///
-/// Each direction is one range scan of `messages_conversation_idx` reading at most
-/// `limit` rows; the two are merged here, so the cost does not grow with history.
-pub async fn page_conversation(
-    db: impl Into<Handle<'_>>,
-    a: UserId,
-    b: UserId,
-    before: Option<MessageId>,
-    limit: i64,
-) -> Result<Vec<Message>> {
-    let before = before.unwrap_or(MessageId(i64::MAX));
-    let mut conn = db.into().hold().await?;
-    let mut page = Vec::new();
-    for (sender, recipient) in [(a, b), (b, a)] {
-        page.extend(db_run!(&mut conn, |conn| {
-            messages::table
-                .filter(messages::sender_id.eq(sender))
-                .filter(messages::recipient_id.eq(recipient))
-                .filter(messages::kind.eq(Kind::Message))
-                .filter(messages::id.lt(before))
-                .order(messages::id.desc())
-                .limit(limit)
-                .select(Message::as_select())
-                .load(conn)
-                .await
-        })?);
-    }
-    page.sort_unstable_by_key(|m| std::cmp::Reverse(m.id));
-    page.truncate(usize::try_from(limit).unwrap_or(0));
-    page.reverse();
-    Ok(page)
 }
 
 /// The rooms `user` is a member of.
@@ -191,30 +184,6 @@ pub async fn latest_position(db: impl Into<Handle<'_>>, user: UserId) -> Result<
             .await
     })?;
     Ok(received.max(sent).max(rooms).unwrap_or(MessageId(0)))
-}
-
-/// Up to `limit` messages and member events of `room` older than `before`, oldest
-/// first (one range scan of `messages_room_stream_idx`).
-pub async fn page_room(
-    db: impl Into<Handle<'_>>,
-    room: RoomId,
-    before: Option<MessageId>,
-    limit: i64,
-) -> Result<Vec<Message>> {
-    let before = before.unwrap_or(MessageId(i64::MAX));
-    let mut page = db_run!(db, |conn| {
-        messages::table
-            .filter(messages::room_id.eq(room))
-            .filter(messages::kind.eq_any(Kind::HISTORY))
-            .filter(messages::id.lt(before))
-            .order(messages::id.desc())
-            .limit(limit)
-            .select(Message::as_select())
-            .load(conn)
-            .await
-    })?;
-    page.reverse();
-    Ok(page)
 }
 
 /// Deletes up to `batch` of `room`'s oldest rows beyond its newest `keep`

@@ -10,8 +10,10 @@ use futures_util::future::BoxFuture;
 
 use super::Message;
 use crate::db::attachments::{self, Attached};
+use crate::db::json_column;
 use crate::db::schema::{messages, room_members};
 use crate::db::{db_run, Chat, Handle, Kind, MessageId, Result, RoomId, SqliteConn, UserId};
+use crate::domain::{Quote, Reactions};
 
 /// A row to insert: a message, or an event about a message or a room.
 #[derive(Debug, Clone, Insertable)]
@@ -26,15 +28,19 @@ pub struct NewRow {
     pub client_id: Option<String>,
     pub created_at: NaiveDateTime,
     pub attachments: Option<String>,
+    pub reply_to: Option<MessageId>,
+    pub quote: Option<String>,
+    pub mentions: Option<String>,
 }
 
 impl NewRow {
+    /// A message; what it carries, answers and mentions is added by the
+    /// methods below.
     pub fn message(
         sender: UserId,
         to: Chat,
         content: String,
         client_id: Option<String>,
-        attachments: &[Attached],
         at: NaiveDateTime,
     ) -> Self {
         Self {
@@ -46,38 +52,67 @@ impl NewRow {
             content,
             client_id,
             created_at: at,
-            attachments: attachments::to_column(attachments),
+            attachments: None,
+            reply_to: None,
+            quote: None,
+            mentions: None,
+        }
+    }
+
+    pub fn carrying(self, attached: &[Attached]) -> Self {
+        Self {
+            attachments: attachments::to_column(attached),
+            ..self
+        }
+    }
+
+    /// A reply to the message `quote` quotes.
+    pub fn quoting(self, quote: Option<&Quote>) -> Self {
+        Self {
+            reply_to: quote.map(|quote| quote.id),
+            quote: quote.and_then(|quote| json_column::write(quote, false)),
+            ..self
+        }
+    }
+
+    pub fn mentioning(self, users: &[UserId]) -> Self {
+        Self {
+            mentions: json_column::write(&users, users.is_empty()),
+            ..self
+        }
+    }
+
+    /// An event with no text of its own (a member event) or about `target`.
+    fn event(kind: Kind, sender: UserId, chat: Chat, content: String, at: NaiveDateTime) -> Self {
+        Self {
+            kind,
+            ..Self::message(sender, chat, content, None, at)
         }
     }
 
     /// A member event of `room`: `user` joined, left, was added or removed.
     pub fn member_event(room: RoomId, user: UserId, kind: Kind, at: NaiveDateTime) -> Self {
-        Self {
-            kind,
-            target_id: None,
-            sender_id: user,
-            recipient_id: None,
-            room_id: Some(room),
-            content: String::new(),
-            client_id: None,
-            created_at: at,
-            attachments: None,
-        }
+        Self::event(kind, user, Chat::Room(room), String::new(), at)
     }
 
-    /// An edit or delete event about `target`, in its conversation.
-    pub fn change_event(target: &Message, kind: Kind, content: &str, at: NaiveDateTime) -> Self {
-        Self {
-            kind,
+    /// An event about `target` by `actor` (an edit or delete by its sender, or a
+    /// reaction by either side or any member), in the target's conversation: for
+    /// a direct message, to the side that is not `actor`.
+    pub fn event_about(
+        target: &Message,
+        actor: UserId,
+        kind: Kind,
+        content: &str,
+        at: NaiveDateTime,
+    ) -> Option<Self> {
+        let chat = match target.chat()? {
+            Chat::Direct(recipient) if recipient == actor => Chat::Direct(target.sender_id),
+            chat => chat,
+        };
+        Some(Self {
             target_id: Some(target.id),
-            sender_id: target.sender_id,
-            recipient_id: target.recipient_id,
-            room_id: target.room_id,
-            content: content.to_owned(),
-            client_id: None,
-            created_at: at,
-            attachments: None,
-        }
+            ..Self::event(kind, actor, chat, content.to_owned(), at)
+        })
     }
 }
 
@@ -189,7 +224,7 @@ pub struct Rewrite<'a> {
 }
 
 /// The columns a [`Rewrite`] sets (`Some(None)`: to NULL; `None`: left alone). A
-/// deleted message carries no files.
+/// deleted message carries no files, reactions or mentions.
 #[derive(AsChangeset)]
 #[diesel(table_name = messages)]
 struct Rewritten<'a> {
@@ -197,6 +232,8 @@ struct Rewritten<'a> {
     edited_at: Option<Option<NaiveDateTime>>,
     deleted_at: Option<Option<NaiveDateTime>>,
     attachments: Option<Option<String>>,
+    reactions: Option<Option<String>>,
+    mentions: Option<Option<String>>,
 }
 
 impl<'a> From<Rewrite<'a>> for Rewritten<'a> {
@@ -206,6 +243,8 @@ impl<'a> From<Rewrite<'a>> for Rewritten<'a> {
             edited_at: Some(rewrite.edited_at),
             deleted_at: Some(rewrite.deleted_at),
             attachments: rewrite.deleted_at.map(|_| None),
+            reactions: rewrite.deleted_at.map(|_| None),
+            mentions: rewrite.deleted_at.map(|_| None),
         }
     }
 }
@@ -266,4 +305,34 @@ pub async fn find_message(db: impl Into<Handle<'_>>, id: MessageId) -> Result<Op
             .await
             .optional()
     })?)
+}
+
+/// Sets the reaction summary of message `id`; the message as it now reads.
+pub async fn set_reactions(
+    db: impl Into<Handle<'_>>,
+    id: MessageId,
+    reactions: &Reactions,
+) -> Result<Message> {
+    let column = json_column::write(reactions, reactions.is_empty());
+    Ok(db_run!(db, |conn| {
+        diesel::update(messages::table.find(id))
+            .set(messages::reactions.eq(&column))
+            .returning(Message::as_returning())
+            .get_result(conn)
+            .await
+    })?)
+}
+
+/// Rewrites the quote in every reply to `quote`'s original (it was edited or
+/// deleted).
+pub async fn requote(db: impl Into<Handle<'_>>, quote: &Quote) -> Result<()> {
+    let column = json_column::write(quote, false);
+    db_run!(db, |conn| {
+        diesel::update(messages::table)
+            .filter(messages::reply_to.eq(quote.id))
+            .set(messages::quote.eq(&column))
+            .execute(conn)
+            .await
+    })?;
+    Ok(())
 }

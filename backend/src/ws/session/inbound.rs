@@ -30,16 +30,27 @@ pub(super) const SIGNAL_RATE: Rate = Rate {
 /// What a client frame gets back: an ack, once its message is stored, or an error.
 pub(super) type Reply = LocalBoxFuture<'static, Answer>;
 
-/// A reply's frame; for an ack, also when the socket took the message frame.
+/// A reply's frame, if it has one; for an ack, also when the socket took the
+/// message frame.
 pub(super) struct Answer {
-    pub(super) frame: String,
+    pub(super) frame: Option<String>,
     pub(super) send_taken: Option<Instant>,
 }
 
 impl From<String> for Answer {
     fn from(frame: String) -> Self {
         Self {
-            frame,
+            frame: Some(frame),
+            send_taken: None,
+        }
+    }
+}
+
+impl Answer {
+    /// Nothing to write: the change's own frame is the answer.
+    fn silent() -> Self {
+        Self {
+            frame: None,
             send_taken: None,
         }
     }
@@ -80,7 +91,11 @@ impl Session {
     }
 
     async fn on_client_frame(&mut self, frame: ClientFrame) -> Option<Reply> {
-        if !matches!(frame, ClientFrame::Message { .. }) {
+        // Sends and reactions have the send allowance instead.
+        if !matches!(
+            frame,
+            ClientFrame::Message { .. } | ClientFrame::React { .. }
+        ) {
             if let Err(wait) = self.signals.take() {
                 self.ctx.metrics.rate_limited(Limiter::SocketSignals);
                 return Some(error_reply(&Error::RateLimited(wait), None));
@@ -93,6 +108,7 @@ impl Session {
                 content,
                 client_id,
                 attachments,
+                reply_to,
             } => Some(
                 match chat(recipient_id, room_id, "recipient_id", client_id.as_deref()) {
                     Ok(to) => {
@@ -100,12 +116,18 @@ impl Session {
                             content,
                             client_id,
                             attachments,
+                            reply_to,
                         };
                         self.on_send(to, draft).await
                     }
                     Err(error) => refusal(error),
                 },
             ),
+            ClientFrame::React {
+                message_id,
+                emoji,
+                on,
+            } => Some(self.on_react(message_id, emoji, on)),
             ClientFrame::Read {
                 peer_id,
                 room_id,
@@ -157,14 +179,16 @@ impl Session {
             Ok(queued) => Box::pin(async move {
                 match queued.outcome().await {
                     Ok(sent) => Answer {
-                        frame: ServerFrame::Ack {
-                            message_id: sent.message.id,
-                            client_id: client_id.as_deref(),
-                            created_at: utc(sent.message.created_at),
-                            delivered: sent.delivered,
-                            duplicate: sent.duplicate,
-                        }
-                        .to_json(),
+                        frame: Some(
+                            ServerFrame::Ack {
+                                message_id: sent.message.id,
+                                client_id: client_id.as_deref(),
+                                created_at: utc(sent.message.created_at),
+                                delivered: sent.delivered,
+                                duplicate: sent.duplicate,
+                            }
+                            .to_json(),
+                        ),
                         send_taken: Some(taken),
                     },
                     Err(error) => error_frame(&error, client_id.as_deref()).into(),
@@ -172,6 +196,18 @@ impl Session {
             }),
             Err(error) => error_reply(&error, client_id.as_deref()),
         }
+    }
+
+    /// Sets or takes back a reaction; only a refusal is answered (the
+    /// `reaction` frame reaches this socket like every other).
+    fn on_react(&self, message: MessageId, emoji: String, on: bool) -> Reply {
+        let (ctx, user) = (self.ctx.clone(), self.user);
+        Box::pin(async move {
+            match ctx.messaging.react(user, message, &emoji, on).await {
+                Ok(_) => Answer::silent(),
+                Err(error) => error_frame(&error, None).into(),
+            }
+        })
     }
 
     /// Forwards a typing signal (throttled by its lease) to whoever is in `chat`.

@@ -88,7 +88,9 @@ impl Session {
     /// Writes a reply; an ack's latency is measured here, once it is on its way
     /// to the client.
     pub(super) async fn write_answer(&mut self, answer: Answer) -> Result<(), Stop> {
-        self.write(answer.frame.into()).await?;
+        if let Some(frame) = answer.frame {
+            self.write(frame.into()).await?;
+        }
         if let Some(taken) = answer.send_taken {
             self.ctx.metrics.send_acked(taken.elapsed());
         }
