@@ -210,11 +210,15 @@ describe('The conversation view', { timeout: 10 * 60_000 }, () => {
   it('replies, and jumps to an original that is not loaded', { timeout: TEST_TIMEOUT_MS }, async () => {
     const alice = await person('alice');
     const bob = await person('bob');
-    const original = await sendDirect(bob, alice, 'The very first question');
-    for (let index = 0; index < 70; index += 1) await sendDirect(bob, alice, `filler ${index}`);
-    await sendDirect(bob, alice, 'Remember my first question?', { reply_to: original.id });
-
+    // Alice is online, so the messages are delivered now, not flushed to her next socket.
     const page = await signedIn(alice);
+    const original = await sendDirect(bob, alice, 'The very first question');
+    for (let index = 0; index < 70; index += 1) await sendDirect(alice, bob, `filler ${index}`);
+    await sendDirect(bob, alice, 'Remember my first question?', { reply_to: original.id });
+    await waitUntil(async () => (await page.unreadBadge(bob.username).textContent().catch(() => '')) === '2', 'two unread');
+    // A fresh start: only the newest page is loaded.
+    await page.page.reload();
+    await page.waitForChat(alice.username);
     const bobPage = await signedIn(bob);
     await bobPage.openChat(alice.username);
     await page.openChat(bob.username);

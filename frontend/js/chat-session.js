@@ -117,9 +117,11 @@ export class ChatSession {
       drafts: new Drafts(me.id),
       members: () => this.#mentionable(),
       onSend: (content, files, replyTo) => {
-        // Writing after a jump to an old message: back to the newest, where it will show.
-        if (state.openKey !== null && state.conversation(state.openKey).hasNewer) this.#navigation.showLatest();
-        return actions.send(content, files, replyTo);
+        const sent = actions.send(content, files, replyTo);
+        // Written after a jump to an old message: back to the newest, where it shows. (After
+        // sending: the quote is taken from the original while it is still loaded.)
+        if (sent) this.#navigation.showLatest();
+        return sent;
       },
       onEdit: (id, content) => actions.edit(id, content),
       onTyping: () => actions.typed(),
@@ -230,6 +232,7 @@ export class ChatSession {
       render,
       connection: this.#connection,
       nameOf: this.#labels.nameOf,
+      members: () => this.#mentionable(),
     });
     router = new FrameRouter({
       state,

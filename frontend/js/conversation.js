@@ -200,7 +200,9 @@ export class Conversation {
     return found;
   }
 
-  addOutgoing({ clientId, senderId, content, attachments = [], replyTo = null, status = 'queued' }) {
+  addOutgoing({
+    clientId, senderId, content, attachments = [], replyTo = null, mentions = [], status = 'queued',
+  }) {
     const message = {
       key: pendingKey(clientId),
       kind: 'message',
@@ -219,7 +221,7 @@ export class Conversation {
       error: null,
       replyTo,
       reactions: [],
-      mentions: [],
+      mentions,
       sequence: ++localSequence,
     };
     this.#byKey.set(message.key, message);

@@ -5,6 +5,7 @@
 
 import * as api from './api.js';
 import { keyOfFrame } from './conversation-key.js';
+import { mentionedIds } from './mentions.js';
 import { hasReacted, reactionsOf } from './reactions.js';
 import { asSentence } from './sentence.js';
 import { quoteText } from './ui/reply-quote.js';
@@ -18,6 +19,7 @@ export class MessageActions {
   #render;
   #connection;
   #nameOf;
+  #members;
 
   /**
    * @param {object} options
@@ -29,8 +31,12 @@ export class MessageActions {
    * @param {import('./render-scheduler.js').RenderScheduler} options.render
    * @param {import('./shared-connection.js').SharedConnection} options.connection
    * @param {(userId: number) => string|null} options.nameOf
+   * @param {() => Array<{id: number, username: string}>|null} options.members  the open room's
+   *   other members (null outside rooms)
    */
-  constructor({ state, outbox, typingNotifier, composer, toaster, render, connection, nameOf }) {
+  constructor({
+    state, outbox, typingNotifier, composer, toaster, render, connection, nameOf, members,
+  }) {
     this.#state = state;
     this.#outbox = outbox;
     this.#typingNotifier = typingNotifier;
@@ -39,6 +45,7 @@ export class MessageActions {
     this.#render = render;
     this.#connection = connection;
     this.#nameOf = nameOf;
+    this.#members = members;
   }
 
   /**
@@ -52,7 +59,11 @@ export class MessageActions {
     state.chats.add(key);
     const conversation = state.conversation(key);
     const replyTo = replyToId === null ? null : conversation.quoteOf(replyToId);
-    this.#outbox.send(conversation, { senderId: state.myId, content, attachments, replyTo });
+    const members = this.#members();
+    const mentions = members ? mentionedIds(content, members) : [];
+    this.#outbox.send(conversation, {
+      senderId: state.myId, content, attachments, replyTo, mentions,
+    });
     this.#typingNotifier.sent(key);
     this.#render.schedule({ conversation: 'update', ownMessage: true });
     return true;

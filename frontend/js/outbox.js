@@ -43,15 +43,19 @@ export class Outbox {
   /**
    * Adds a new message to `conversation`; the leader sends it when its turn comes.
    * `attachments`: uploaded files (the server's JSON), sent by id; `replyTo`: the quote of the
-   * message it answers (see Conversation), sent by id, or null.
+   * message it answers (see Conversation), sent by id, or null; `mentions`: the ids it mentions,
+   * as the server will resolve them (shown until it says).
    */
-  send(conversation, { senderId, content, attachments = [], replyTo = null }) {
+  send(conversation, {
+    senderId, content, attachments = [], replyTo = null, mentions = [],
+  }) {
     const message = conversation.addOutgoing({
       clientId: newClientId(),
       senderId,
       content,
       attachments,
       replyTo,
+      mentions,
       status: this.#connection.isOpen ? 'sending' : 'queued',
     });
     this.#connection.announce(frameOf(message));

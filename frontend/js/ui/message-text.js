@@ -2,10 +2,10 @@
 // server resolved into highlighted names. Only text nodes, <a> elements with an http(s) href and
 // <span class="mention"> are created: the message is never parsed as HTML.
 
+import { mentionTokens } from '../mentions.js';
+
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 const TRAILING_PUNCTUATION = /[.,;:!?)\]}'"]+$/;
-// As the server reads a mention: `@` at the start or after a non-word character, then a username.
-const MENTION_PATTERN = /(^|[^\w])@([A-Za-z0-9_.-]+)/g;
 
 /**
  * `mentions`: { names: Set of lower-case usernames the message mentions, mine: my lower-case
@@ -34,10 +34,8 @@ function appendText(node, text, mentions) {
     return;
   }
   let last = 0;
-  for (const match of text.matchAll(MENTION_PATTERN)) {
-    const name = match[2].replace(/\.$/, '');
+  for (const { start, name } of mentionTokens(text)) {
     if (!mentions.names.has(name.toLowerCase())) continue;
-    const start = match.index + match[1].length;
     if (start > last) node.append(document.createTextNode(text.slice(last, start)));
     const span = document.createElement('span');
     span.className = name.toLowerCase() === mentions.mine ? 'mention mention-me' : 'mention';
