@@ -233,6 +233,13 @@ describe('The conversation view', { timeout: 10 * 60_000 }, () => {
     await shown.and(page.page.locator('.is-highlighted')).waitFor();
     assert.ok(await shown.isVisible());
 
+    // Scrolling down from there loads the newer pages (after=) up to the reply again.
+    await waitUntil(async () => {
+      await page.page.locator('.messages').evaluate((node) => { node.scrollTop = node.scrollHeight; });
+      return (await reply.count()) === 1;
+    }, 'the newer pages down to the reply');
+    assert.equal(await page.messages('filler 35', 'mine').count(), 1, 'no gap between the pages');
+
     // Reply from the menu: the bar, then the quote in both chats.
     await shown.locator('.bubble').click({ button: 'right' });
     await page.page.locator('.message-menu .menu-item[data-action="reply"]').click();
@@ -254,6 +261,10 @@ describe('The conversation view', { timeout: 10 * 60_000 }, () => {
     // The quote follows an edit of the original.
     await bobPage.editMessage('The very first question', 'The very first question, edited');
     await seen.locator('.reply-quote', { hasText: 'The very first question, edited' }).waitFor();
+    // … and its deletion.
+    await bobPage.deleteMessage('The very first question, edited');
+    await seen.locator('.reply-quote[data-deleted="true"]', { hasText: 'Message deleted' }).waitFor();
+    await page.messages('Yes, I do', 'mine').locator('.reply-quote', { hasText: 'Message deleted' }).waitFor();
   });
 
   it('reacts: both people see the counts and who reacted', { timeout: TEST_TIMEOUT_MS }, async () => {
@@ -353,6 +364,11 @@ describe('The conversation view', { timeout: 10 * 60_000 }, () => {
         await page.page.locator('.message-menu .menu-reaction-more').click();
         await page.page.locator('.emoji-cell').first().waitFor();
         await shoot(page, `conversation-${name}-${scheme}-picker`);
+        await page.page.keyboard.press('Escape');
+        await page.messages('Half past twelve', 'theirs').locator('.bubble').click({ button: 'right' });
+        await page.page.locator('.message-menu .menu-item[data-action="reply"]').click();
+        await page.composer.fill('Perfect, see you @');
+        await shoot(page, `conversation-${name}-${scheme}-reply`);
         assert.deepEqual(page.errors, []);
         await page.page.context().close();
       }
