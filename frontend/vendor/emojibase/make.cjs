@@ -1,4 +1,5 @@
-// Builds frontend/vendor/emojibase/emoji.json from emojibase-data's en/data.json, unpacked in ./package (see README.md).
+// Builds frontend/vendor/emojibase/emoji.json from emojibase-data's en/data.json, unpacked in ./package
+// beside this file (see README.md).
 const data = require('./package/en/data.json');
 const NAMES = ['Smileys & emotion', 'People & body', null, 'Animals & nature', 'Food & drink', 'Travel & places', 'Activities', 'Objects', 'Symbols', 'Flags'];
 const MAX_VERSION = 15.1;
