@@ -67,6 +67,8 @@ export class Navigation {
     this.#render.schedule({ conversation: alreadyOpen ? null : 'reset' });
     if (!NARROW_SCREEN.matches) this.#chat.composer.focus();
     if (alreadyOpen || !state.isMember(key)) return;
+    // Its members: offered after "@", and what my own mentions resolve against.
+    if (isRoomKey(key)) this.#members.load(parseKey(key).id);
     const conversation = state.conversation(key);
     // Left after a jump to an old message: it opens at the newest again.
     if (conversation.hasNewer) conversation.backToLatest();

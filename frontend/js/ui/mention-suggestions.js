@@ -1,5 +1,6 @@
 // "@" in a room's composer offers the room's members: the list filters as you type, the arrow
-// keys choose, Enter or Tab inserts "@username ", Escape closes; a click or tap works too.
+// keys choose, Enter or Tab inserts "@username " (Enter after a whole name sends), Escape
+// closes; a click or tap works too.
 
 import { element } from './element.js';
 import { paintAvatar } from './avatar.js';
@@ -52,6 +53,10 @@ export class MentionSuggestions {
       const step = event.key === 'ArrowDown' ? 1 : -1;
       this.#index = (this.#index + step + this.#choices.length) % this.#choices.length;
       this.#draw();
+    } else if (event.key === 'Enter' && this.#typedWhole()) {
+      // The whole name is typed already: Enter sends, as it would without the list.
+      this.close();
+      return false;
     } else if (event.key === 'Enter' || event.key === 'Tab') {
       this.#insert(this.#choices[this.#index]);
     } else if (event.key === 'Escape') {
@@ -86,15 +91,18 @@ export class MentionSuggestions {
     }
     this.#index = Math.max(0, this.#choices.findIndex((member) => member.id === previous));
     this.#node.hidden = false;
-    input.setAttribute('aria-expanded', 'true');
     this.#draw();
   }
 
   close() {
     this.#node.hidden = true;
     this.#choices = [];
-    this.#input.setAttribute('aria-expanded', 'false');
     this.#input.removeAttribute('aria-activedescendant');
+  }
+
+  #typedWhole() {
+    const typed = this.#input.value.slice(this.#start + 1, this.#input.selectionStart).toLowerCase();
+    return this.#choices[this.#index]?.username.toLowerCase() === typed;
   }
 
   #draw() {

@@ -115,6 +115,7 @@ export class MessageMenu {
 
   #showChoices({ mine, content, reacted }) {
     this.#node.dataset.mode = 'choices';
+    this.#node.setAttribute('role', 'menu');
     const quick = element('div', { className: 'menu-reactions', attrs: { role: 'group', 'aria-label': 'React' } }, [
       ...QUICK_REACTIONS.map((emoji) => element('button', {
         className: `menu-reaction${reacted.has(emoji) ? ' reaction-mine' : ''}`,
@@ -142,6 +143,8 @@ export class MessageMenu {
 
   #showConfirm() {
     this.#node.dataset.mode = 'confirm';
+    // A question with two buttons is a small dialog, not a menu.
+    this.#node.setAttribute('role', 'alertdialog');
     this.#node.replaceChildren(
       element('p', { className: 'message-menu-question', text: 'Delete this message for everyone?' }),
       element('div', { className: 'message-menu-actions' }, [
