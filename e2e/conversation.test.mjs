@@ -133,13 +133,32 @@ describe('The conversation view', { timeout: 10 * 60_000 }, () => {
     }
     assert.ok(steps <= 3, `Tab from the list reached the composer in ${steps} steps`);
 
-    // Touch: ⋮ is there to tap.
+    // Copy text.
+    await page.page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.messages('A message from Bob', 'theirs').locator('.bubble').click({ button: 'right' });
+    await menu.locator('[data-action="copy"]').click();
+    await waitUntil(async () => (await page.page.evaluate(() => navigator.clipboard.readText())) === 'A message from Bob', 'the text copied');
+
+    // Touch: ⋮ is there to tap; a swipe to the right answers.
     const phone = await signedIn(alice, { viewport: PHONE, hasTouch: true, isMobile: true });
     await phone.openChat(bob.username);
     const theirs = phone.messages('A message from Bob', 'theirs');
     await theirs.waitFor();
     await theirs.locator('.message-menu-button').tap();
     await phone.page.locator('.message-menu[data-mode="choices"]').waitFor();
+    await phone.page.locator('.message-menu .menu-item[data-action="reply"]').tap();
+    await phone.page.locator('.composer-reply', { hasText: 'A message from Bob' }).waitFor();
+    await phone.page.locator('.composer-reply-cancel').tap();
+    await theirs.locator('.bubble').evaluate((bubble) => {
+      const box = bubble.getBoundingClientRect();
+      const at = (type, dx) => bubble.dispatchEvent(new PointerEvent(type, {
+        bubbles: true, pointerType: 'touch', isPrimary: true, clientX: box.left + 20 + dx, clientY: box.top + 10,
+      }));
+      at('pointerdown', 0);
+      for (const dx of [10, 30, 60, 90]) at('pointermove', dx);
+      at('pointerup', 90);
+    });
+    await phone.page.locator('.composer-reply', { hasText: 'A message from Bob' }).waitFor();
   });
 
   it('anchors a short chat at the bottom, with a day heading and a grouped burst', { timeout: TEST_TIMEOUT_MS }, async () => {
