@@ -139,6 +139,13 @@ describe('AsyncAPI document', { timeout: 3 * 60_000 }, () => {
         bobSocket.send({ type: 'typing', recipient_id: alice.id });
         await aliceSocket.next('typing', (frame) => frame.typing);
 
+        bobSocket.send({ type: 'react', message_id: ack.message_id, emoji: '👍', on: true });
+        await aliceSocket.next('reaction');
+        bobSocket.send({ type: 'message', recipient_id: alice.id, content: 'hi', reply_to: ack.message_id });
+        await aliceSocket.next('message', (frame) => frame.reply_to?.id === ack.message_id);
+        await api('PUT', `/conversations/${bob.id}/mute`, alice.token, { until: '9999-12-31T23:59:59Z' });
+        await aliceSocket.next('muted');
+
         await api('PATCH', `/messages/${ack.message_id}`, alice.token, { content: 'hi, Bob' });
         await bobSocket.next('edited');
         await api('DELETE', `/messages/${ack.message_id}`, alice.token);

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use actix_web::web;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::messages::MessageView;
@@ -12,6 +13,7 @@ use super::users::Contact;
 use crate::auth::AuthUser;
 use crate::context::AppContext;
 use crate::db::{self, MessageId};
+use crate::domain::time::{now, utc};
 use crate::error::Error;
 use crate::live::presence;
 
@@ -22,6 +24,8 @@ pub struct Conversation {
     last_message: Option<MessageView>,
     /// Messages from the peer the caller has not marked read, deleted ones not counted.
     unread_count: i64,
+    /// Until when the caller muted the conversation; `null`: not muted.
+    muted_until: Option<DateTime<Utc>>,
 }
 
 /// Everyone the caller has exchanged a message with, most recent first. Not paged.
@@ -32,7 +36,7 @@ pub struct Conversation {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's conversations", body = Vec<Conversation>,
-            example = json!([{"peer": {"id": 2, "username": "bob", "online": false, "last_seen": "2026-11-21T13:14:57.033Z"}, "last_message": {"id": 4, "sender_id": 1, "recipient_id": 2, "content": "How are you?", "client_id": "a-2", "created_at": "2026-11-21T13:14:56.031Z", "delivered": true, "delivered_at": "2026-11-21T13:14:56.033Z", "read_at": null, "edited_at": null, "deleted_at": null}, "unread_count": 0}])),
+            example = json!([{"peer": {"id": 2, "username": "bob", "online": false, "last_seen": "2026-11-21T13:14:57.033Z"}, "last_message": {"id": 4, "sender_id": 1, "recipient_id": 2, "content": "How are you?", "client_id": "a-2", "created_at": "2026-11-21T13:14:56.031Z", "delivered": true, "delivered_at": "2026-11-21T13:14:56.033Z", "read_at": null, "edited_at": null, "deleted_at": null}, "unread_count": 0, "muted_until": null}])),
         Unauthorized,
         Internal,
         Unavailable,
@@ -57,6 +61,7 @@ pub async fn list_conversations(
         .map(|message| (message.id, message))
         .collect();
     let unread = db::receipts::unread_counts(db, caller.id).await?;
+    let muted = db::mutes::muted_peers(db, caller.id, now()).await?;
     let online = presence::online_among(db, &ctx.hub, &peer_ids).await;
     Ok(web::Json(
         heads
@@ -68,6 +73,7 @@ pub async fn list_conversations(
                         .remove(&last)
                         .map(|message| MessageView::new(message, &ctx.media.links)),
                     unread_count: unread.get(&peer).copied().unwrap_or(0),
+                    muted_until: muted.get(&peer).copied().map(utc),
                 })
             })
             .collect(),

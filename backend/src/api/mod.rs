@@ -11,6 +11,7 @@ mod login;
 mod logout;
 mod messages;
 mod metrics;
+mod mutes;
 pub mod openapi;
 mod reactions;
 mod register;
@@ -71,6 +72,7 @@ endpoints! {
     "/me" => { get: users::me },
     "/users" => { get: users::list_users },
     "/conversations" => { get: conversations::list_conversations },
+    "/conversations/{id}/mute" => { put: mutes::mute_conversation },
     "/events" => { get: events::events },
     // `{id}` is a user for GET and POST (the conversation), a message for PATCH
     // and DELETE.
@@ -87,6 +89,7 @@ endpoints! {
     "/rooms" => { get: rooms::list_rooms, post: rooms::create_room },
     "/rooms/{id}" => { get: rooms::get_room, patch: rooms::update_room },
     "/rooms/{id}/join" => { post: rooms::members::join },
+    "/rooms/{id}/mute" => { put: mutes::mute_room },
     "/rooms/{id}/leave" => { post: rooms::members::leave },
     "/rooms/{id}/members" => {
         get: rooms::members::list_members,

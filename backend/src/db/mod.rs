@@ -12,6 +12,7 @@ mod listen;
 mod lock;
 pub mod mentions;
 pub mod messages;
+pub mod mutes;
 pub mod nodes;
 pub mod reactions;
 pub mod receipts;

@@ -37,6 +37,8 @@ pub struct Member {
     pub role: Role,
     pub joined_at: NaiveDateTime,
     pub read_up_to: MessageId,
+    /// Notifications from the room stop until then.
+    pub muted_until: Option<NaiveDateTime>,
 }
 
 /// A room as created.

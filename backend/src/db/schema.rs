@@ -104,6 +104,15 @@ diesel::table! {
         role -> Text,
         joined_at -> Timestamp,
         read_up_to -> BigInt,
+        muted_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    muted_peers (user_id, peer_id) {
+        user_id -> BigInt,
+        peer_id -> BigInt,
+        muted_until -> Timestamp,
     }
 }
 

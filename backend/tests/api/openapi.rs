@@ -251,6 +251,7 @@ async fn the_asyncapi_document_describes_every_frame(backend: Backend) {
         "error",
         "member",
         "message",
+        "muted",
         "presence",
         "reaction",
         "read",

@@ -506,6 +506,10 @@ async fn old_history_is_pruned_beyond_the_limit(backend: Backend) {
                 )
                 .await;
             assert_eq!(response.status(), StatusCode::OK);
+            // So do its reactions (rows that name it).
+            let react = format!("/messages/{}/reactions/%F0%9F%91%8D", ids[1]);
+            let response = app.call(&alice, Method::PUT, &react, None).await;
+            assert_eq!(response.status(), StatusCode::OK);
         }
     }
 

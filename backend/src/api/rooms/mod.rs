@@ -26,7 +26,7 @@ use crate::context::AppContext;
 use crate::db::rooms::{Member, Room};
 use crate::db::{self, Db, Role, RoomId, RoomKind, UserId};
 use crate::domain::paging::{Limit, PageSize, SearchText};
-use crate::domain::time::utc;
+use crate::domain::time::{now, utc};
 use crate::error::Error;
 use crate::messaging::rooms;
 
@@ -39,7 +39,7 @@ pub(crate) const MAX_SEARCH_CHARS: usize = 64;
 
 /// A room as its viewer sees it.
 #[derive(Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"id": 1, "name": "general", "kind": "public", "owner_id": 1, "created_at": "2026-12-02T05:36:30.933Z", "member_count": 1, "joined": true, "role": "owner", "unread_count": 0, "mention_count": 0, "last_message": null, "history_limit": null}))]
+#[schema(example = json!({"id": 1, "name": "general", "kind": "public", "owner_id": 1, "created_at": "2026-12-02T05:36:30.933Z", "member_count": 1, "joined": true, "role": "owner", "unread_count": 0, "mention_count": 0, "muted_until": null, "last_message": null, "history_limit": null}))]
 pub struct RoomView {
     id: RoomId,
     name: String,
@@ -55,6 +55,8 @@ pub struct RoomView {
     unread_count: i64,
     /// Of those, the ones that mention the viewer (`@username`).
     mention_count: i64,
+    /// Until when the viewer muted the room; `null`: not muted.
+    muted_until: Option<DateTime<Utc>>,
     /// The newest message, as the stream frame a socket gets; `null` when the viewer
     /// is not a member (who cannot read the room's history either).
     #[schema(value_type = Option<StreamItem>)]
@@ -69,11 +71,15 @@ impl RoomView {
         let db = &ctx.db;
         let ids: Vec<RoomId> = rooms.iter().map(|room| room.id).collect();
         let members = db::rooms::member_counts(db, &ids).await?;
-        let roles: HashMap<RoomId, Role> = db::rooms::memberships_of(db, viewer, &ids)
-            .await?
-            .into_iter()
-            .map(|member| (member.room_id, member.role))
-            .collect();
+        let at = now();
+        let mut muted = HashMap::new();
+        let mut roles: HashMap<RoomId, Role> = HashMap::new();
+        for member in db::rooms::memberships_of(db, viewer, &ids).await? {
+            roles.insert(member.room_id, member.role);
+            if let Some(until) = member.muted_until.filter(|&until| until > at) {
+                muted.insert(member.room_id, until);
+            }
+        }
         let unread = db::rooms::unread_counts(db, viewer, &ids).await?;
         let mentions = db::mentions::unread_counts(db, viewer, &ids).await?;
         // Only members may read a room's messages.
@@ -94,6 +100,7 @@ impl RoomView {
                 role: roles.get(&room.id).copied(),
                 unread_count: unread.get(&room.id).copied().unwrap_or(0),
                 mention_count: mentions.get(&room.id).copied().unwrap_or(0),
+                muted_until: muted.get(&room.id).copied().map(utc),
                 last_message: room.last_message_id.and_then(|id| last.remove(&id)),
                 id: room.id,
                 name: room.name,
@@ -149,7 +156,7 @@ pub struct Search {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The rooms the caller can see", body = Vec<RoomView>,
-            example = json!([{"id": 3, "name": "Lunch crew", "kind": "private", "owner_id": 1, "created_at": "2026-12-02T05:36:31.525Z", "member_count": 2, "joined": true, "role": "member", "unread_count": 0, "mention_count": 0, "last_message": null, "history_limit": null}])),
+            example = json!([{"id": 3, "name": "Lunch crew", "kind": "private", "owner_id": 1, "created_at": "2026-12-02T05:36:31.525Z", "member_count": 2, "joined": true, "role": "member", "unread_count": 0, "mention_count": 0, "muted_until": null, "last_message": null, "history_limit": null}])),
         Unreadable,
         Unauthorized,
         (status = 422, description = "`validation_failed`: `q` over 64 characters or `limit` out of range", body = ErrorBody,
@@ -186,7 +193,7 @@ pub struct NewRoom {
     tag = "rooms",
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "The new room; a `joined` event is stored", body = RoomView, example = json!({"id": 1, "name": "general", "kind": "public", "owner_id": 1, "created_at": "2026-12-02T05:36:30.933Z", "member_count": 1, "joined": true, "role": "owner", "unread_count": 0, "mention_count": 0, "last_message": null, "history_limit": null})),
+        (status = 201, description = "The new room; a `joined` event is stored", body = RoomView, example = json!({"id": 1, "name": "general", "kind": "public", "owner_id": 1, "created_at": "2026-12-02T05:36:30.933Z", "member_count": 1, "joined": true, "role": "owner", "unread_count": 0, "mention_count": 0, "muted_until": null, "last_message": null, "history_limit": null})),
         Unreadable,
         Unauthorized,
         (status = 409, description = "`room_name_taken`: a public room with that name exists", body = ErrorBody,
@@ -219,7 +226,7 @@ pub async fn create_room(
     params(("id" = i64, Path, description = "The room's id")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The room", body = RoomView, example = json!({"id": 1, "name": "general", "kind": "public", "owner_id": 1, "created_at": "2026-12-02T05:36:30.933Z", "member_count": 1, "joined": true, "role": "owner", "unread_count": 0, "mention_count": 0, "last_message": null, "history_limit": null})),
+        (status = 200, description = "The room", body = RoomView, example = json!({"id": 1, "name": "general", "kind": "public", "owner_id": 1, "created_at": "2026-12-02T05:36:30.933Z", "member_count": 1, "joined": true, "role": "owner", "unread_count": 0, "mention_count": 0, "muted_until": null, "last_message": null, "history_limit": null})),
         Unreadable,
         Unauthorized,
         RoomNotFound,

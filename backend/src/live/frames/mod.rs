@@ -217,6 +217,20 @@ pub enum ServerFrame<'a> {
         #[schema(required = true)]
         expires_at: Option<DateTime<Utc>>,
     },
+    /// You muted or unmuted a chat (on any device): to every socket of yours.
+    Muted {
+        /// The direct conversation with this user.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[schema(nullable = false)]
+        peer_id: Option<UserId>,
+        /// The room.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[schema(nullable = false)]
+        room_id: Option<RoomId>,
+        /// Muted until then; `null`: unmuted.
+        #[schema(required = true)]
+        until: Option<DateTime<Utc>>,
+    },
     /// Someone you share a conversation with came online or went offline.
     Presence {
         /// Whose presence changed.

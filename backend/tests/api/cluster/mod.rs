@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::helpers::{start, test_config, Socket, TestApp, TestUser, NOTICES};
 
+mod conversation;
 mod failover;
 mod idempotency;
 mod kill;

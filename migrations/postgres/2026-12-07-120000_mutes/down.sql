@@ -1,0 +1,2 @@
+DROP TABLE muted_peers;
+ALTER TABLE room_members DROP COLUMN muted_until;
