@@ -145,6 +145,7 @@ export class MessageList {
       this.#jump.hidden = false;
     }
     if (this.#hasNewer) this.#jump.hidden = false;
+    this.#jump.textContent = this.#hasNewer ? 'Latest messages ↓' : 'New messages ↓';
     for (const message of messages) this.#seenKeys.add(message.key);
 
     // A short history does not fill the pane, so no scroll event would ever ask for more.
