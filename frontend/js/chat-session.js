@@ -300,6 +300,7 @@ export class ChatSession {
     this.#chat.messages.render(state.conversation(state.openKey), {
       myId: state.myId,
       myName: state.me.username,
+      room: isRoomKey(state.openKey) ? state.rooms.get(parseKey(state.openKey).id) ?? null : null,
       title: this.#chat.header?.name ?? '',
       nameOf: this.#labels.nameOf,
       mode: conversation,

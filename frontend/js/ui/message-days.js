@@ -9,12 +9,16 @@ import { element } from './element.js';
 import { memberEventText } from './room-text.js';
 
 const GROUP_GAP_MS = 5 * 60_000;
+// The owner's join that came with the room's creation (the same request, so moments apart).
+const CREATION_WINDOW_MS = 5_000;
 
 /**
  * `buildItem(message, startsGroup)` makes a message's list item; `divider`: {beforeId, count}
- * or null. Returns the day items.
+ * or null; `room`: the room's view (its owner and creation) or null. Returns the day items.
  */
-export function dayItems(messages, { myId, nameOf, divider, buildItem }) {
+export function dayItems(messages, {
+  myId, nameOf, divider, room, buildItem,
+}) {
   const days = [];
   let list = null;
   let previous = null;
@@ -33,7 +37,7 @@ export function dayItems(messages, { myId, nameOf, divider, buildItem }) {
       || previous.kind !== 'message'
       || previous.senderId !== message.senderId
       || message.createdAt - previous.createdAt > GROUP_GAP_MS;
-    list.append(message.kind === 'member' ? memberEvent(message, myId, nameOf) : buildItem(message, startsGroup));
+    list.append(message.kind === 'member' ? memberEvent(message, myId, nameOf, room) : buildItem(message, startsGroup));
     previous = message;
   }
   return days;
@@ -46,13 +50,19 @@ function dividerItem(count) {
 }
 
 /** "Carol was added": a line across the history, not a bubble. */
-function memberEvent(event, myId, nameOf) {
+function memberEvent(event, myId, nameOf, room) {
   const name = event.userId === myId ? null : (nameOf(event.userId) ?? 'Someone');
+  const action = isCreation(event, room) ? 'created' : event.action;
   return element('li', {
     className: 'member-event',
-    dataset: { action: event.action, userId: String(event.userId), messageId: String(event.id) },
+    dataset: { action, userId: String(event.userId), messageId: String(event.id) },
   }, [element('span', {
-    text: memberEventText(event.action, name),
+    text: memberEventText(action, name, room?.kind === 'private' ? 'group' : 'room'),
     attrs: { title: formatFull(event.createdAt) },
   })]);
+}
+
+function isCreation(event, room) {
+  return room !== null && event.action === 'joined' && event.userId === room.owner_id
+    && Math.abs(event.createdAt - new Date(room.created_at)) < CREATION_WINDOW_MS;
 }

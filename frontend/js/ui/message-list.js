@@ -87,9 +87,12 @@ export class MessageList {
    * above: keep what is on screen still), 'update' (new or changed messages: follow the bottom if
    * the reader was there, or if `ownMessage` was just sent), 'append' (newer messages came in below
    * after a jump: stay still), 'jump' (show the message given to highlight()).
-   * `title` is the peer's or room's name; `nameOf(userId)` a person's name (or null).
+   * `title` is the peer's or room's name; `room` the room's view (null for a person);
+   * `nameOf(userId)` a person's name (or null).
    */
-  render(conversation, { myId, myName, title, nameOf = () => null, mode = 'update', ownMessage = false }) {
+  render(conversation, {
+    myId, myName, title, room = null, nameOf = () => null, mode = 'update', ownMessage = false,
+  }) {
     const scroller = this.#scroller;
     const wasNearBottom = this.#isNearBottom();
     const previousHeight = scroller.scrollHeight;
@@ -116,6 +119,7 @@ export class MessageList {
     this.#list.replaceChildren(...dayItems(messages, {
       myId,
       nameOf,
+      room,
       divider: this.#divider,
       buildItem: (message, startsGroup) => {
         const item = messageItem(message, { ...ctx, startsGroup });
