@@ -55,9 +55,12 @@ export class Conversation {
     return end === null ? all : all.filter((message) => message.id === null || message.id <= end);
   }
 
-  /** A page around a message replaces what is loaded (see history.js loadAround). */
+  /**
+   * A page around a message is shown instead of what is loaded (see history.js loadAround).
+   * What was loaded stays (hidden beyond windowEnd unless it joins the page): the list's last
+   * message and read marker still see the newest.
+   */
   showWindow(rows, myId) {
-    this.forgetOlderThan(Infinity);
     for (const row of rows) this.addStored(row, myId);
     this.hasOlder = true;
     this.historyPruned = false;
@@ -65,10 +68,14 @@ export class Conversation {
     this.windowEnd = rows.length > 0 ? rows[rows.length - 1].id : null;
   }
 
-  /** The page after windowEnd; `end`: it reaches the newest message. */
+  /**
+   * The page after windowEnd; `end`: it reaches the newest message. A row that was here
+   * already joins the page to what stayed loaded above it: no gap is left.
+   */
   extendWindow(rows, myId, { end }) {
-    for (const row of rows) this.addStored(row, myId);
-    this.windowEnd = end || rows.length === 0 ? null : rows[rows.length - 1].id;
+    let joined = false;
+    for (const row of rows) if (!this.addStored(row, myId)) joined = true;
+    this.windowEnd = end || joined || rows.length === 0 ? null : rows[rows.length - 1].id;
   }
 
   /** Back to the newest messages after a jump: forget the window; the newest page loads afresh. */

@@ -161,6 +161,8 @@ export class MessageList {
   /** The next render with mode 'jump' scrolls to message `id` and highlights it for a moment. */
   highlight(id) {
     this.#highlightId = id;
+    // The reader went elsewhere: a divider not placed by now would only get in the way.
+    if (this.#divider === null) this.#unreadAtOpen = 0;
     clearTimeout(this.#highlightTimer);
     this.#highlightTimer = setTimeout(() => {
       this.#highlightId = null;
