@@ -284,6 +284,18 @@ describe('The conversation view', { timeout: 10 * 60_000 }, () => {
     await bobPage.deleteMessage('The very first question, edited');
     await seen.locator('.reply-quote[data-deleted="true"]', { hasText: 'Message deleted' }).waitFor();
     await page.messages('Yes, I do', 'mine').locator('.reply-quote', { hasText: 'Message deleted' }).waitFor();
+
+    // After a jump, "Latest messages" goes back to the newest.
+    await page.page.reload();
+    await page.waitForChat(alice.username);
+    await page.openChat(bob.username);
+    await reply.locator('.reply-quote').click();
+    await page.page.locator('.message.is-highlighted[data-deleted="true"]').waitFor();
+    const latest = page.page.locator('.jump-button', { hasText: 'Latest messages' });
+    await latest.click();
+    await page.messages('Yes, I do', 'mine').waitFor();
+    await latest.waitFor({ state: 'hidden' });
+    assert.equal(await page.deletedMessages.count(), 0, 'the old page is gone');
   });
 
   it('reacts: both people see the counts and who reacted', { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -78,11 +78,14 @@ export class Conversation {
     this.windowEnd = end || joined || rows.length === 0 ? null : rows[rows.length - 1].id;
   }
 
-  /** Back to the newest messages after a jump: forget the window; the newest page loads afresh. */
+  /**
+   * Back to the newest messages after a jump: the jumped-to page goes, what stayed loaded
+   * above it shows again (a catch-up load fills in anything newer).
+   */
   backToLatest() {
-    this.forgetOlderThan(Infinity);
+    const end = this.windowEnd;
     this.windowEnd = null;
-    this.loadedLatest = false;
+    if (end !== null) this.forgetOlderThan(end + 1);
   }
 
   /** All messages in display order: stored ones by id, then unconfirmed ones by send order. */

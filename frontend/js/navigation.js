@@ -208,7 +208,7 @@ export class Navigation {
     if (!conversation.hasNewer) return;
     conversation.backToLatest();
     this.#render.schedule({ conversation: 'reset' });
-    this.loadLatest(conversation);
+    this.loadLatest(conversation, { catchUp: true });
   }
 
   /** Fetches the newest page; with `catchUp`, also what was missed during an outage. */
