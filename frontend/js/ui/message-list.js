@@ -13,9 +13,6 @@ import { watchSwipes } from './message-swipe.js';
 const NEAR_BOTTOM_PX = 80;
 const NEAR_TOP_PX = 150;
 const HIGHLIGHT_MS = 2_000;
-// More unread messages than the newest page holds: older pages are fetched (this many at most)
-// to reach the first of them.
-const DIVIDER_PAGES = 4;
 
 export class MessageList {
   #scroller;
@@ -31,7 +28,6 @@ export class MessageList {
   // The divider: how many were unread when the chat opened, and (once placed) before which id.
   #unreadAtOpen = 0;
   #divider = null;
-  #dividerPages = 0;
   #highlightId = null;
   #highlightTimer = null;
 
@@ -83,7 +79,6 @@ export class MessageList {
   expectUnread(count) {
     this.#unreadAtOpen = count;
     this.#divider = null;
-    this.#dividerPages = 0;
   }
 
   /**
@@ -139,7 +134,7 @@ export class MessageList {
 
     if (mode === 'jump') {
       this.#showHighlighted();
-    } else if (dividerPlaced) {
+    } else if (dividerPlaced && mode !== 'prepend') {
       this.#showDivider();
     } else if (mode === 'reset') {
       this.scrollToBottom();
@@ -199,13 +194,7 @@ export class MessageList {
     if (this.#unreadAtOpen === 0 || this.#divider !== null || !conversation.loadedLatest) return false;
     const incoming = messages.filter((message) => message.kind === 'message' && message.id !== null
       && message.senderId !== myId && message.deletedAt === null);
-    if (incoming.length < this.#unreadAtOpen && conversation.hasOlder && this.#dividerPages < DIVIDER_PAGES) {
-      if (!conversation.loadingOlder) {
-        this.#dividerPages += 1;
-        queueMicrotask(this.#on.nearTop);
-      }
-      return false;
-    }
+    if (incoming.length < this.#unreadAtOpen && conversation.hasOlder) return false;
     const first = incoming[Math.max(0, incoming.length - this.#unreadAtOpen)];
     if (!first) return false;
     this.#divider = { beforeId: first.id, count: Math.min(this.#unreadAtOpen, incoming.length) };
