@@ -147,6 +147,8 @@ export class Navigation {
     if (key === null || document.visibilityState !== 'visible' || !document.hasFocus()) return;
     if (!state.isMember(key)) return;
     const conversation = state.conversation(key);
+    // Reading old messages after a jump: what came in since is not on screen yet.
+    if (conversation.hasNewer) return;
     this.#readMarkers.send(conversation);
     if (state.unread.markRead(key, conversation.newestIncomingId ?? Infinity)) this.#render.schedule();
   }
