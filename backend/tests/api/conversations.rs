@@ -26,7 +26,10 @@ async fn one_row_per_peer_most_recent_first(backend: Backend) {
     let list = app.conversations(&alice).await;
     assert_eq!(peers(&list), [carol.id, bob.id]);
     let row = &list[0];
-    assert_eq!(keys(row), ["last_message", "peer", "unread_count"]);
+    assert_eq!(
+        keys(row),
+        ["last_message", "muted_until", "peer", "unread_count"]
+    );
     assert_eq!(
         row["peer"],
         json!({"id": carol.id, "username": "carol", "online": false, "last_seen": null})

@@ -34,6 +34,7 @@ async fn rooms_are_created_and_listed(backend: Backend) {
             "last_message",
             "member_count",
             "mention_count",
+            "muted_until",
             "name",
             "owner_id",
             "role",
