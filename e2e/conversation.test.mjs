@@ -341,6 +341,8 @@ describe('The conversation view', { timeout: 10 * 60_000 }, () => {
     assert.equal(await page.page.evaluate(() => document.activeElement.dataset.emoji), '😀');
     await page.page.keyboard.press('Enter');
     await bobPage.messages('React to me').locator('.reaction-chip[data-emoji="😀"]').waitFor();
+    assert.equal(await page.page.evaluate(() => document.activeElement.querySelector('.message-text')?.textContent),
+      'React to me', 'focus is back on the message');
 
     // A click on my chip takes mine back.
     await chip(page, '.reaction-mine').click();

@@ -82,8 +82,9 @@ export class MessageMenu {
       this.#showConfirm();
       return;
     }
-    // These move focus on (the composer, the picker): the menu does not take it back.
-    const movesFocus = action === 'reply' || action === 'edit' || action === 'more';
+    // These move focus to the composer: the menu does not take it back. (The picker takes
+    // it from the message, and gives it back there.)
+    const movesFocus = action === 'reply' || action === 'edit';
     this.close({ restoreFocus: !movesFocus });
     if (action === 'react') this.#on.react(id, button.dataset.emoji);
     else if (action === 'more') this.#on.more(id, anchor);
