@@ -221,8 +221,8 @@ describe('Parley v2 in the browser', { timeout: 10 * 60_000 }, () => {
     await yuri.openChat('xena');
     await yuri.waitForMessage('Bring the tickets', 'theirs');
 
-    // Only my own messages have a menu.
-    assert.equal(await yuri.page.locator('.message-theirs .message-menu-button').count(), 0);
+    // Every message has a menu (Reply, React, Copy); only mine offers Edit and Delete.
+    assert.equal(await yuri.page.locator('.message-theirs .message-menu-button').count(), 2);
     await xena.messages('Bring the tickets', 'mine').hover();
     await xena.messages('Bring the tickets', 'mine').locator('.message-menu-button').waitFor();
     await xena.page.waitForTimeout(200); // the ⋮ fades in
@@ -517,9 +517,8 @@ describe('Parley v2 in the browser', { timeout: 10 * 60_000 }, () => {
     await ivy.send('Call you latre');
     await ivy.waitForReceipt('Call you latre', 'read');
 
-    // On a touch screen there is no ⋮ to hover: a tap on my message opens its menu.
-    assert.equal(await ivy.messages('Call you latre', 'mine').locator('.message-menu-button').isVisible(), false);
-    await ivy.messages('Call you latre', 'mine').locator('.bubble').tap();
+    // On a touch screen there is no hover: ⋮ is always there to tap.
+    await ivy.messages('Call you latre', 'mine').locator('.message-menu-button').tap();
     await ivy.page.locator('.message-menu[data-mode="choices"]').waitFor();
     await ivy.screenshot(shot('31-phone-dark-menu'));
     await ivy.page.locator('.message-menu .menu-item[data-action="edit"]').tap();
@@ -529,7 +528,7 @@ describe('Parley v2 in the browser', { timeout: 10 * 60_000 }, () => {
     await ivy.composer.press('Enter');
     await jon.waitForMessage('Call you later', 'theirs');
 
-    await ivy.messages('Let me rewatch it tonight', 'mine').locator('.bubble').tap();
+    await ivy.messages('Let me rewatch it tonight', 'mine').locator('.message-menu-button').tap();
     await ivy.page.locator('.message-menu .menu-item[data-action="delete"]').tap();
     await ivy.page.locator('.message-menu[data-mode="confirm"]').waitFor();
     await ivy.screenshot(shot('33-phone-dark-confirm-delete'));

@@ -96,7 +96,7 @@ describe('Parley rooms in the browser', { timeout: 10 * 60_000 }, () => {
     const carol = await signUp('carol');
 
     await alice.createRoom('general', 'public');
-    await alice.memberEvent('You joined').waitFor();
+    await alice.memberEvent('You created this room').waitFor();
     assert.equal(await alice.roomButton('general').count(), 1, 'the new room is in the sidebar');
 
     assert.deepEqual(await bob.browseRooms('gen'), ['general'], 'public rooms can be found by name');

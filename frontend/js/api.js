@@ -157,13 +157,26 @@ export function deleteMessage(messageId) {
   return request('DELETE', `/messages/${encodeURIComponent(messageId)}`);
 }
 
-/** One page of the conversation with `userId`, oldest first; `before` is a message id. */
-export function fetchMessages(userId, { before, limit } = {}) {
+/**
+ * One page of the conversation with `userId`, oldest first; at most one of `before`, `after`
+ * and `around` (message ids).
+ */
+export function fetchMessages(userId, page = {}) {
+  return request('GET', `/messages/${encodeURIComponent(userId)}${pageQuery(page)}`);
+}
+
+/** `?before=…&limit=…` for a history page (see fetchMessages); '' when none is set. */
+function pageQuery({ before, after, around, limit }) {
   const params = new URLSearchParams();
-  if (before !== undefined && before !== null) params.set('before', String(before));
-  if (limit !== undefined) params.set('limit', String(limit));
-  const search = params.toString() ? `?${params}` : '';
-  return request('GET', `/messages/${encodeURIComponent(userId)}${search}`);
+  for (const [name, value] of Object.entries({ before, after, around, limit })) {
+    if (value !== undefined && value !== null) params.set(name, String(value));
+  }
+  return params.toString() ? `?${params}` : '';
+}
+
+/** Adds (`on`) or takes back my reaction `emoji` on a message: `{message_id, reactions}`. */
+export function setReaction(messageId, emoji, on) {
+  return request(on ? 'PUT' : 'DELETE', `/messages/${encodeURIComponent(messageId)}/reactions/${encodeURIComponent(emoji)}`);
 }
 
 // ---- rooms ----
@@ -212,13 +225,9 @@ export function removeRoomMember(roomId, userId) {
   return request('DELETE', `/rooms/${encodeURIComponent(roomId)}/members/${encodeURIComponent(userId)}`);
 }
 
-/** `{items (oldest first), end_of_history, history_pruned}`; `before` is a stream id. */
-export function fetchRoomMessages(roomId, { before, limit } = {}) {
-  const params = new URLSearchParams();
-  if (before !== undefined && before !== null) params.set('before', String(before));
-  if (limit !== undefined) params.set('limit', String(limit));
-  const search = params.toString() ? `?${params}` : '';
-  return request('GET', `/rooms/${encodeURIComponent(roomId)}/messages${search}`);
+/** `{items (oldest first), end_of_history, history_pruned}`; a page as in fetchMessages (stream ids). */
+export function fetchRoomMessages(roomId, page = {}) {
+  return request('GET', `/rooms/${encodeURIComponent(roomId)}/messages${pageQuery(page)}`);
 }
 
 // ---- attachments ----

@@ -9,6 +9,7 @@ import * as api from './api.js';
 import { AttachmentLinks } from './attachment-links.js';
 import { isRoomKey, parseKey, roomKey } from './conversation-key.js';
 import { ConversationLabels } from './conversation-labels.js';
+import { Drafts } from './drafts.js';
 import { FrameRouter } from './frame-router.js';
 import { MessageActions } from './message-actions.js';
 import { Navigation } from './navigation.js';
@@ -26,6 +27,7 @@ import { TypingNotifier } from './typing.js';
 import { paintAvatar } from './ui/avatar.js';
 import { ChatPane } from './ui/chat-pane.js';
 import { ConnectionIndicator } from './ui/connection-indicator.js';
+import { EmojiPicker } from './ui/emoji-picker.js';
 import { fromTemplate } from './ui/element.js';
 import { ImageViewer } from './ui/image-viewer.js';
 import { MessageMenu } from './ui/message-menu.js';
@@ -56,6 +58,7 @@ export class ChatSession {
   #chat;
   #attachments;
   #menu;
+  #picker;
   #sidebarList;
   #listHeading;
   #stopSearch;
@@ -111,17 +114,32 @@ export class ChatSession {
     });
     this.#chat = new ChatPane(view.querySelector('.chat'), {
       attachments: this.#attachments,
-      onSend: (content, files) => actions.send(content, files),
-      onOpenImage: (attachment, thumbnail) => viewer.open(attachment, thumbnail),
-      onLinkFailed: (messageId) => links.refresh(state.openKey, messageId),
+      drafts: new Drafts(me.id),
+      members: () => this.#mentionable(),
+      onSend: (content, files, replyTo) => {
+        const sent = actions.send(content, files, replyTo);
+        // Written after a jump to an old message: back to the newest, where it shows. (After
+        // sending: the quote is taken from the original while it is still loaded.)
+        if (sent) this.#navigation.showLatest();
+        return sent;
+      },
       onEdit: (id, content) => actions.edit(id, content),
       onTyping: () => actions.typed(),
       onBack: () => this.#navigation.goBack(),
-      onNearTop: () => this.#navigation.loadOlder(),
-      onRetry: (clientId) => this.#outbox.retry(clientId),
-      onMenu: (id, anchor, point) => this.#menu.open(id, anchor, point),
       onMembers: () => {
         if (isRoomKey(state.openKey)) this.#members.toggle(parseKey(state.openKey).id);
+      },
+      list: {
+        nearTop: () => this.#navigation.loadOlder(),
+        nearBottom: () => this.#navigation.loadNewer(),
+        latest: () => this.#navigation.showLatest(),
+        retry: (clientId) => this.#outbox.retry(clientId),
+        menu: (id, anchor, point) => this.#menu.open(id, anchor, point),
+        jump: (id) => this.#navigation.jumpTo(id),
+        react: (id, emoji) => actions.toggleReaction(id, emoji),
+        reply: (id) => actions.startReply(id),
+        openImage: (attachment, thumbnail) => viewer.open(attachment, thumbnail),
+        linkFailed: (messageId) => links.refresh(state.openKey, messageId),
       },
     });
     this.#members = new RoomMembers({
@@ -154,9 +172,15 @@ export class ChatSession {
         },
       },
     });
+    this.#picker = new EmojiPicker(view);
     this.#menu = new MessageMenu(view, {
-      onEdit: (id) => actions.startEdit(id),
-      onDelete: (id) => actions.delete(id),
+      describe: (id) => actions.describe(id),
+      reply: (id) => actions.startReply(id),
+      react: (id, emoji) => actions.toggleReaction(id, emoji),
+      more: (id, anchor) => this.#picker.open(anchor, (emoji) => actions.toggleReaction(id, emoji)),
+      copy: (id) => actions.copy(id),
+      edit: (id) => actions.startEdit(id),
+      delete: (id) => actions.delete(id),
     });
     const newRoomDialog = new NewRoomDialog(view.querySelector('.new-room-dialog'), {
       onCreate: (name, kind) => this.#roomSync.create(name, kind),
@@ -200,7 +224,15 @@ export class ChatSession {
       render,
     });
     actions = new MessageActions({
-      state, outbox: this.#outbox, typingNotifier, composer: this.#chat.composer, toaster, render,
+      state,
+      outbox: this.#outbox,
+      typingNotifier,
+      composer: this.#chat.composer,
+      toaster,
+      render,
+      connection: this.#connection,
+      nameOf: this.#labels.nameOf,
+      members: () => this.#mentionable(),
     });
     router = new FrameRouter({
       state,
@@ -242,6 +274,7 @@ export class ChatSession {
     this.#attachments.clear();
     this.#state.typing.dispose();
     this.#menu.close();
+    this.#picker.close();
     clearInterval(this.#clockTimer);
     this.#indicator.dispose();
     this.#stopSearch();
@@ -266,11 +299,29 @@ export class ChatSession {
     if (conversation === null) return;
     this.#chat.messages.render(state.conversation(state.openKey), {
       myId: state.myId,
+      myName: state.me.username,
+      room: isRoomKey(state.openKey) ? state.rooms.get(parseKey(state.openKey).id) ?? null : null,
       title: this.#chat.header?.name ?? '',
       nameOf: this.#labels.nameOf,
       mode: conversation,
       ownMessage,
     });
+  }
+
+  /** The open room's other members, for "@" in the composer; null outside rooms. */
+  #mentionable() {
+    const state = this.#state;
+    if (!isRoomKey(state.openKey)) return null;
+    const roomId = parseKey(state.openKey).id;
+    const members = state.rooms.members(roomId);
+    if (!members) {
+      // Not fetched yet: offered as soon as they are.
+      this.#members.load(roomId).then(() => this.#chat.composer.membersChanged());
+      return [];
+    }
+    return members
+      .filter((member) => member.user_id !== state.myId)
+      .map((member) => ({ id: member.user_id, username: member.username }));
   }
 
   /**

@@ -3,7 +3,11 @@
 // replayed with its client_id) gives them an id. Rooms also hold member events ("Bob joined"),
 // which share the stream's ids and so sort among the messages.
 
+import { applyReactionChange, reactionsOf } from './reactions.js';
+
 export const PAGE_SIZE = 50;
+// As the server quotes an original (its first 200 characters).
+const PREVIEW_CHARS = 200;
 
 let localSequence = 0;
 
@@ -11,7 +15,9 @@ let localSequence = 0;
  * Message fields: key, kind ('message' | 'member'), id (null until acked), clientId, senderId, content,
  * attachments (the server's attachment JSON: id, name, content_type, size, width, height, url,
  * thumbnail_url), createdAt (Date), editedAt (Date|null), deletedAt (Date|null), delivered, read (by the peer),
- * status ('received' | 'sent' | 'queued' | 'sending' | 'failed'), error (text for 'failed').
+ * status ('received' | 'sent' | 'queued' | 'sending' | 'failed'), error (text for 'failed'),
+ * replyTo ({id, senderId, preview, deleted, attachments} | null), reactions ([{emoji, count, userIds}],
+ * see reactions.js), mentions (user ids).
  * Member events: key, kind 'member', id, userId, action ('joined' | 'left' | 'added' | 'removed'),
  * createdAt, senderId null.
  */
@@ -31,6 +37,55 @@ export class Conversation {
     this.historyPruned = false;
     this.loadedLatest = false;
     this.loadingOlder = false;
+    // After a jump to an old message: the newest id shown (newer ones are not loaded yet, or
+    // came in as frames and wait behind the gap), or null when the newest messages are shown.
+    this.windowEnd = null;
+    this.loadingNewer = false;
+  }
+
+  /** Whether a jump left newer messages to load below what is shown. */
+  get hasNewer() {
+    return this.windowEnd !== null;
+  }
+
+  /** What the history shows: all messages, less those beyond the gap a jump left. */
+  get visibleMessages() {
+    const end = this.windowEnd;
+    const all = this.messages;
+    return end === null ? all : all.filter((message) => message.id === null || message.id <= end);
+  }
+
+  /**
+   * A page around a message is shown instead of what is loaded (see history.js loadAround).
+   * What was loaded stays (hidden beyond windowEnd unless it joins the page): the list's last
+   * message and read marker still see the newest.
+   */
+  showWindow(rows, myId) {
+    for (const row of rows) this.addStored(row, myId);
+    this.hasOlder = true;
+    this.historyPruned = false;
+    this.loadedLatest = true;
+    this.windowEnd = rows.length > 0 ? rows[rows.length - 1].id : null;
+  }
+
+  /**
+   * The page after windowEnd; `end`: it reaches the newest message. A row that was here
+   * already joins the page to what stayed loaded above it: no gap is left.
+   */
+  extendWindow(rows, myId, { end }) {
+    let joined = false;
+    for (const row of rows) if (!this.addStored(row, myId)) joined = true;
+    this.windowEnd = end || joined || rows.length === 0 ? null : rows[rows.length - 1].id;
+  }
+
+  /**
+   * Back to the newest messages after a jump: the jumped-to page goes, what stayed loaded
+   * above it shows again (a catch-up load fills in anything newer).
+   */
+  backToLatest() {
+    const end = this.windowEnd;
+    this.windowEnd = null;
+    if (end !== null) this.forgetOlderThan(end + 1);
   }
 
   /** All messages in display order: stored ones by id, then unconfirmed ones by send order. */
@@ -112,6 +167,9 @@ export class Conversation {
       deletedAt: null,
       status: raw.sender_id === myId ? 'sent' : 'received',
       error: null,
+      replyTo: replyOf(raw.reply_to) ?? message.replyTo ?? null,
+      reactions: [],
+      mentions: Array.isArray(raw.mentions) ? raw.mentions : [],
     });
     this.#applyState(message, raw);
     this.#byKey.set(key, message);
@@ -152,7 +210,9 @@ export class Conversation {
     return found;
   }
 
-  addOutgoing({ clientId, senderId, content, attachments = [], status = 'queued' }) {
+  addOutgoing({
+    clientId, senderId, content, attachments = [], replyTo = null, mentions = [], status = 'queued',
+  }) {
     const message = {
       key: pendingKey(clientId),
       kind: 'message',
@@ -169,6 +229,9 @@ export class Conversation {
       read: false,
       status,
       error: null,
+      replyTo,
+      reactions: [],
+      mentions,
       sequence: ++localSequence,
     };
     this.#byKey.set(message.key, message);
@@ -241,6 +304,7 @@ export class Conversation {
     if (!message || message.deletedAt) return false;
     message.content = content;
     message.editedAt = editedAt ? new Date(editedAt) : new Date();
+    this.#updateQuotes(id, { preview: quotePreview(content) });
     return true;
   }
 
@@ -250,8 +314,24 @@ export class Conversation {
     if (!message) return false;
     message.content = '';
     message.attachments = [];
+    message.reactions = [];
     message.deletedAt = deletedAt ? new Date(deletedAt) : new Date();
+    this.#updateQuotes(id, { preview: '', deleted: true, attachments: 0 });
     return true;
+  }
+
+  /** `reaction` frame; false if the message is not loaded or nothing changed. */
+  applyReaction(frame) {
+    const message = this.#byKey.get(storedKey(frame.message_id));
+    if (!message || message.deletedAt) return false;
+    return applyReactionChange(message.reactions, frame);
+  }
+
+  // The replies quoting message `id` show what it says now.
+  #updateQuotes(id, change) {
+    for (const message of this.#byKey.values()) {
+      if (message.replyTo?.id === id) message.replyTo = { ...message.replyTo, ...change };
+    }
   }
 
   /** Whether a stored message carries this client_id (it was sent and acked already). */
@@ -260,6 +340,18 @@ export class Conversation {
       if (message.id !== null && message.clientId === clientId) return true;
     }
     return false;
+  }
+
+  /** How a reply to stored message `id` quotes it until the server says (see replyTo). */
+  quoteOf(id) {
+    const original = this.findStored(id);
+    return {
+      id,
+      senderId: original?.senderId ?? null,
+      preview: original ? quotePreview(original.content) : '',
+      deleted: Boolean(original?.deletedAt),
+      attachments: original?.attachments?.length ?? 0,
+    };
   }
 
   findStored(id) {
@@ -292,10 +384,14 @@ export class Conversation {
     const attachments = attachmentsOf(raw);
     if (attachments && !message.deletedAt) message.attachments = attachments;
     if (raw.edited_at) message.editedAt = new Date(raw.edited_at);
+    if (Array.isArray(raw.reactions)) message.reactions = reactionsOf(raw.reactions);
+    if (raw.reply_to !== undefined) message.replyTo = replyOf(raw.reply_to);
+    if (Array.isArray(raw.mentions)) message.mentions = raw.mentions;
     if (raw.deleted_at) {
       message.deletedAt = new Date(raw.deleted_at);
       message.content = '';
       message.attachments = [];
+      message.reactions = [];
     }
     if (raw.delivered === true || raw.delivered_at) message.delivered = true;
     if (raw.read_at || (message.id !== null && message.id <= this.#peerReadUpTo)) {
@@ -307,9 +403,21 @@ export class Conversation {
   }
 }
 
+/** The `reply_to` of a frame or row, in this model's names. */
+function replyOf(raw) {
+  if (!raw) return null;
+  return {
+    id: raw.id, senderId: raw.sender_id, preview: raw.preview ?? '', deleted: Boolean(raw.deleted), attachments: raw.attachments ?? 0,
+  };
+}
+
 /** A frame's or row's attachments, or null when it has none to say (e.g. an `edited` frame). */
 function attachmentsOf(raw) {
   return Array.isArray(raw.attachments) ? raw.attachments : null;
+}
+
+function quotePreview(content) {
+  return [...content].slice(0, PREVIEW_CHARS).join('');
 }
 
 function storedKey(id) {

@@ -67,6 +67,7 @@ export class FrameRouter {
       case 'read': this.#read(frame); break;
       case 'edited':
       case 'deleted': this.#change(frame); break;
+      case 'reaction': this.#reaction(frame); break;
       case 'typing': this.#state.typing.receive(frame.room_id == null ? userKey(frame.user_id) : roomKey(frame.room_id), frame); break;
       case 'presence': this.#presence(frame); break;
       default: console.warn('Ignoring an unknown frame', frame);
@@ -147,8 +148,18 @@ export class FrameRouter {
     if (!conversation) return;
     const changed = frame.type === 'edited' ? conversation.applyEdit(frame) : conversation.applyDelete(frame);
     if (!changed) return;
-    if (frame.type === 'deleted' && this.#composer.editingId === frame.message_id) this.#composer.cancelEdit();
+    if (frame.type === 'deleted') {
+      if (this.#composer.editingId === frame.message_id) this.#composer.cancelEdit();
+      this.#composer.forgetReply(frame.message_id);
+    }
     this.#render.changed(conversation.key);
+  }
+
+  #reaction(frame) {
+    // The reactor's side: `recipient_id` is the other person of the DM from the reactor's view.
+    const key = keyOfFrame({ ...frame, sender_id: frame.user_id }, this.#state.myId);
+    const conversation = this.#state.conversations.get(key);
+    if (conversation?.applyReaction(frame)) this.#render.changed(conversation.key);
   }
 
   #presence(frame) {

@@ -9,13 +9,14 @@ import { parseKey } from './conversation-key.js';
 // After an outage, how many older pages to fetch to close a gap before giving up on it.
 const CATCH_UP_PAGES = 4;
 
-async function fetchPage(key, { before } = {}) {
+/** `where`: at most one of { before, after, around } (ids). `end`: nothing older (for `before`). */
+async function fetchPage(key, where = {}) {
   const { kind, id } = parseKey(key);
   if (kind === 'room') {
-    const page = await api.fetchRoomMessages(id, { before, limit: PAGE_SIZE });
+    const page = await api.fetchRoomMessages(id, { ...where, limit: PAGE_SIZE });
     return { rows: page?.items ?? [], end: Boolean(page?.end_of_history), pruned: Boolean(page?.history_pruned) };
   }
-  const rows = await api.fetchMessages(id, { before, limit: PAGE_SIZE });
+  const rows = await api.fetchMessages(id, { ...where, limit: PAGE_SIZE });
   return { rows, end: rows.length < PAGE_SIZE, pruned: false };
 }
 
@@ -39,6 +40,22 @@ export async function loadLatest(conversation, myId, { catchUp = false } = {}) {
 export async function loadOlder(conversation, myId) {
   const page = await fetchPage(conversation.key, { before: conversation.oldestId });
   conversation.mergePage(page, myId, { older: true });
+}
+
+/**
+ * Shows the page around message `id` instead of what is loaded (a jump to an old original);
+ * newer pages come with loadNewer. Throws the ApiError of a failed request (404 if `id` is not
+ * in this chat).
+ */
+export async function loadAround(conversation, myId, id) {
+  const { rows } = await fetchPage(conversation.key, { around: id });
+  conversation.showWindow(rows, myId);
+}
+
+/** The page after the newest shown message while a jump left newer ones unloaded. */
+export async function loadNewer(conversation, myId) {
+  const { rows } = await fetchPage(conversation.key, { after: conversation.windowEnd });
+  conversation.extendWindow(rows, myId, { end: rows.length < PAGE_SIZE });
 }
 
 /** Prepends older pages to `page` until they reach `newestKnown` (or a page limit). */

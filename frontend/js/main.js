@@ -2,6 +2,7 @@
 
 import * as api from './api.js';
 import { ChatSession } from './chat-session.js';
+import { forgetAllDrafts } from './drafts.js';
 import { showAuthView } from './ui/auth-view.js';
 import { ignoreStrayDrops } from './ui/drop-zone.js';
 
@@ -25,6 +26,7 @@ function showChat(me) {
  */
 function logOut() {
   const token = api.getToken();
+  forgetAllDrafts();
   signOut();
   if (!token) return;
   api.logout(token).catch((error) => console.warn('Logout failed', error));

@@ -1,9 +1,10 @@
 // Which conversation is open: opening one (its header, history and read marker), closing it and
 // the phone's back button, the open room's pane following my membership, and its history: the
-// newest page, older pages on scrolling up, and what an outage missed.
+// newest page, older pages on scrolling up, and what an outage missed; a jump to a quoted
+// original (the page around it when it is not loaded, then newer pages on scrolling down).
 
 import { isRoomKey, parseKey, roomKey } from './conversation-key.js';
-import { loadLatest, loadOlder } from './history.js';
+import { loadAround, loadLatest, loadNewer, loadOlder } from './history.js';
 import { NARROW_SCREEN } from './ui/narrow-screen.js';
 
 export class Navigation {
@@ -54,6 +55,8 @@ export class Navigation {
     state.openKey = key;
     this.#menu.close();
     this.#chat.open(header);
+    // Before markRead below: the "N new messages" divider counts what was unread on opening.
+    if (!alreadyOpen) this.#chat.messages.expectUnread(state.unread.count(key));
     // On a phone the chat replaces the list: the system back button should bring it back.
     if (this.#view.dataset.view !== 'chat' && NARROW_SCREEN.matches) {
       history.pushState({ parleyChat: key }, '');
@@ -64,7 +67,11 @@ export class Navigation {
     this.#render.schedule({ conversation: alreadyOpen ? null : 'reset' });
     if (!NARROW_SCREEN.matches) this.#chat.composer.focus();
     if (alreadyOpen || !state.isMember(key)) return;
+    // Its members: offered after "@", and what my own mentions resolve against.
+    if (isRoomKey(key)) this.#members.load(parseKey(key).id);
     const conversation = state.conversation(key);
+    // Left after a jump to an old message: it opens at the newest again.
+    if (conversation.hasNewer) conversation.backToLatest();
     this.loadLatest(conversation, { catchUp: conversation.loadedLatest });
   }
 
@@ -140,13 +147,70 @@ export class Navigation {
     if (key === null || document.visibilityState !== 'visible' || !document.hasFocus()) return;
     if (!state.isMember(key)) return;
     const conversation = state.conversation(key);
+    // Reading old messages after a jump: what came in since is not on screen yet.
+    if (conversation.hasNewer) return;
     this.#readMarkers.send(conversation);
     if (state.unread.markRead(key, conversation.newestIncomingId ?? Infinity)) this.#render.schedule();
   }
 
   /** The socket is back after a drop: the open conversation fetches what it missed. */
   catchUp() {
-    if (this.#state.openKey !== null) this.loadLatest(this.#state.conversation(this.#state.openKey), { catchUp: true });
+    if (this.#state.openKey === null) return;
+    const conversation = this.#state.conversation(this.#state.openKey);
+    // Showing older messages after a jump: scrolling down fetches what is newer anyway.
+    if (!conversation.hasNewer) this.loadLatest(conversation, { catchUp: true });
+  }
+
+  /** A quote was clicked: shows its original, loading the page around it if need be. */
+  async jumpTo(id) {
+    const state = this.#state;
+    const key = state.openKey;
+    if (key === null) return;
+    const conversation = state.conversation(key);
+    const loaded = conversation.visibleMessages.some((message) => message.id === id);
+    if (!loaded) {
+      try {
+        await loadAround(conversation, state.myId, id);
+      } catch (error) {
+        if (error.status !== 401 && !state.stopped) {
+          this.#toaster.show(error.status === 404 ? 'The original message is no longer here.' : `Could not load the message: ${error.message}`);
+        }
+        return;
+      }
+      if (state.stopped || !state.isOpen(key)) return;
+    }
+    this.#chat.messages.highlight(id);
+    this.#render.schedule({ conversation: 'jump' });
+  }
+
+  /** The reader scrolled to the bottom of what a jump loaded: the next newer page. */
+  async loadNewer() {
+    const state = this.#state;
+    if (state.openKey === null) return;
+    const conversation = state.conversation(state.openKey);
+    if (!conversation.hasNewer || conversation.loadingNewer) return;
+    conversation.loadingNewer = true;
+    try {
+      await loadNewer(conversation, state.myId);
+    } catch (error) {
+      if (error.status !== 401 && !state.stopped) this.#toaster.show(`Could not load newer messages: ${error.message}`);
+    } finally {
+      conversation.loadingNewer = false;
+    }
+    if (state.stopped) return;
+    this.#render.changed(conversation.key, 'append');
+    this.markRead();
+  }
+
+  /** Back to the newest messages after a jump (the "jump to bottom" button, or sending). */
+  showLatest() {
+    const state = this.#state;
+    if (state.openKey === null) return;
+    const conversation = state.conversation(state.openKey);
+    if (!conversation.hasNewer) return;
+    conversation.backToLatest();
+    this.#render.schedule({ conversation: 'reset' });
+    this.loadLatest(conversation, { catchUp: true });
   }
 
   /** Fetches the newest page; with `catchUp`, also what was missed during an outage. */

@@ -42,14 +42,20 @@ export class Outbox {
 
   /**
    * Adds a new message to `conversation`; the leader sends it when its turn comes.
-   * `attachments`: uploaded files (the server's JSON), sent by id.
+   * `attachments`: uploaded files (the server's JSON), sent by id; `replyTo`: the quote of the
+   * message it answers (see Conversation), sent by id, or null; `mentions`: the ids it mentions,
+   * as the server will resolve them (shown until it says).
    */
-  send(conversation, { senderId, content, attachments = [] }) {
+  send(conversation, {
+    senderId, content, attachments = [], replyTo = null, mentions = [],
+  }) {
     const message = conversation.addOutgoing({
       clientId: newClientId(),
       senderId,
       content,
       attachments,
+      replyTo,
+      mentions,
       status: this.#connection.isOpen ? 'sending' : 'queued',
     });
     this.#connection.announce(frameOf(message));
@@ -70,6 +76,7 @@ export class Outbox {
         content: frame.content,
         // The frame has only ids: the files show by name once the server has the message.
         attachments: (frame.attachments ?? []).map((id) => ({ id, name: 'Attachment', size: null })),
+        replyTo: frame.reply_to ? conversation.quoteOf(frame.reply_to) : null,
       });
     }
     message.status = this.#connection.isOpen ? 'sending' : 'queued';
@@ -218,5 +225,6 @@ function frameOf(message) {
     client_id: message.clientId,
   };
   if (message.attachments.length > 0) frame.attachments = message.attachments.map((attachment) => attachment.id);
+  if (message.replyTo) frame.reply_to = message.replyTo.id;
   return frame;
 }

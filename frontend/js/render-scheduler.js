@@ -4,8 +4,11 @@
 // and the DOM is current again before the next event, timer or test looks at it.
 
 // A conversation asked to render several ways renders the strongest way: a reset (just opened)
-// scrolls to the bottom anyway, and a prepend keeps the reader's place whatever else came in.
-const STRENGTH = { update: 1, prepend: 2, reset: 3 };
+// scrolls to the bottom anyway, a jump shows its message, and a prepend or append keeps the
+// reader's place whatever else came in.
+const STRENGTH = {
+  update: 1, append: 2, prepend: 3, jump: 4, reset: 5,
+};
 
 export class RenderScheduler {
   #draw;
@@ -16,7 +19,7 @@ export class RenderScheduler {
   #ownMessage = false;
 
   /**
-   * @param {(parts: {conversation: 'update'|'prepend'|'reset'|null, ownMessage: boolean}) => void} draw
+   * @param {(parts: {conversation: 'update'|'append'|'prepend'|'jump'|'reset'|null, ownMessage: boolean}) => void} draw
    *   draws the sidebar and the open conversation's header, and its history when `conversation`
    *   names how (see MessageList.render)
    * @param {() => string|null} openKey  the open conversation's key

@@ -21,13 +21,13 @@ export class ChatPane {
 
   /**
    * @param {HTMLElement} node the .chat element
-   * @param {object} handlers onSend(content, attachments), onEdit(id, content), onTyping(), onBack(),
-   *   onNearTop(), onRetry(clientId), onMenu(messageId, anchor, point), onMembers(),
-   *   onOpenImage(attachment, thumbnail), onLinkFailed(messageId) (see MessageAttachments);
-   *   and `attachments`, the PendingAttachments of the composer
+   * @param {object} handlers onSend(content, attachments, replyTo), onEdit(id, content), onTyping(),
+   *   onBack(), onMembers(); `list`, the MessageList's handlers (see there); `attachments`, the
+   *   PendingAttachments of the composer; `drafts` (drafts.js); `members()`, the open room's
+   *   other members for "@" (see Composer)
    */
   constructor(node, {
-    onSend, onEdit, onTyping, onBack, onNearTop, onRetry, onMenu, onMembers, onOpenImage, onLinkFailed, attachments,
+    onSend, onEdit, onTyping, onBack, onMembers, list, attachments, drafts, members,
   }) {
     this.#empty = node.querySelector('.chat-empty');
     this.#open = node.querySelector('.chat-open');
@@ -37,10 +37,10 @@ export class ChatPane {
     this.#membersButton = node.querySelector('.members-button');
     node.querySelector('.back-button').addEventListener('click', onBack);
     this.#membersButton.addEventListener('click', onMembers);
-    this.composer = new Composer(node.querySelector('.composer'), { onSend, onEdit, onTyping, attachments });
-    this.messages = new MessageList(node.querySelector('.messages'), {
-      onNearTop, onRetry, onMenu, onOpenImage, onLinkFailed,
+    this.composer = new Composer(node.querySelector('.composer'), {
+      onSend, onEdit, onTyping, attachments, drafts, members,
     });
+    this.messages = new MessageList(node.querySelector('.messages'), list);
     watchDrops(this.#open, {
       canTake: () => this.composer.acceptsFiles,
       onFiles: (files) => this.composer.addFiles(files),
@@ -63,7 +63,7 @@ export class ChatPane {
     this.showHeader(header);
     if (changed) {
       this.messages.clear();
-      this.composer.reset();
+      this.composer.reset(header.key);
       this.setReadOnly(null);
     }
     this.composer.setEnabled(!this.#readOnly);

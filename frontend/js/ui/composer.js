@@ -2,8 +2,11 @@
 // in through the attach button, a paste, or a drop on the chat (addFiles), upload at once and
 // wait as chips above the box; a message may be files alone. It also edits one of my messages
 // (the text goes back in the box; Enter saves, Escape cancels; edits cannot change files).
+// A reply shows the quoted message above the box until it is sent or cancelled (Escape). What
+// is typed is kept as the chat's draft (drafts.js); "@" in a room offers its members.
 
 import { AttachmentTray } from './attachment-tray.js';
+import { MentionSuggestions } from './mention-suggestions.js';
 
 export class Composer {
   #form;
@@ -14,16 +17,22 @@ export class Composer {
   #editText;
   #attachments;
   #tray;
+  #replyBar;
+  #mentions;
+  #drafts;
+  #chatKey = null;
   #enabled = false;
   #editing = null;
+  #replying = null;
   #draft = '';
 
   /**
-   * onSend(content, attachments) → false to keep the text and files; onEdit(messageId, content);
-   * onTyping() on each change of a new message's text. `attachments`: the PendingAttachments
-   * picked for the next message (its onChange must call attachmentsChanged()).
+   * onSend(content, attachments, replyTo) → false to keep the text and files; onEdit(messageId,
+   * content); onTyping() on each change of a new message's text. `attachments`: the
+   * PendingAttachments picked for the next message (its onChange must call attachmentsChanged());
+   * `drafts`: the Drafts of this user; `members()`: the open room's other members for "@", or null.
    */
-  constructor(form, { onSend, onEdit, onTyping, attachments }) {
+  constructor(form, { onSend, onEdit, onTyping, attachments, drafts, members }) {
     this.#form = form;
     this.#input = form.querySelector('.composer-input');
     this.#button = form.querySelector('.send-button');
@@ -31,6 +40,9 @@ export class Composer {
     this.#editBar = form.querySelector('.composer-edit');
     this.#editText = form.querySelector('.composer-edit-text');
     this.#attachments = attachments;
+    this.#drafts = drafts;
+    this.#replyBar = form.querySelector('.composer-reply');
+    this.#mentions = new MentionSuggestions(this.#input, members);
     this.#tray = new AttachmentTray(form.querySelector('.attachment-tray'), {
       onRemove: (localId) => {
         attachments.remove(localId);
@@ -48,9 +60,11 @@ export class Composer {
         const { id, content: before } = this.#editing;
         if (content !== before) onEdit(id, content);
         this.cancelEdit();
-      } else if (this.#canSend(content) && onSend(content, attachments.ready) !== false) {
+      } else if (this.#canSend(content) && onSend(content, attachments.ready, this.#replying?.id ?? null) !== false) {
         this.#input.value = '';
         attachments.clear();
+        this.cancelReply();
+        this.#saveDraft();
         this.#refresh();
       }
       this.#input.focus();
@@ -66,23 +80,36 @@ export class Composer {
     this.#input.addEventListener('paste', (event) => this.#paste(event));
 
     this.#input.addEventListener('keydown', (event) => {
+      if (event.isComposing || this.#mentions.handleKey(event)) return;
       // isComposing: Enter that confirms an IME candidate must not send.
-      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      if (event.key === 'Enter' && !event.shiftKey) {
         event.preventDefault();
         form.requestSubmit();
-      } else if (event.key === 'Escape' && this.#editing) {
+      } else if (event.key === 'Escape' && (this.#editing || this.#replying)) {
         event.preventDefault();
-        this.cancelEdit();
+        if (this.#editing) this.cancelEdit();
+        else this.cancelReply();
       }
     });
     this.#input.addEventListener('input', () => {
       this.#refresh();
-      if (!this.#editing && this.#input.value.trim()) onTyping();
+      if (this.#editing) return;
+      this.#saveDraft();
+      if (this.#input.value.trim()) onTyping();
+    });
+    form.querySelector('.composer-reply-cancel').addEventListener('click', () => {
+      this.cancelReply();
+      this.#input.focus();
     });
     form.querySelector('.composer-edit-cancel').addEventListener('click', () => {
       this.cancelEdit();
       this.#input.focus();
     });
+  }
+
+  /** The id of the message being answered, or null. */
+  get replyingTo() {
+    return this.#replying?.id ?? null;
   }
 
   get editingId() {
@@ -119,12 +146,43 @@ export class Composer {
     this.#input.placeholder = text;
   }
 
-  /** Starts over for another conversation. */
-  reset() {
+  /** Starts over for another conversation (`chatKey`, or null for none) with its draft. */
+  reset(chatKey = null) {
     this.cancelEdit();
-    this.#input.value = '';
+    this.cancelReply();
+    this.#mentions.close();
+    this.#chatKey = chatKey;
+    this.#input.value = chatKey === null ? '' : this.#drafts.load(chatKey);
     this.#attachments.clear();
     this.#refresh();
+  }
+
+  /** The room's members were fetched: "@" being typed offers them now. */
+  membersChanged() {
+    if (document.activeElement === this.#input) this.#mentions.update();
+  }
+
+  /** Answers a message: `{ id, name (its sender), text (what the quote says) }`. */
+  startReply({ id, name, text }) {
+    this.cancelEdit();
+    this.#replying = { id };
+    this.#replyBar.querySelector('.composer-reply-title').textContent = `Reply to ${name}`;
+    this.#replyBar.querySelector('.composer-reply-text').textContent = text;
+    this.#replyBar.hidden = false;
+    this.#form.dataset.reply = 'true';
+    this.#input.focus();
+  }
+
+  cancelReply() {
+    if (!this.#replying) return;
+    this.#replying = null;
+    this.#replyBar.hidden = true;
+    delete this.#form.dataset.reply;
+  }
+
+  /** The message being answered is gone (deleted): the reply bar goes too. */
+  forgetReply(id) {
+    if (this.#replying?.id === id) this.cancelReply();
   }
 
   focus() {
@@ -133,6 +191,8 @@ export class Composer {
 
   /** Puts one of my messages in the box to be edited; what was being typed comes back after. */
   startEdit({ id, content }) {
+    this.cancelReply();
+    this.#mentions.close();
     if (!this.#editing) this.#draft = this.#input.value;
     this.#editing = { id, content };
     this.#editText.textContent = content;
@@ -156,6 +216,10 @@ export class Composer {
     this.#input.value = this.#draft;
     this.#draft = '';
     this.#refresh();
+  }
+
+  #saveDraft() {
+    if (this.#chatKey !== null) this.#drafts.save(this.#chatKey, this.#input.value);
   }
 
   #canSend(content) {

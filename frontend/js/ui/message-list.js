@@ -1,52 +1,55 @@
-// The scrolling message history: day separators, grouped bubbles, receipts (direct
-// conversations only), sender names in rooms, member events ("Bob joined"), files and images
-// (message-attachments.js), edited and deleted messages, the menu button on my own, and the
-// scroll rules (stick to the bottom, keep the position when older messages are prepended).
+// The scrolling message history (laid out by day in message-days.js, each message built by
+// message-item.js) and its rules: anchored at the bottom, sticking to the newest message,
+// keeping the position when older messages are prepended, the "N new messages" divider placed
+// once per opening, a jump to a quoted original with a highlight, and the clicks on menus,
+// quotes and reaction chips. Keyboard: the list is one tab stop (see MessageKeys).
 
-import { dayKey, formatDay, formatFull, formatTime } from '../format-time.js';
-import { hueFor } from './avatar.js';
-import { element } from './element.js';
-import { svgIcon } from './icons.js';
 import { MessageAttachments } from './message-attachments.js';
-import { fillMessageText } from './message-text.js';
-import { receiptIcon, receiptOf } from './receipt.js';
-import { memberEventText } from './room-text.js';
+import { dayItems } from './message-days.js';
+import { messageItem } from './message-item.js';
+import { MessageKeys } from './message-keys.js';
+import { watchSwipes } from './message-swipe.js';
 
 const NEAR_BOTTOM_PX = 80;
 const NEAR_TOP_PX = 150;
-const GROUP_GAP_MS = 5 * 60_000;
-// Touch screens have no hover to reveal ⋮: a tap on my message opens its menu instead.
-const TOUCH_ONLY = window.matchMedia('(hover: none)');
+const HIGHLIGHT_MS = 2_000;
 
 export class MessageList {
   #scroller;
   #list;
   #older;
   #jump;
-  #onNearTop;
-  #onRetry;
-  #onMenu;
+  #on;
   #attachments;
+  #keys;
   #seenKeys = new Set();
   #pinnedToBottom = true;
+  #hasNewer = false;
+  // The divider: how many were unread when the chat opened, and (once placed) before which id.
+  #unreadAtOpen = 0;
+  #divider = null;
+  #highlightId = null;
+  #highlightTimer = null;
 
   /**
-   * onMenu(messageId, anchor: Element, point: {x, y}|null): my message's menu was asked for;
-   * onOpenImage and onLinkFailed: see MessageAttachments.
+   * on: { nearTop(), nearBottom() (a jump left newer messages unloaded), latest() (back to the
+   * newest), retry(clientId), menu(messageId, anchor, point|null), jump(messageId) (a quote was
+   * clicked), react(messageId, emoji) (a chip was clicked), reply(messageId) (swiped),
+   * openImage, linkFailed (see MessageAttachments) }
    */
-  constructor(scroller, { onNearTop, onRetry, onMenu, onOpenImage, onLinkFailed }) {
+  constructor(scroller, on) {
     this.#scroller = scroller;
     this.#list = scroller.querySelector('.message-list');
     this.#older = scroller.querySelector('.messages-older');
     this.#jump = scroller.parentElement.querySelector('.jump-button');
-    this.#onNearTop = onNearTop;
-    this.#onRetry = onRetry;
-    this.#onMenu = onMenu;
-    this.#attachments = new MessageAttachments({ onOpen: onOpenImage, onLinkFailed });
+    this.#on = on;
+    this.#attachments = new MessageAttachments({ onOpen: on.openImage, onLinkFailed: on.linkFailed });
+    this.#keys = new MessageKeys(this.#list, { onMenu: (item) => this.#openMenu(item, null) });
 
     scroller.addEventListener('scroll', () => {
-      this.#pinnedToBottom = this.#isNearBottom();
-      if (scroller.scrollTop < NEAR_TOP_PX) onNearTop();
+      this.#pinnedToBottom = this.#isNearBottom() && !this.#hasNewer;
+      if (scroller.scrollTop < NEAR_TOP_PX) on.nearTop();
+      if (this.#hasNewer && this.#isNearBottom()) on.nearBottom();
       if (this.#pinnedToBottom) this.#jump.hidden = true;
     }, { passive: true });
 
@@ -56,70 +59,115 @@ export class MessageList {
       if (this.#pinnedToBottom) this.scrollToBottom();
     }).observe(scroller);
 
-    this.#jump.addEventListener('click', () => this.scrollToBottom('smooth'));
-
-    this.#list.addEventListener('click', (event) => {
-      const retry = event.target.closest('button.retry-button');
-      if (retry) this.#onRetry(retry.dataset.clientId);
-      const menu = event.target.closest('button.message-menu-button');
-      if (menu) {
-        this.#onMenu(Number(menu.closest('.message').dataset.messageId), menu, null);
-        return;
-      }
-      const tapped = TOUCH_ONLY.matches && event.target.closest('.message[data-editable="true"] .bubble');
-      if (tapped && !event.target.closest('a, button')) {
-        this.#onMenu(Number(tapped.closest('.message').dataset.messageId), tapped, { x: event.clientX, y: event.clientY });
-      }
+    this.#jump.addEventListener('click', () => {
+      if (this.#hasNewer) on.latest();
+      else this.scrollToBottom('smooth');
     });
 
+    this.#list.addEventListener('click', (event) => this.#click(event));
     // Right click, or a long press on a touch screen.
     this.#list.addEventListener('contextmenu', (event) => {
-      const item = event.target.closest('.message[data-editable="true"]');
+      const item = event.target.closest('.message[data-menu="true"]');
       if (!item || event.target.closest('a')) return;
       event.preventDefault();
-      this.#onMenu(Number(item.dataset.messageId), item.querySelector('.bubble'), { x: event.clientX, y: event.clientY });
+      this.#openMenu(item, { x: event.clientX, y: event.clientY });
     });
+    watchSwipes(this.#list, (item) => on.reply(Number(item.dataset.messageId)));
+  }
+
+  /** The chat just opened with `count` unread messages: the divider goes before the first of them. */
+  expectUnread(count) {
+    this.#unreadAtOpen = count;
+    this.#divider = null;
   }
 
   /**
    * Renders the conversation.
    * mode: 'reset' (a conversation was opened: go to the bottom), 'prepend' (older messages came in
    * above: keep what is on screen still), 'update' (new or changed messages: follow the bottom if
-   * the reader was there, or if `ownMessage` was just sent).
-   * `title` is the peer's or room's name; `nameOf(userId)` a room member's name (or null).
+   * the reader was there, or if `ownMessage` was just sent), 'append' (newer messages came in below
+   * after a jump: stay still), 'jump' (show the message given to highlight()).
+   * `title` is the peer's or room's name; `room` the room's view (null for a person);
+   * `nameOf(userId)` a person's name (or null).
    */
-  render(conversation, { myId, title, nameOf = () => null, mode = 'update', ownMessage = false }) {
+  render(conversation, {
+    myId, myName, title, room = null, nameOf = () => null, mode = 'update', ownMessage = false,
+  }) {
     const scroller = this.#scroller;
     const wasNearBottom = this.#isNearBottom();
     const previousHeight = scroller.scrollHeight;
     const previousTop = scroller.scrollTop;
+    const hadFocus = this.#list.contains(document.activeElement);
 
-    const messages = conversation.messages;
+    const messages = conversation.visibleMessages;
+    this.#hasNewer = conversation.hasNewer;
     if (mode === 'reset') this.#seenKeys = new Set(messages.map((message) => message.key));
     const unseenIncoming = messages.some((message) => !this.#wasSeen(message) && message.kind === 'message'
       && message.senderId !== myId);
+    const dividerPlaced = this.#placeDivider(conversation, messages, myId);
 
-    const context = { myId, room: conversation.isRoom, nameOf, animateNew: mode !== 'prepend' };
-    this.#list.replaceChildren(...this.#items(messages, context));
+    const ctx = {
+      myId,
+      myName,
+      room: conversation.isRoom,
+      nameOf: (id) => (id === myId ? 'You' : nameOf(id)),
+      usernameOf: (id) => (id === myId ? myName : nameOf(id)),
+      find: (id) => conversation.findStored(id),
+      attachments: this.#attachments,
+    };
+    const animateNew = mode === 'update' || mode === 'reset';
+    this.#list.replaceChildren(...dayItems(messages, {
+      myId,
+      nameOf,
+      room,
+      divider: this.#divider,
+      buildItem: (message, startsGroup) => {
+        const item = messageItem(message, { ...ctx, startsGroup });
+        if (animateNew && !this.#wasSeen(message)) item.classList.add('is-new');
+        if (message.id !== null && message.id === this.#highlightId) item.classList.add('is-highlighted');
+        return item;
+      },
+    }));
     this.#attachments.rendered();
+    this.#keys.rendered(hadFocus);
     this.#renderOlderNote(conversation, title, messages.length);
 
-    if (mode === 'reset') {
+    if (mode === 'jump') {
+      this.#showHighlighted();
+    } else if (dividerPlaced && mode !== 'prepend') {
+      this.#showDivider();
+    } else if (mode === 'reset') {
       this.scrollToBottom();
       this.#jump.hidden = true;
     } else if (mode === 'prepend') {
       scroller.scrollTop = scroller.scrollHeight - (previousHeight - previousTop);
-    } else if (wasNearBottom || ownMessage) {
+    } else if (mode === 'append') {
+      // Newer messages came in below after a jump: what is on screen stays put.
+    } else if ((wasNearBottom && !this.#hasNewer) || ownMessage) {
       this.scrollToBottom();
     } else if (unseenIncoming) {
       this.#jump.hidden = false;
     }
+    if (this.#hasNewer) this.#jump.hidden = false;
+    this.#jump.textContent = this.#hasNewer ? 'Latest messages ↓' : 'New messages ↓';
     for (const message of messages) this.#seenKeys.add(message.key);
 
     // A short history does not fill the pane, so no scroll event would ever ask for more.
     if (conversation.hasOlder && scroller.scrollHeight <= scroller.clientHeight + NEAR_TOP_PX) {
-      queueMicrotask(this.#onNearTop);
+      queueMicrotask(this.#on.nearTop);
     }
+  }
+
+  /** The next render with mode 'jump' scrolls to message `id` and highlights it for a moment. */
+  highlight(id) {
+    this.#highlightId = id;
+    // The reader went elsewhere: a divider not placed by now would only get in the way.
+    if (this.#divider === null) this.#unreadAtOpen = 0;
+    clearTimeout(this.#highlightTimer);
+    this.#highlightTimer = setTimeout(() => {
+      this.#highlightId = null;
+      this.#list.querySelector('.message.is-highlighted')?.classList.remove('is-highlighted');
+    }, HIGHLIGHT_MS);
   }
 
   clear() {
@@ -129,11 +177,68 @@ export class MessageList {
     this.#jump.hidden = true;
     this.#seenKeys = new Set();
     this.#pinnedToBottom = true;
+    this.#hasNewer = false;
+    this.#unreadAtOpen = 0;
+    this.#divider = null;
+    this.#highlightId = null;
+    this.#keys.reset();
   }
 
   scrollToBottom(behavior = 'instant') {
-    this.#pinnedToBottom = true;
+    this.#pinnedToBottom = !this.#hasNewer;
     this.#scroller.scrollTo({ top: this.#scroller.scrollHeight, behavior });
+  }
+
+  /** Places the divider once the unread messages are loaded; true if it was placed just now. */
+  #placeDivider(conversation, messages, myId) {
+    if (this.#unreadAtOpen === 0 || this.#divider !== null || !conversation.loadedLatest) return false;
+    const incoming = messages.filter((message) => message.kind === 'message' && message.id !== null
+      && message.senderId !== myId && message.deletedAt === null);
+    if (incoming.length < this.#unreadAtOpen && conversation.hasOlder) return false;
+    const first = incoming[Math.max(0, incoming.length - this.#unreadAtOpen)];
+    if (!first) return false;
+    this.#divider = { beforeId: first.id, count: Math.min(this.#unreadAtOpen, incoming.length) };
+    return true;
+  }
+
+  // The divider near the top of the pane, so the first unread message is the first thing read.
+  #showDivider() {
+    const divider = this.#list.querySelector('.unread-divider');
+    if (!divider) return;
+    const top = divider.getBoundingClientRect().top - this.#scroller.getBoundingClientRect().top;
+    this.#scroller.scrollTop += top - 8;
+    this.#pinnedToBottom = this.#isNearBottom();
+    this.#jump.hidden = this.#pinnedToBottom;
+  }
+
+  #showHighlighted() {
+    const item = this.#list.querySelector('.message.is-highlighted');
+    if (!item) return;
+    item.scrollIntoView({ block: 'center', behavior: 'instant' });
+    this.#keys.activate(item);
+    this.#pinnedToBottom = this.#isNearBottom() && !this.#hasNewer;
+  }
+
+  #click(event) {
+    const retry = event.target.closest('button.retry-button');
+    if (retry) this.#on.retry(retry.dataset.clientId);
+    const item = event.target.closest('.message');
+    if (!item) return;
+    this.#keys.activate(item, { focus: false });
+    const id = Number(item.dataset.messageId);
+    if (event.target.closest('button.message-menu-button')) {
+      this.#openMenu(item, null);
+    } else if (event.target.closest('.reply-quote')) {
+      this.#on.jump(Number(event.target.closest('.reply-quote').dataset.replyTo));
+    } else if (event.target.closest('.reaction-chip')) {
+      this.#on.react(id, event.target.closest('.reaction-chip').dataset.emoji);
+    }
+  }
+
+  #openMenu(item, point) {
+    if (item.dataset.menu !== 'true') return;
+    const anchor = point ? item.querySelector('.bubble') : (item.querySelector('.message-menu-button') ?? item);
+    this.#on.menu(Number(item.dataset.messageId), anchor, point);
   }
 
   // An acked message changes its key from the client id to the server id: still the same bubble.
@@ -168,120 +273,5 @@ export class MessageList {
       note.dataset.kind = 'start';
     }
   }
-
-  #items(messages, { myId, room, nameOf, animateNew }) {
-    const items = [];
-    let previous = null;
-    for (const message of messages) {
-      const newDay = !previous || dayKey(previous.createdAt) !== dayKey(message.createdAt);
-      if (newDay) {
-        items.push(element('li', { className: 'day-separator', attrs: { role: 'separator' } }, [
-          element('span', { text: formatDay(message.createdAt) }),
-        ]));
-      }
-      const startsGroup = newDay
-        || previous.kind !== 'message'
-        || previous.senderId !== message.senderId
-        || message.createdAt - previous.createdAt > GROUP_GAP_MS;
-      const item = message.kind === 'member'
-        ? memberEvent(message, myId, nameOf)
-        : this.#item(message, { myId, room, nameOf, startsGroup });
-      if (animateNew && !this.#wasSeen(message)) item.classList.add('is-new');
-      items.push(item);
-      previous = message;
-    }
-    return items;
-  }
-
-  #item(message, { myId, room, nameOf, startsGroup }) {
-    const mine = message.senderId === myId;
-    const deleted = message.deletedAt !== null;
-    const text = element('span', { className: 'message-text' });
-    if (deleted) {
-      text.append(deletedIcon(), document.createTextNode(mine ? 'You deleted this message' : 'This message was deleted'));
-    } else {
-      fillMessageText(text, message.content);
-    }
-
-    // The time floats right after the text: on its last line if there is room, else below it.
-    const meta = element('span', { className: 'message-meta' }, [
-      message.editedAt && !deleted ? element('span', {
-        className: 'message-edited',
-        text: 'edited',
-        attrs: { title: `Edited ${formatFull(message.editedAt)}` },
-      }) : null,
-      element('time', {
-        text: formatTime(message.createdAt),
-        attrs: { datetime: message.createdAt.toISOString(), title: formatFull(message.createdAt) },
-      }),
-    ]);
-    // Rooms have no delivery receipts: only "on its way" and "not sent" show there.
-    const receipt = mine ? receiptOf(message) : null;
-    const showReceipt = mine && !deleted && (!room || receipt === 'pending' || receipt === 'failed');
-    if (showReceipt) meta.append(receiptIcon(receipt, { queued: message.status === 'queued' }));
-
-    const editable = mine && !deleted && message.id !== null;
-    const files = deleted ? null : this.#attachments.nodeFor(message);
-    // Pictures alone fill the bubble, with the time over the last one.
-    const media = files?.dataset.kind === 'images' && !message.content;
-    const bubble = element('div', { className: `bubble${media ? ' bubble-media' : ''}` }, [
-      room && !mine && startsGroup ? senderName(message.senderId, nameOf) : null,
-      files,
-      element('p', { className: 'message-body' }, [text, meta]),
-      editable ? element('button', {
-        className: 'message-menu-button',
-        attrs: { type: 'button', 'aria-label': 'Message options', 'aria-haspopup': 'menu', title: 'Message options' },
-      }, [menuIcon()]) : null,
-    ]);
-
-    const item = element('li', {
-      className: `message ${mine ? 'message-mine' : 'message-theirs'}${startsGroup ? ' group-start' : ''}`,
-      dataset: { status: message.status, deleted: String(deleted), editable: String(editable) },
-    }, [bubble]);
-    if (receipt && !room) item.dataset.receipt = receipt;
-    if (room) item.dataset.senderId = String(message.senderId);
-    if (message.id !== null) item.dataset.messageId = String(message.id);
-    if (message.clientId) item.dataset.clientId = message.clientId;
-
-    if (message.status === 'failed') {
-      const retry = element('button', {
-        className: 'retry-button',
-        text: 'Retry',
-        attrs: { type: 'button' },
-        dataset: { clientId: message.clientId },
-      });
-      item.append(element('p', { className: 'message-error' }, [
-        element('span', { text: message.error || 'Not sent.' }),
-        retry,
-      ]));
-    }
-    return item;
-  }
 }
 
-function senderName(userId, nameOf) {
-  const name = nameOf(userId) ?? 'Someone';
-  const node = element('span', { className: 'message-sender', text: name });
-  node.style.setProperty('--sender-hue', String(hueFor(name)));
-  return node;
-}
-
-/** "Carol was added": a line across the history, not a bubble. */
-function memberEvent(event, myId, nameOf) {
-  const name = event.userId === myId ? null : (nameOf(event.userId) ?? 'Someone');
-  return element('li', {
-    className: 'member-event',
-    dataset: { action: event.action, userId: String(event.userId), messageId: String(event.id) },
-  }, [element('span', {
-    text: memberEventText(event.action, name),
-    attrs: { title: formatFull(event.createdAt) },
-  })]);
-}
-
-function deletedIcon() {
-  return svgIcon('deleted-icon', ['M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM5.6 5.6l12.8 12.8']);
-}
-
-function menuIcon() {
-  return svgIcon('menu-icon', ['M12 5.5v.01M12 12v.01M12 18.5v.01']);
-}

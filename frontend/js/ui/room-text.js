@@ -1,10 +1,14 @@
 // How room things read: member events, who is typing, the header line.
 
-/** "Bob joined", "You were removed"… `name` is null for me. */
-export function memberEventText(action, name) {
+/**
+ * "Bob joined", "You were removed", "You created this group"… `name` is null for me; `noun`
+ * names the room for 'created' ('group' or 'room').
+ */
+export function memberEventText(action, name, noun = 'room') {
   const you = name === null;
   const who = you ? 'You' : name;
   switch (action) {
+    case 'created': return `${who} created this ${noun}`;
     case 'joined': return `${who} joined`;
     case 'left': return `${who} left`;
     case 'added': return you ? 'You were added' : `${who} was added`;
