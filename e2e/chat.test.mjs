@@ -318,8 +318,7 @@ describe('Parley in the browser', { timeout: 10 * 60_000 }, () => {
     await dark.waitForMessage('Written while offline', 'theirs');
     await dark.screenshot(shot('12-dark'));
 
-    await dark.page.locator('.logout-button').click();
-    await dark.authForm.waitFor();
+    await dark.logOut();
     assert.equal(await dark.token(), null);
     await dark.page.reload();
     await dark.authForm.waitFor();

@@ -444,8 +444,7 @@ describe('Parley v2 in the browser', { timeout: 10 * 60_000 }, () => {
     const second = await fay.token();
     await fayTab2.page.reload();
     await fayTab2.waitForChat('fay');
-    await fay.page.locator('.logout-button').click();
-    await fay.authForm.waitFor();
+    await fay.logOut();
     await fayTab2.authForm.waitFor({ timeout: 20_000 });
     await waitUntil(async () => (await api('GET', '/me', { token: second })).status === 401, 'the token to be revoked');
   });

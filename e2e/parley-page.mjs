@@ -69,6 +69,13 @@ export class ParleyPage {
     await this.page.locator('.connection[data-state="open"]').waitFor({ timeout: 30_000 });
   }
 
+  /** The logout button, then "Log out" in its confirmation. */
+  async logOut() {
+    await this.page.locator('.logout-button').click();
+    await this.page.locator('.logout-dialog .logout-confirm').click();
+    await this.authForm.waitFor();
+  }
+
   async token() {
     return this.page.evaluate(() => localStorage.getItem('parley.token'));
   }

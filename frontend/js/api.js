@@ -267,3 +267,9 @@ export function uploadAttachment(file, { onProgress = () => {} } = {}) {
   });
   return { done, abort: () => xhr.abort() };
 }
+
+/** Mutes a chat ("user:ID" or "room:ID" parts) until `until` (RFC 3339), or unmutes it with null. */
+export function muteChat({ kind, id }, until) {
+  const path = kind === 'room' ? `/rooms/${id}/mute` : `/conversations/${id}/mute`;
+  return request('PUT', path, { body: { until } });
+}

@@ -13,6 +13,7 @@ import { Drafts } from './drafts.js';
 import { FrameRouter } from './frame-router.js';
 import { MessageActions } from './message-actions.js';
 import { Navigation } from './navigation.js';
+import { Notifier } from './notifications.js';
 import { Outbox } from './outbox.js';
 import { PendingAttachments } from './pending-attachments.js';
 import { ReadMarkers } from './read-markers.js';
@@ -29,10 +30,13 @@ import { ChatPane } from './ui/chat-pane.js';
 import { ConnectionIndicator } from './ui/connection-indicator.js';
 import { EmojiPicker } from './ui/emoji-picker.js';
 import { fromTemplate } from './ui/element.js';
+import { FaviconBadge } from './ui/favicon-badge.js';
 import { ImageViewer } from './ui/image-viewer.js';
+import { LogoutDialog } from './ui/logout-dialog.js';
 import { MessageMenu } from './ui/message-menu.js';
 import { NARROW_SCREEN } from './ui/narrow-screen.js';
 import { NewRoomDialog } from './ui/new-room-dialog.js';
+import { NotificationPrompt } from './ui/notification-prompt.js';
 import { RoomBrowser } from './ui/room-browser.js';
 import { watchSearch } from './ui/search-box.js';
 import { SidebarList } from './ui/sidebar-list.js';
@@ -60,8 +64,10 @@ export class ChatSession {
   #menu;
   #picker;
   #sidebarList;
-  #listHeading;
-  #stopSearch;
+  #search;
+  #notifier;
+  #toaster;
+  #favicon = new FaviconBadge();
   #socketState = 'connecting';
   #openedBefore = false;
   // The socket came back after a drop: once the server is ready, refetch what frames don't replay.
@@ -95,15 +101,25 @@ export class ChatSession {
 
     paintAvatar(view.querySelector('.me-avatar'), me.username);
     view.querySelector('.me-name').textContent = me.username;
-    view.querySelector('.logout-button').addEventListener('click', () => this.#onLogout());
+    const logoutDialog = new LogoutDialog(view.querySelector('.logout-dialog'), { onConfirm: () => this.#onLogout() });
+    view.querySelector('.logout-button').addEventListener('click', () => logoutDialog.open());
+    new NotificationPrompt(view.querySelector('.notify-banner'));
 
-    this.#indicator = new ConnectionIndicator(view.querySelector('.connection'), view.querySelector('.connection-banner'));
+    this.#indicator = new ConnectionIndicator(
+      view.querySelector('.connection'),
+      view.querySelector('.connection-banner'),
+      view.querySelector('.header-connection'),
+    );
     const toaster = new Toaster(view);
-    this.#listHeading = view.querySelector('.list-heading');
-    this.#sidebarList = new SidebarList(view.querySelector('.user-list'), view.querySelector('.user-list-empty'), {
-      onSelect: (key) => this.#navigation.open(key),
+    this.#toaster = toaster;
+    this.#sidebarList = new SidebarList(view.querySelector('.sidebar-lists'), view.querySelector('.user-list-empty'), {
+      onSelect: (key) => {
+        // A result was opened: the list shows every chat again (a search must not hide them).
+        this.#search.clear();
+        this.#navigation.open(key);
+      },
     });
-    this.#stopSearch = watchSearch(view.querySelector('.search-input'), (query) => this.#sidebar.search(query));
+    this.#search = watchSearch(view.querySelector('.search-input'), (query) => this.#sidebar.search(query));
     // Made below, once the outbox exists; the pane only calls them after start().
     let actions = null;
     const viewer = new ImageViewer(view.querySelector('.image-viewer'));
@@ -129,6 +145,7 @@ export class ChatSession {
       onMembers: () => {
         if (isRoomKey(state.openKey)) this.#members.toggle(parseKey(state.openKey).id);
       },
+      onMute: (until) => this.#mute(state.openKey, until),
       list: {
         nearTop: () => this.#navigation.loadOlder(),
         nearBottom: () => this.#navigation.loadNewer(),
@@ -183,11 +200,17 @@ export class ChatSession {
       delete: (id) => actions.delete(id),
     });
     const newRoomDialog = new NewRoomDialog(view.querySelector('.new-room-dialog'), {
-      onCreate: (name, kind) => this.#roomSync.create(name, kind),
+      onCreate: (name, kind) => {
+        this.#search.clear();
+        return this.#roomSync.create(name, kind);
+      },
     });
     const roomBrowser = new RoomBrowser(view.querySelector('.room-browser'), {
       search: (query) => api.listRooms({ q: query }),
-      onChoose: (room) => this.#roomSync.join(room),
+      onChoose: (room) => {
+        this.#search.clear();
+        return this.#roomSync.join(room);
+      },
     });
     view.querySelector('.new-room-button').addEventListener('click', () => newRoomDialog.open());
     view.querySelector('.browse-rooms-button').addEventListener('click', () => roomBrowser.open());
@@ -234,6 +257,14 @@ export class ChatSession {
       nameOf: this.#labels.nameOf,
       members: () => this.#mentionable(),
     });
+    this.#notifier = new Notifier({
+      state,
+      labels: this.#labels,
+      onOpen: (key) => {
+        this.#search.clear();
+        this.#navigation.open(key);
+      },
+    });
     router = new FrameRouter({
       state,
       sidebar: this.#sidebar,
@@ -247,6 +278,7 @@ export class ChatSession {
       composer: this.#chat.composer,
       render,
       onReady: () => this.#handleReady(),
+      onIncoming: (key, frame, how) => this.#notifier.incoming(key, frame, how),
     });
 
     root.replaceChildren(view);
@@ -277,7 +309,9 @@ export class ChatSession {
     this.#picker.close();
     clearInterval(this.#clockTimer);
     this.#indicator.dispose();
-    this.#stopSearch();
+    this.#search.stop();
+    this.#notifier.stop();
+    this.#favicon.dispose();
     window.removeEventListener('popstate', this.#navigation.handlePopState);
     document.removeEventListener('visibilitychange', this.#handleAttention);
     window.removeEventListener('focus', this.#handleAttention);
@@ -287,11 +321,12 @@ export class ChatSession {
   /** The scheduled render: the sidebar, the title, the open conversation's header and, when asked, its history. */
   #draw({ conversation, ownMessage }) {
     const state = this.#state;
-    const { heading, rows, emptyText } = this.#sidebar.view();
-    this.#listHeading.textContent = heading;
-    this.#sidebarList.render({ rows, myId: state.myId, selectedKey: state.openKey, emptyText });
-    const total = state.unread.total;
+    const { sections, emptyText } = this.#sidebar.view();
+    this.#sidebarList.render({ sections, myId: state.myId, selectedKey: state.openKey, emptyText });
+    // Muted chats still count in their rows, not in the tab's title and icon.
+    const total = state.unread.total((key) => !state.mutes.isMuted(key));
     document.title = total > 0 ? `(${total}) Parley` : 'Parley';
+    this.#favicon.show(total);
 
     if (state.openKey === null) return;
     const header = this.#labels.header(state.openKey);
@@ -306,6 +341,19 @@ export class ChatSession {
       mode: conversation,
       ownMessage,
     });
+  }
+
+  /** PUT …/mute; the `muted` frame that follows updates every tab, this one is drawn at once. */
+  async #mute(key, until) {
+    if (key === null) return;
+    try {
+      const { muted_until: mutedUntil } = await api.muteChat(parseKey(key), until);
+      if (this.#state.stopped) return;
+      this.#state.mutes.set(key, mutedUntil);
+      this.#render.schedule();
+    } catch (error) {
+      if (error.status !== 401) this.#toaster.show(error.message || 'Could not change notifications.');
+    }
   }
 
   /** The open room's other members, for "@" in the composer; null outside rooms. */

@@ -49,6 +49,8 @@ export class ConversationLabels {
         key, name: room.name, isRoom: true, online: false, typing: Boolean(typing),
         status: typing || (room.joined ? roomSummary(room) : 'You are not a member'),
         canShowMembers: room.joined,
+        canMute: room.joined,
+        mutedUntil: this.#state.mutes.until(key),
       };
     }
     const peer = this.#state.people.get(id);
@@ -56,6 +58,7 @@ export class ConversationLabels {
     return {
       key, name: peer.username, isRoom: false, online: peer.online, typing: Boolean(typing),
       status: typing || presenceText(peer), canShowMembers: false,
+      canMute: true, mutedUntil: this.#state.mutes.until(key),
     };
   }
 
@@ -64,7 +67,14 @@ export class ConversationLabels {
     const { people, rooms, unread } = this.#state;
     const { kind, id } = parseKey(key);
     const last = this.#state.conversations.get(key)?.last ?? null;
-    const base = { key, last, unread: unread.count(key), typing: this.typingLine(key) };
+    const base = {
+      key,
+      last,
+      unread: unread.count(key),
+      mentions: unread.mentionCount(key),
+      mutedUntil: this.#state.mutes.until(key),
+      typing: this.typingLine(key),
+    };
     if (kind === 'room') {
       const room = rooms.get(id);
       let lastSender = null;

@@ -19,6 +19,7 @@ export class FrameRouter {
   #composer;
   #render;
   #onReady;
+  #onIncoming;
 
   /**
    * @param {object} options
@@ -34,8 +35,12 @@ export class FrameRouter {
    * @param {import('./ui/composer.js').Composer} options.composer
    * @param {import('./render-scheduler.js').RenderScheduler} options.render
    * @param {() => void} options.onReady  the server finished replaying: the socket is ready
+   * @param {(key: string, frame: object, how: {mentionsMe: boolean}) => void} options.onIncoming  a new,
+   *   unread message from someone else (for notifications)
    */
-  constructor({ state, sidebar, navigation, outbox, roomSync, readMarkers, members, indicator, toaster, composer, render, onReady }) {
+  constructor({
+    state, sidebar, navigation, outbox, roomSync, readMarkers, members, indicator, toaster, composer, render, onReady, onIncoming,
+  }) {
     this.#state = state;
     this.#sidebar = sidebar;
     this.#navigation = navigation;
@@ -48,6 +53,7 @@ export class FrameRouter {
     this.#composer = composer;
     this.#render = render;
     this.#onReady = onReady;
+    this.#onIncoming = onIncoming;
   }
 
   /** A frame from the server. */
@@ -70,6 +76,7 @@ export class FrameRouter {
       case 'reaction': this.#reaction(frame); break;
       case 'typing': this.#state.typing.receive(frame.room_id == null ? userKey(frame.user_id) : roomKey(frame.room_id), frame); break;
       case 'presence': this.#presence(frame); break;
+      case 'muted': this.#muted(frame); break;
       default: console.warn('Ignoring an unknown frame', frame);
     }
   }
@@ -101,7 +108,11 @@ export class FrameRouter {
     if (mine && !added) this.#outbox.settled();
     if (!room) state.chats.add(key);
 
-    if (!mine && added && !frame.deleted_at) state.unread.add(key, frame.id);
+    if (!mine && added && !frame.deleted_at) {
+      const mentionsMe = Array.isArray(frame.mentions) && frame.mentions.includes(state.myId);
+      // Counted once: a replayed or already loaded message does not notify again.
+      if (state.unread.add(key, frame.id, { mentionsMe })) this.#onIncoming(key, frame, { mentionsMe });
+    }
     if (!mine && state.isOpen(key)) this.#navigation.markRead();
     this.#sidebar.learnNewPeers();
     this.#render.changed(key);
@@ -165,6 +176,13 @@ export class FrameRouter {
   #presence(frame) {
     if (!this.#state.people.setPresence(frame)) return;
     if (this.#members.openRoomId !== null) this.#members.roomChanged(this.#members.openRoomId);
+    this.#render.schedule();
+  }
+
+  /** I muted or unmuted a chat (here or on another device). */
+  #muted({ peer_id: peerId, room_id: roomId, until }) {
+    const key = roomId !== undefined && roomId !== null ? roomKey(roomId) : userKey(peerId);
+    this.#state.mutes.set(key, until);
     this.#render.schedule();
   }
 }

@@ -47,6 +47,12 @@ export class People {
    * Someone not known here: fetches everyone, once per id (null when this id was asked for
    * before). Resolves true if they are known afterwards.
    */
+  /** A person, fetched (with everyone) when not known yet; null if there is no such person. */
+  async find(id) {
+    if (!this.#known.has(id)) await this.#fetchEveryone();
+    return this.get(id);
+  }
+
   lookUp(id) {
     if (this.#known.has(id) || this.#lookedUp.has(id)) return null;
     this.#lookedUp.add(id);

@@ -1,11 +1,12 @@
 // What a signed-in tab knows, shared by the parts of the session: me, the people and rooms seen,
-// the chats on the list, each conversation's history, unread counts, who is typing, and which
+// the chats on the list, each conversation's history, unread counts, mutes, who is typing, and which
 // conversation is open (changed by navigation.js only). Conversations are named by key,
 // "user:ID" or "room:ID" (conversation-key.js).
 
 import { ChatList } from './chat-list.js';
 import { Conversation } from './conversation.js';
 import { isRoomKey, parseKey } from './conversation-key.js';
+import { Mutes } from './mutes.js';
 import { People } from './people.js';
 import { Rooms } from './rooms.js';
 import { TypingPeers } from './typing.js';
@@ -19,6 +20,8 @@ export class SessionState {
   /** Direct conversations (from GET /conversations and messages since) and joined rooms. */
   chats = new ChatList();
   unread = new UnreadCounts();
+  /** The chats I muted (mutes.js). */
+  mutes = new Mutes();
   typing;
   /** The open conversation's key, or null. */
   openKey = null;

@@ -1,6 +1,6 @@
 // What the sidebar lists: the chats (direct conversations from GET /conversations and the
-// messages since, rooms I am in), most recent first, or the people matching a search; its
-// heading and what it says when empty.
+// messages since, rooms I am in), most recent first, or while searching the chats and people
+// matching it; its headings and what it says when empty.
 
 import * as api from './api.js';
 import { parseKey, roomKey, userKey } from './conversation-key.js';
@@ -36,12 +36,13 @@ export class SidebarModel {
       return;
     }
     if (state.stopped) return;
-    for (const { peer, last_message: last, unread_count: unread } of rows) {
+    for (const { peer, last_message: last, unread_count: unread, muted_until: mutedUntil } of rows) {
       const key = userKey(peer.id);
       state.people.remember(peer);
       state.chats.add(key);
       if (last) state.conversation(key).addStored(last, state.myId);
       state.unread.setFromServer(key, unread ?? 0, last?.id ?? 0);
+      state.mutes.set(key, mutedUntil ?? null);
     }
     state.chats.loaded = true;
     this.#onChatsLoaded();
@@ -58,10 +59,11 @@ export class SidebarModel {
     const key = roomKey(view.id);
     state.chats.add(key);
     if (view.last_message) state.conversation(key).addStored(view.last_message, state.myId);
-    state.unread.setFromServer(key, view.unread_count ?? 0, view.last_message?.id ?? 0);
+    state.unread.setFromServer(key, view.unread_count ?? 0, view.last_message?.id ?? 0, view.mention_count ?? 0);
+    state.mutes.set(key, view.muted_until ?? null);
   }
 
-  /** The search box changed: people matching it (GET /users), or the chats again when empty. */
+  /** The search box changed: people matching it (GET /users) too, or just the chats again when empty. */
   async search(query) {
     const { people } = this.#state;
     people.query = query;
@@ -71,21 +73,31 @@ export class SidebarModel {
     this.#onChange();
   }
 
-  /** What the sidebar shows now: { heading, rows (see SidebarList.render), emptyText }. */
+  /**
+   * What the sidebar shows now: { sections: [{ id, heading, rows }], emptyText } (rows: see
+   * SidebarList.render). While searching: the chats whose name has the query in it, then the
+   * people whose name starts with it who are not among those chats.
+   */
   view() {
     const { people, chats, conversations } = this.#state;
-    const searching = people.query !== '';
-    const keys = searching
-      ? people.list.map((user) => userKey(user.id))
-      : chats.byRecency(conversations, (key) => this.#shown(key), (key) => this.#createdAt(key));
-    const loaded = searching ? people.loaded : chats.loaded;
-    let emptyText = '';
-    if (loaded && searching) emptyText = `No one’s name starts with “${people.query}”.`;
-    else if (loaded) emptyText = 'No chats yet. Search for someone by name, or create or join a room.';
+    const chatKeys = chats.byRecency(conversations, (key) => this.#shown(key), (key) => this.#createdAt(key));
+    const rowsOf = (keys) => keys.map((key) => this.#labels.row(key));
+    if (people.query === '') {
+      return {
+        sections: [{ id: 'chats', heading: 'Chats', rows: rowsOf(chatKeys) }],
+        emptyText: chats.loaded ? 'No chats yet. Search for someone by name, or create or join a room.' : '',
+      };
+    }
+    const query = people.query.toLocaleLowerCase();
+    const chatRows = rowsOf(chatKeys).filter((row) => row.name.toLocaleLowerCase().includes(query));
+    const inChats = new Set(chatRows.map((row) => row.key));
+    const personKeys = people.list.map((user) => userKey(user.id)).filter((key) => !inChats.has(key));
     return {
-      heading: searching ? 'People' : 'Chats',
-      rows: keys.map((key) => this.#labels.row(key)),
-      emptyText,
+      sections: [
+        { id: 'chats', heading: 'Chats', rows: chatRows },
+        { id: 'people', heading: 'People', rows: rowsOf(personKeys) },
+      ],
+      emptyText: people.loaded ? `No chat or person matches “${people.query}”.` : '',
     };
   }
 

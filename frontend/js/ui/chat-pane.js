@@ -1,11 +1,12 @@
 // The right-hand pane: the empty state, or the open conversation's header (a person with
 // "typing…", online or last seen; a room with who is typing or its summary, and the members
-// button), history and composer. A room I am no longer in stays readable but cannot be written to.
+// button; the mute menu; "Offline" while the connection is down), history and composer. A room I am no longer in stays readable but cannot be written to.
 
 import { paintAvatar } from './avatar.js';
 import { Composer } from './composer.js';
 import { watchDrops } from './drop-zone.js';
 import { MessageList } from './message-list.js';
+import { MuteMenu } from './mute-menu.js';
 
 export class ChatPane {
   #empty;
@@ -14,6 +15,7 @@ export class ChatPane {
   #name;
   #status;
   #membersButton;
+  #muteMenu;
   #header = null;
   #readOnly = false;
   composer;
@@ -22,12 +24,12 @@ export class ChatPane {
   /**
    * @param {HTMLElement} node the .chat element
    * @param {object} handlers onSend(content, attachments, replyTo), onEdit(id, content), onTyping(),
-   *   onBack(), onMembers(); `list`, the MessageList's handlers (see there); `attachments`, the
+   *   onBack(), onMembers(), onMute(until) (RFC 3339 or null); `list`, the MessageList's handlers (see there); `attachments`, the
    *   PendingAttachments of the composer; `drafts` (drafts.js); `members()`, the open room's
    *   other members for "@" (see Composer)
    */
   constructor(node, {
-    onSend, onEdit, onTyping, onBack, onMembers, list, attachments, drafts, members,
+    onSend, onEdit, onTyping, onBack, onMembers, onMute, list, attachments, drafts, members,
   }) {
     this.#empty = node.querySelector('.chat-empty');
     this.#open = node.querySelector('.chat-open');
@@ -37,6 +39,7 @@ export class ChatPane {
     this.#membersButton = node.querySelector('.members-button');
     node.querySelector('.back-button').addEventListener('click', onBack);
     this.#membersButton.addEventListener('click', onMembers);
+    this.#muteMenu = new MuteMenu(node.querySelector('.mute-control'), { onChoose: onMute });
     this.composer = new Composer(node.querySelector('.composer'), {
       onSend, onEdit, onTyping, attachments, drafts, members,
     });
@@ -47,7 +50,7 @@ export class ChatPane {
     });
   }
 
-  /** The header shown: { key, name, isRoom, status, online, typing, canShowMembers }. */
+  /** The header shown: { key, name, isRoom, status, online, typing, canShowMembers, canMute, mutedUntil }. */
   get header() {
     return this.#header;
   }
@@ -71,6 +74,7 @@ export class ChatPane {
 
   close() {
     this.#header = null;
+    this.#muteMenu.close();
     this.#open.hidden = true;
     this.#empty.hidden = false;
     this.composer.setEnabled(false);
@@ -88,6 +92,8 @@ export class ChatPane {
     this.#status.dataset.online = String(Boolean(header.online));
     this.#status.dataset.typing = String(Boolean(header.typing));
     this.#membersButton.hidden = !header.canShowMembers;
+    this.#muteMenu.show(header.mutedUntil ?? null);
+    this.#muteMenu.hidden = !header.canMute;
   }
 
   /** `reason` (text) turns the composer off, e.g. after I was removed from the room; null turns it on. */

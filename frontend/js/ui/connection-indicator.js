@@ -1,5 +1,6 @@
-// The connection state: a line under the user's name, and a banner over the chat for
-// phones (where the sidebar is hidden while a chat is open) while the connection is down.
+// The connection state: a line under the user's name, and, while the connection is down, a
+// short "Offline" in the chat's header and a banner over the chat (on a phone the sidebar is
+// hidden while a chat is open).
 // The server can also be reachable while its database is not (answers `unavailable`): the
 // socket stays open, but nothing is stored until it is back, so that shows as reconnecting.
 
@@ -10,15 +11,17 @@ export class ConnectionIndicator {
   #node;
   #text;
   #banner;
+  #headerTag;
   #ticker = null;
   #status = { state: 'connecting' };
   #unavailableUntil = 0;
   #unavailableTimer = null;
 
-  constructor(node, banner) {
+  constructor(node, banner, headerTag) {
     this.#node = node;
     this.#text = node.querySelector('.connection-text');
     this.#banner = banner;
+    this.#headerTag = headerTag;
   }
 
   /** @param {{state: string, retryAt?: number}} status as reported by ChatSocket */
@@ -51,11 +54,13 @@ export class ConnectionIndicator {
     if (state === 'open' && Date.now() < this.#unavailableUntil) {
       this.#node.dataset.state = 'unavailable';
       this.#banner.hidden = false;
+      this.#showInHeader('Reconnecting…');
       this.#setText('Reconnecting…');
       return;
     }
     this.#node.dataset.state = state;
     this.#banner.hidden = state !== 'waiting';
+    this.#showInHeader(state === 'open' || state === 'connecting' ? '' : 'Offline');
     if (state === 'open') this.#setText('Connected');
     else if (state === 'connecting') this.#setText('Connecting…');
     else if (state === 'waiting') {
@@ -67,6 +72,11 @@ export class ConnectionIndicator {
       this.#ticker = setInterval(update, 1000);
     } else if (state === 'ended') this.#setText('Signed out');
     else this.#setText('Offline');
+  }
+
+  #showInHeader(text) {
+    this.#headerTag.textContent = text;
+    this.#headerTag.hidden = !text;
   }
 
   #setText(text) {

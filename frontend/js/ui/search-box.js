@@ -1,4 +1,5 @@
-// The people search field: reports the trimmed query once typing pauses.
+// The sidebar's search field: reports the trimmed query once typing pauses. Returns
+// { clear() (empties it and reports '' at once, e.g. when a result was opened), stop() }.
 
 const DEBOUNCE_MS = 200;
 
@@ -15,12 +16,13 @@ export function watchSearch(input, onQuery) {
     clearTimeout(timer);
     timer = setTimeout(report, DEBOUNCE_MS);
   });
+  const clear = () => {
+    input.value = '';
+    clearTimeout(timer);
+    report();
+  };
   input.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape' && input.value) {
-      input.value = '';
-      clearTimeout(timer);
-      report();
-    }
+    if (event.key === 'Escape' && input.value) clear();
   });
-  return () => clearTimeout(timer);
+  return { clear, stop: () => clearTimeout(timer) };
 }

@@ -1,4 +1,5 @@
-// The sidebar list: conversations (direct ones and rooms), or people matching a search. Each
+// The sidebar list: conversations (direct ones and rooms), or, while searching, the chats and
+// the people matching it as two labelled sections. Each
 // row: avatar (with an online dot for a person, square for a room), name, time of the last
 // message, a preview line ("typing…", the last message, presence or the room's summary) and
 // the unread badge.
@@ -13,7 +14,7 @@ export class SidebarList {
   #list;
   #empty;
 
-  /** onSelect(key): a row was chosen ("user:ID" or "room:ID"). */
+  /** onSelect(key): a row was chosen ("user:ID" or "room:ID"). `listNode` holds the sections. */
   constructor(listNode, emptyNode, { onSelect }) {
     this.#list = listNode;
     this.#empty = emptyNode;
@@ -25,26 +26,35 @@ export class SidebarList {
 
   /**
    * @param {object} state
-   * @param {Array<object>} state.rows  { key, name, isRoom, isPrivate (a private group), online, status, typing (text or ''),
+   * @param {Array<{id: string, heading: string, rows: Array<object>}>} state.sections  each a heading
+   *   and its rows (a section without rows is not shown); a row: { key, name, isRoom, isPrivate (a private group), online, status, typing (text or ''),
    *   last (a message, see conversation.js, or null), lastSender ('You', a name, or null),
-   *   receipts (show ticks on my last message), unread }
+   *   receipts (show ticks on my last message), unread, mutedUntil (Date or null), mentions }
    * @param {number} state.myId
    * @param {string|null} state.selectedKey
    * @param {string} state.emptyText  shown when there are no rows
    */
-  render({ rows, myId, selectedKey, emptyText }) {
-    const items = rows.map((row) => this.#item(row, { myId, selected: row.key === selectedKey }));
+  render({ sections, myId, selectedKey, emptyText }) {
+    const shown = sections.filter((section) => section.rows.length > 0);
+    const nodes = shown.map(({ id, heading, rows }) => {
+      const headingId = `list-heading-${id}`;
+      return element('section', { className: 'list-section', dataset: { section: id } }, [
+        element('h2', { className: 'list-heading', text: heading, attrs: { id: headingId } }),
+        element('ul', { className: 'user-list', attrs: { 'aria-labelledby': headingId } },
+          rows.map((row) => this.#item(row, { myId, selected: row.key === selectedKey }))),
+      ]);
+    });
     // Re-rendering must not steal keyboard focus from the conversation being navigated to.
     const focusedKey = document.activeElement?.closest?.('button[data-key]')?.dataset.key;
-    this.#list.replaceChildren(...items);
+    this.#list.replaceChildren(...nodes);
     if (focusedKey) this.#list.querySelector(`button[data-key="${CSS.escape(focusedKey)}"]`)?.focus();
 
     this.#empty.textContent = emptyText ?? '';
-    this.#empty.hidden = rows.length > 0 || !emptyText;
+    this.#empty.hidden = shown.length > 0 || !emptyText;
   }
 
   #item(row, { myId, selected }) {
-    const { key, name, isRoom, isPrivate, online, status, typing, last, unread } = row;
+    const { key, name, isRoom, isPrivate, online, status, typing, last, unread, mutedUntil, mentions } = row;
     const avatar = element('span', { className: `avatar${isRoom ? ' avatar-room' : ''}`, attrs: { 'aria-hidden': 'true' } });
     paintAvatar(avatar, name);
     // A person's corner shows whether they are online; a private group's, a lock.
@@ -67,6 +77,13 @@ export class SidebarList {
       })
       : null;
 
+    const mentionBadge = mentions > 0
+      ? element('span', { className: 'mention-badge', text: '@', attrs: { 'aria-label': `${mentions} mentioning you`, title: `${mentions} mentioning you` } })
+      : null;
+    const mutedMark = mutedUntil
+      ? element('span', { className: 'muted-mark', attrs: { role: 'img', 'aria-label': 'Muted', title: 'Muted' } }, [mutedIcon()])
+      : null;
+
     const text = element('span', { className: 'user-text' }, [
       element('span', { className: 'user-line' }, [
         element('span', { className: 'user-name', text: name }),
@@ -76,7 +93,7 @@ export class SidebarList {
           attrs: { datetime: last.createdAt.toISOString() },
         }) : null,
       ]),
-      element('span', { className: 'user-line' }, [previewLine, badge]),
+      element('span', { className: 'user-line' }, [previewLine, mutedMark, mentionBadge, badge]),
     ]);
 
     const kind = isRoom ? 'room' : 'user';
@@ -89,6 +106,7 @@ export class SidebarList {
         [kind === 'room' ? 'roomId' : 'userId']: id,
         online: String(Boolean(online)),
         typing: String(Boolean(typing)),
+        muted: String(Boolean(mutedUntil)),
       },
       attrs: {
         type: 'button',
@@ -119,6 +137,17 @@ function lockIcon() {
   svg.setAttribute('viewBox', '0 0 24 24');
   const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
   path.setAttribute('d', 'M7 11V8a5 5 0 0 1 10 0v3M6 11h12v9H6z');
+  svg.append(path);
+  return svg;
+}
+
+/** A bell struck through. */
+export function mutedIcon() {
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+  path.setAttribute('d', 'M6 16V11a6 6 0 0 1 9.5-4.9M18 11v5l2 2H6M10 20a2 2 0 0 0 4 0M3 3l18 18');
   svg.append(path);
   return svg;
 }

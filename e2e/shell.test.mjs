@@ -1,0 +1,235 @@
+// End-to-end, the app's shell (issue 17): the sidebar's search (sections, cleared when a result
+// is opened), the unread count in the title and the tab's icon, system notifications while the
+// page is hidden (and a click opening the chat), muting a chat from its header, the logout
+// confirmation, and "Offline" in the chat's header.
+//
+//   cd e2e && npm install && cd .. && node --test e2e/shell.test.mjs
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { launchChromium } from './browser.mjs';
+import { PASSWORD, registerByApi, waitUntil } from './support.mjs';
+import { ParleyPage } from './parley-page.mjs';
+import { createServerEnvironment, startServer } from './server.mjs';
+
+const TEST_TIMEOUT_MS = 120_000;
+const DESKTOP = { width: 1280, height: 800 };
+
+// Lets a test hide the page (document.hidden) and records every `new Notification`.
+function notificationSpy() {
+  let hidden = false;
+  window.setPageHidden = (value) => { hidden = value; };
+  Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
+  const Real = window.Notification;
+  window.shownNotifications = [];
+  class SpyNotification extends EventTarget {
+    constructor(title, options = {}) {
+      super();
+      this.title = title;
+      this.options = options;
+      window.shownNotifications.push(this);
+    }
+
+    static get permission() { return Real.permission; }
+
+    static requestPermission() { return Real.requestPermission(); }
+
+    close() {}
+  }
+  window.Notification = SpyNotification;
+}
+
+describe('Parley shell in the browser', { timeout: 10 * 60_000 }, () => {
+  let environment;
+  let server;
+  let browser;
+  const contexts = [];
+  const pages = [];
+
+  async function openApp({ notifications = false } = {}) {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    if (notifications) await context.grantPermissions(['notifications'], { origin: server.baseUrl });
+    await context.addInitScript(notificationSpy);
+    contexts.push(context);
+    const page = new ParleyPage(await context.newPage(), server.baseUrl);
+    pages.push(page);
+    await page.open();
+    return page;
+  }
+
+  async function signUp(username, options) {
+    const page = await openApp(options);
+    await page.register(username, PASSWORD);
+    return page;
+  }
+
+  async function api(method, path, token, body) {
+    const headers = { Authorization: `Bearer ${token}` };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const response = await fetch(`${server.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null };
+  }
+
+  before(async () => {
+    environment = await createServerEnvironment();
+    server = await startServer(environment);
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    for (const page of pages) {
+      assert.deepEqual(page.dialogs, [], 'no user text ran as HTML');
+      assert.deepEqual(page.errors, [], 'no uncaught errors in the page');
+    }
+    for (const context of contexts) await context.close().catch(() => {});
+    await browser?.close().catch(() => {});
+    await server?.stop();
+    await environment?.remove();
+  });
+
+  it('searches chats and people in two sections, and shows every chat again once a result is opened', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const sam = await signUp('sam');
+    const samuel = await registerByApi(server.baseUrl, 'samuel');
+    await registerByApi(server.baseUrl, 'sammy');
+    const tom = await registerByApi(server.baseUrl, 'tom');
+    const me = (await api('GET', '/me', await sam.token())).body;
+    await api('POST', `/messages/${me.id}`, samuel.token, { content: 'hi from samuel' });
+    await api('POST', `/messages/${me.id}`, tom.token, { content: 'hi from tom' });
+    await sam.userButton('tom').waitFor();
+    await sam.userButton('samuel').waitFor();
+
+    await sam.search('sam');
+    const chats = sam.page.locator('.list-section[data-section="chats"]');
+    const people = sam.page.locator('.list-section[data-section="people"]');
+    await people.locator('.user-name', { hasText: 'sammy' }).waitFor();
+    assert.equal(await chats.locator('.list-heading').textContent(), 'Chats');
+    assert.equal(await people.locator('.list-heading').textContent(), 'People');
+    assert.deepEqual(await chats.locator('.user-name').allTextContents(), ['samuel']);
+    assert.ok(!(await people.locator('.user-name').allTextContents()).includes('samuel'), 'a chat is not listed twice');
+    assert.equal(await sam.userButton('tom').count(), 0, 'the search hides what does not match');
+
+    // Opening a result empties the search: the other chats are back.
+    await people.locator('.user', { hasText: 'sammy' }).click();
+    await sam.page.locator('.peer-name', { hasText: 'sammy' }).waitFor();
+    assert.equal(await sam.page.locator('.search-input').inputValue(), '');
+    await sam.userButton('tom').waitFor();
+
+    // A room made while a search is typed is listed with the rest.
+    await sam.search('to');
+    await sam.createRoom('after-search');
+    await sam.roomButton('after-search').waitFor();
+    await sam.userButton('tom').waitFor();
+    await sam.userButton('samuel').waitFor();
+    assert.equal(await sam.page.locator('.search-input').inputValue(), '');
+  });
+
+  it('counts unread messages in the title and the icon, leaves muted chats out, and mutes from the header', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const una = await signUp('una');
+    const vic = await registerByApi(server.baseUrl, 'vic');
+    const wil = await registerByApi(server.baseUrl, 'wil');
+    const unaId = (await api('GET', '/me', await una.token())).body.id;
+    assert.equal((await api('PUT', `/conversations/${wil.id}/mute`, await una.token(), { until: '9999-12-31T23:59:59Z' })).status, 200);
+    await api('POST', `/messages/${unaId}`, wil.token, { content: 'muted one' });
+    await api('POST', `/messages/${unaId}`, vic.token, { content: 'one' });
+    await api('POST', `/messages/${unaId}`, vic.token, { content: 'two' });
+    await una.unreadBadge('wil').waitFor();
+    await una.userButton('wil').locator('.muted-mark').waitFor();
+    await waitUntil(async () => (await una.page.title()) === '(2) Parley', 'the title to count 2 (the muted chat left out)');
+    const icon = await una.page.locator('link[rel="icon"]').getAttribute('href');
+    assert.match(icon, /^data:image\/svg\+xml,/, 'the icon carries a badge');
+    assert.match(decodeURIComponent(icon), />2<\/text>/);
+
+    // Muted from the header for 8 hours.
+    await una.openChat('vic');
+    await waitUntil(async () => (await una.page.title()) === 'Parley', 'the title to clear once read');
+    await una.page.locator('.mute-button').click();
+    await una.page.locator('.mute-menu [data-hours="8"]').click();
+    await una.userButton('vic').locator('.muted-mark').waitFor();
+    const { body: list } = await api('GET', '/conversations', await una.token());
+    const until = Date.parse(list.find((row) => row.peer.username === 'vic').muted_until);
+    assert.ok(until > Date.now() + 7 * 3_600_000 && until < Date.now() + 9 * 3_600_000, 'muted for about 8 hours');
+
+    // Unmuted on another device: the `muted` frame brings it here.
+    assert.equal((await api('PUT', `/conversations/${vic.id}/mute`, await una.token(), { until: null })).status, 200);
+    await una.page.locator('.mute-button[data-muted="false"]').waitFor();
+    await una.userButton('vic').locator('.muted-mark').waitFor({ state: 'detached' });
+  });
+
+  it('notifies of a direct message and a mention while hidden, not of a muted chat, and a click opens the chat', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const wes = await signUp('wes', { notifications: true });
+    const xia = await registerByApi(server.baseUrl, 'xia');
+    const yan = await registerByApi(server.baseUrl, 'yan');
+    const wesId = (await api('GET', '/me', await wes.token())).body.id;
+    assert.ok(await wes.page.locator('.notify-banner').isHidden(), 'no prompt once permission is granted');
+    const { body: room } = await api('POST', '/rooms', yan.token, { name: 'porch', kind: 'public' });
+    await api('POST', `/rooms/${room.id}/join`, await wes.token());
+    await wes.roomButton('porch').waitFor();
+
+    const shown = () => wes.page.evaluate(() => window.shownNotifications.map((n) => ({ title: n.title, body: n.options.body, tag: n.options.tag })));
+    // Visible: nothing.
+    await api('POST', `/messages/${wesId}`, xia.token, { content: 'while you look' });
+    await wes.userButton('xia').waitFor();
+    await wes.page.evaluate(() => window.setPageHidden(true));
+    await api('POST', `/rooms/${room.id}/messages`, yan.token, { content: 'no mention here' });
+    await api('POST', `/rooms/${room.id}/messages`, yan.token, { content: 'hey @wes, look' });
+    await api('POST', `/messages/${wesId}`, xia.token, { content: 'are you there?' });
+    await waitUntil(async () => (await shown()).length >= 2, 'two notifications');
+    // In either order: a name not known yet is fetched first.
+    const byTitle = (a, b) => a.title.localeCompare(b.title);
+    assert.deepEqual((await shown()).sort(byTitle), [
+      { title: 'xia', body: 'are you there?', tag: `parley:user:${xia.id}` },
+      { title: 'yan in porch', body: 'hey @wes, look', tag: `parley:room:${room.id}` },
+    ]);
+
+    // Muted: no notification (the DM after it is the sentinel).
+    await api('PUT', `/rooms/${room.id}/mute`, await wes.token(), { until: '9999-12-31T23:59:59Z' });
+    await wes.roomButton('porch').locator('.muted-mark').waitFor();
+    await api('POST', `/rooms/${room.id}/messages`, yan.token, { content: '@wes muted?' });
+    await wes.roomButton('porch').locator('.mention-badge').waitFor();
+    await api('POST', `/messages/${wesId}`, xia.token, { content: 'sentinel' });
+    await waitUntil(async () => (await shown()).length >= 3, 'the sentinel notification');
+    assert.deepEqual((await shown()).map((n) => n.body).sort(), ['are you there?', 'hey @wes, look', 'sentinel']);
+
+    // A click opens the chat.
+    await wes.page.evaluate(() => {
+      window.setPageHidden(false);
+      window.shownNotifications.find((n) => n.title === 'xia').dispatchEvent(new Event('click'));
+    });
+    await wes.page.locator('.peer-name', { hasText: 'xia' }).waitFor();
+  });
+
+  it('asks for permission only from its banner', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const zoe = await signUp('zoe');
+    const banner = zoe.page.locator('.notify-banner');
+    await banner.waitFor();
+    const pushLoads = [];
+    zoe.page.on('request', (request) => {
+      if (request.url().endsWith('/js/push-subscription.js')) pushLoads.push(request.url());
+    });
+    await zoe.page.context().grantPermissions(['notifications'], { origin: server.baseUrl });
+    await banner.locator('.notify-enable').click();
+    await banner.waitFor({ state: 'hidden' });
+    await waitUntil(() => pushLoads.length === 1, 'the push subscription module to be loaded');
+  });
+
+  it('asks before logging out, and Cancel or Escape keep me signed in', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const ada = await signUp('ada');
+    const dialog = ada.page.locator('.logout-dialog');
+    await ada.page.locator('.logout-button').click();
+    await dialog.waitFor();
+    assert.equal(await ada.page.evaluate(() => document.activeElement.textContent), 'Cancel', 'Cancel has the focus');
+    await ada.page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await ada.page.locator('.logout-button').click();
+    await dialog.locator('button', { hasText: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    assert.notEqual(await ada.token(), null);
+    await ada.page.locator('.logout-button').click();
+    await ada.page.keyboard.press('Tab');
+    await ada.page.keyboard.press('Enter');
+    await ada.authForm.waitFor();
+    assert.equal(await ada.token(), null);
+  });
+});
