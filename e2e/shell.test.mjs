@@ -232,4 +232,26 @@ describe('Parley shell in the browser', { timeout: 10 * 60_000 }, () => {
     await ada.authForm.waitFor();
     assert.equal(await ada.token(), null);
   });
+
+  it('says Offline in the chat header while the server is down (the sidebar is off screen on a phone)', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    contexts.push(context);
+    const bo = new ParleyPage(await context.newPage(), server.baseUrl);
+    pages.push(bo);
+    await bo.open();
+    await bo.register('boz', PASSWORD);
+    await registerByApi(server.baseUrl, 'cyd');
+    await bo.openChat('cyd');
+    const tag = bo.page.locator('.chat-header .header-connection');
+    assert.ok(await tag.isHidden(), 'nothing while connected');
+
+    const { port } = server;
+    await server.stop();
+    await tag.filter({ hasText: 'Offline' }).waitFor();
+    assert.ok(await tag.isVisible());
+    server = await startServer(environment, { port });
+    // The sidebar (with its "Connected") is off screen here.
+    await bo.page.locator('.connection[data-state="open"]').waitFor({ state: 'attached', timeout: 30_000 });
+    await tag.waitFor({ state: 'hidden' });
+  });
 });
