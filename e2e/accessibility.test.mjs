@@ -21,6 +21,8 @@ const AXE_SOURCE = readFile(createRequire(import.meta.url).resolve('axe-core/axe
 
 /** axe's serious and critical violations on the page, as "rule: selector" lines. */
 async function violations(page) {
+  // Colours are judged once fade-ins are over.
+  await page.waitForFunction(() => document.getAnimations().every((animation) => animation.playState !== 'running'));
   // page.evaluate runs outside the page's Content-Security-Policy.
   await page.evaluate(await AXE_SOURCE);
   const found = await page.evaluate(async () => {
@@ -98,6 +100,10 @@ describe('Parley accessibility in the browser', { timeout: 10 * 60_000 }, () => 
         await app.createRoom(`room-${name}`);
         await app.send('A room message');
         await app.waitForMessage('A room message', 'mine');
+        // The selected row's preview then reads "This message was deleted", as does the list.
+        await app.send('To be deleted');
+        await app.deleteMessage('To be deleted');
+        await app.roomButton(`room-${name}`).locator('.user-preview[data-kind="deleted"]').waitFor({ state: 'attached' });
         await shot('room');
         assert.deepEqual(await violations(app.page), [], `room, ${colorScheme}, ${size}`);
         if (size === 'phone') await app.page.locator('.back-button').click();
