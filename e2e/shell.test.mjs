@@ -6,12 +6,14 @@
 //   cd e2e && npm install && cd .. && node --test e2e/shell.test.mjs
 
 import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { launchChromium } from './browser.mjs';
 import { PASSWORD, registerByApi, waitUntil } from './support.mjs';
 import { ParleyPage } from './parley-page.mjs';
 import { createServerEnvironment, startServer } from './server.mjs';
 
+const SCREENSHOTS = new URL('./screenshots/', import.meta.url).pathname;
 const TEST_TIMEOUT_MS = 120_000;
 const DESKTOP = { width: 1280, height: 800 };
 
@@ -73,6 +75,7 @@ describe('Parley shell in the browser', { timeout: 10 * 60_000 }, () => {
   }
 
   before(async () => {
+    await mkdir(SCREENSHOTS, { recursive: true });
     environment = await createServerEnvironment();
     server = await startServer(environment);
     browser = await launchChromium();
@@ -188,6 +191,7 @@ describe('Parley shell in the browser', { timeout: 10 * 60_000 }, () => {
     await wes.roomButton('porch').locator('.muted-mark').waitFor();
     await api('POST', `/rooms/${room.id}/messages`, yan.token, { content: '@wes muted?' });
     await wes.roomButton('porch').locator('.mention-badge').waitFor();
+    await wes.page.screenshot({ path: `${SCREENSHOTS}shell-muted-mention.png` });
     await api('POST', `/messages/${wesId}`, xia.token, { content: 'sentinel' });
     await waitUntil(async () => (await shown()).length >= 3, 'the sentinel notification');
     assert.deepEqual((await shown()).map((n) => n.body).sort(), ['are you there?', 'hey @wes, look', 'sentinel']);
