@@ -13,6 +13,7 @@ import { launchChromium } from './browser.mjs';
 import { ParleyPage } from './parley-page.mjs';
 import { createServerEnvironment, startServer } from './server.mjs';
 import { registerByApi, waitUntil } from './support.mjs';
+import { PAGE_SIZE } from '../frontend/js/conversation.js';
 
 const TEST_TIMEOUT_MS = 90_000;
 const DESKTOP = { width: 1280, height: 800 };
@@ -197,6 +198,23 @@ describe('The conversation view', { timeout: 10 * 60_000 }, () => {
     assert.equal((await divider.textContent()).trim(), '3 new messages');
     const next = await divider.evaluate((node) => node.nextElementSibling.querySelector('.message-text').textContent);
     assert.equal(next, 'new 1');
+  });
+
+  it('marks the unread part even when it is longer than a page', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const alice = await person('alice');
+    const bob = await person('bob');
+    const unread = PAGE_SIZE + 5;
+    for (let n = 1; n <= unread; n += 1) await sendDirect(bob, alice, `burst ${n}`);
+    const page = await signedIn(alice);
+    await page.openChat(bob.username);
+    const divider = page.page.locator('.unread-divider');
+    await divider.waitFor();
+    // Counting every unread one; shown at once (before the oldest loaded message), and the pages
+    // that scrolling to it loads move it up to the first unread message, with no scrolling by hand.
+    assert.equal((await divider.textContent()).trim(), `${unread} new messages`);
+    const firstAfter = () => divider.evaluate((node) => node.nextElementSibling.querySelector('.message-text').textContent);
+    await waitUntil(async () => (await firstAfter()) === 'burst 1', 'the divider before the first unread message');
+    assert.equal(await page.page.locator('.unread-divider').count(), 1);
   });
 
   it('keeps a draft per chat across a switch and a reload, and drops it once sent', { timeout: TEST_TIMEOUT_MS }, async () => {
