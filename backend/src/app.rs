@@ -27,8 +27,10 @@ use crate::media::links::Links;
 use crate::media::store::Store;
 use crate::media::{Limits, Media};
 use crate::messaging::deliveries::Deliveries;
-use crate::messaging::{Capacity, Messaging, Remote, Router, UserRates};
+use crate::messaging::notifications::Notifications;
+use crate::messaging::{AfterCommit, Capacity, Messaging, Remote, Router, UserRates};
 use crate::metrics::{Metrics, ScrapeToken};
+use crate::push::{Allowlist, Push, PushSettings};
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -126,6 +128,20 @@ impl Application {
             bus.clone(),
             config.node_stale_after,
         );
+        let push = Arc::new(
+            Push::start(
+                &db,
+                PushSettings {
+                    allowlist: Allowlist::new(
+                        &config.push_endpoint_allowlist,
+                        config.push_allow_http,
+                    ),
+                    previews: config.push_previews,
+                    subject: config.push_subject.clone(),
+                },
+            )
+            .await?,
+        );
         let messaging = web::Data::new(Messaging::start(
             db.clone(),
             router.clone(),
@@ -133,7 +149,10 @@ impl Application {
             config.room_history_limit,
             metrics.clone(),
             capacity,
-            media.sweeper.clone(),
+            AfterCommit {
+                sweeper: media.sweeper.clone(),
+                notifications: Notifications::start(db.clone(), hub.clone(), Some(push.clone())),
+            },
         ));
         messaging.share_sends(bus.clone());
         let remote = Remote {
@@ -182,6 +201,7 @@ impl Application {
             trusted_proxies: TrustedProxies::new(config.trusted_proxies),
             socket_idle_timeout: config.socket_idle_timeout,
             media,
+            push,
         });
         let frontend = config.frontend_dir;
         if !frontend.join("index.html").is_file() {

@@ -215,6 +215,33 @@ pub struct Config {
     /// How long the signed `url`s in frames and history work without a token.
     #[arg(long, env = "ATTACHMENT_LINK_TTL", default_value = "24h", value_parser = parse_duration)]
     pub attachment_link_ttl: Duration,
+
+    /// The push services Web Push subscriptions may point at: host names, or
+    /// `*.domain` for its subdomains, comma-separated. The server sends requests to
+    /// these URLs on its own, so nothing else is accepted. Default: the services of
+    /// Chrome, Firefox, Edge and Safari.
+    #[arg(
+        long,
+        env = "PUSH_ENDPOINT_ALLOWLIST",
+        value_delimiter = ',',
+        default_value = "fcm.googleapis.com,updates.push.services.mozilla.com,*.notify.windows.com,web.push.apple.com"
+    )]
+    pub push_endpoint_allowlist: Vec<String>,
+
+    /// Whether a push shows the message's first words (`false`: only who wrote and
+    /// where; the push service then never sees any text, even encrypted).
+    #[arg(long, env = "PUSH_PREVIEWS", default_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub push_previews: bool,
+
+    /// The contact push services see in each push's VAPID signature: `mailto:` or
+    /// an `https:` URL of the operator.
+    #[arg(long, env = "PUSH_SUBJECT", default_value = "mailto:admin@localhost")]
+    pub push_subject: String,
+
+    /// For tests only: accept `http://` push endpoints (on the allowlist still).
+    #[arg(long, env = "PUSH_ALLOW_HTTP", default_value = "false", hide = true,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub push_allow_http: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,6 +1,7 @@
 //! [`AppContext`]: everything a request handler or a socket task uses, built once
 //! by [`crate::Application::build`] and handed to each as `web::Data<AppContext>`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
@@ -16,6 +17,7 @@ use crate::media::Media;
 use crate::messaging::deliveries::Deliveries;
 use crate::messaging::Messaging;
 use crate::metrics::{Metrics, ScrapeToken};
+use crate::push::Push;
 
 pub struct AppContext {
     pub db: Db,
@@ -39,6 +41,8 @@ pub struct AppContext {
     pub trusted_proxies: TrustedProxies,
     /// Uploaded files: their store, limits and links.
     pub media: web::Data<Media>,
+    /// Web Push: the VAPID key and the allowed push services.
+    pub push: Arc<Push>,
     /// A socket that sends nothing, not even a pong, for this long is closed.
     pub socket_idle_timeout: Duration,
 }

@@ -17,6 +17,7 @@ pub mod logging;
 pub mod media;
 pub mod messaging;
 pub mod metrics;
+pub mod push;
 pub mod ws;
 
 pub use app::{Application, StopHandle};

@@ -13,6 +13,7 @@ mod messages;
 mod metrics;
 mod mutes;
 pub mod openapi;
+mod push;
 mod reactions;
 mod register;
 mod rejections;
@@ -100,6 +101,8 @@ endpoints! {
         get: rooms::messages::history,
         post: rooms::messages::send,
     },
+    "/push/key" => { get: push::key },
+    "/push/subscriptions" => { post: push::subscribe, delete: push::unsubscribe },
     "/attachments" => { post: attachments::upload::upload },
     "/attachments/{id}" => { get: attachments::download::download },
     "/attachments/{id}/thumbnail" => { get: attachments::download::thumbnail },

@@ -27,6 +27,7 @@ use crate::live::frames::{ClientFrame, ServerFrame};
         (name = "users", description = "Who is there, and who is online."),
         (name = "messages", description = "Direct messages and the caller's stream."),
         (name = "rooms", description = "Public channels and private groups."),
+        (name = "push", description = "Web Push notifications for browsers with no tab open."),
         (name = "websocket", description = "The live connection; see docs/protocol.md."),
         (name = "meta", description = "About the server itself."),
     ),

@@ -14,6 +14,7 @@ pub mod mentions;
 pub mod messages;
 pub mod mutes;
 pub mod nodes;
+pub mod push_subscriptions;
 pub mod reactions;
 pub mod receipts;
 pub mod revoked_tokens;

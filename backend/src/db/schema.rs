@@ -70,6 +70,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    push_subscriptions (endpoint) {
+        endpoint -> Text,
+        user_id -> BigInt,
+        p256dh -> Text,
+        auth -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     server_secrets (name) {
         name -> Text,
         value -> Text,

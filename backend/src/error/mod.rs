@@ -81,6 +81,10 @@ pub enum Error {
         crate::domain::reactions::MAX_EMOJI
     )]
     TooManyReactions,
+    #[error(
+        "push endpoints must be https URLs of an allowed push service (PUSH_ENDPOINT_ALLOWLIST)"
+    )]
+    PushEndpointNotAllowed,
     #[error("the link has expired: take a fresh one from the message history")]
     LinkExpired,
     #[error("the link's signature is not valid")]
@@ -177,6 +181,7 @@ impl Error {
             Self::ReplyTargetNotFound(_) => "reply_target_not_found",
             Self::InvalidEmoji => "invalid_emoji",
             Self::TooManyReactions => "too_many_reactions",
+            Self::PushEndpointNotAllowed => "push_endpoint_not_allowed",
             Self::LinkExpired => "link_expired",
             Self::InvalidLink => "invalid_link",
             Self::RangeNotSatisfiable => "range_not_satisfiable",
@@ -217,7 +222,8 @@ impl ResponseError for Error {
             | Self::InvalidAttachment(_)
             | Self::ReplyTargetNotFound(_)
             | Self::InvalidEmoji
-            | Self::TooManyReactions => StatusCode::UNPROCESSABLE_ENTITY,
+            | Self::TooManyReactions
+            | Self::PushEndpointNotAllowed => StatusCode::UNPROCESSABLE_ENTITY,
             Self::AttachmentTooLarge(_) | Self::QuotaExceeded(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::LinkExpired | Self::InvalidLink => StatusCode::FORBIDDEN,
             Self::RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,

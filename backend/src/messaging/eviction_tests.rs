@@ -5,8 +5,9 @@ use std::num::NonZeroUsize;
 
 use actix_web::web;
 
+use super::notifications::Notifications;
 use super::rooms::MemberRequest;
-use super::{Capacity, Draft, Messaging, Router, UserRates};
+use super::{AfterCommit, Capacity, Draft, Messaging, Router, UserRates};
 use crate::db::{self, Chat, Db, RoomKind, UserId};
 use crate::domain::Username;
 use crate::limits::Rate;
@@ -50,7 +51,10 @@ async fn start(db: &Db, hub: &web::Data<Hub>) -> Messaging {
         1000,
         metrics,
         capacity,
-        Sweeper::default(),
+        AfterCommit {
+            sweeper: Sweeper::default(),
+            notifications: Notifications::start(db.clone(), web::Data::new(Hub::new(1)), None),
+        },
     )
 }
 

@@ -11,6 +11,7 @@ pub mod deliveries;
 mod eviction_tests;
 mod jobs;
 mod mentioning;
+pub mod notifications;
 mod pruner;
 mod quoting;
 mod remote;
@@ -42,6 +43,7 @@ use crate::metrics::{Limiter, Metrics};
 pub use batch::Change;
 use batch::{NewMessage, NewReaction, Write};
 use jobs::{outcome, Asker, Job, Outcome, Task};
+use notifications::Notifications;
 pub use remote::Remote;
 use rooms::{Directory, MemberRequest};
 pub use router::Router;
@@ -120,6 +122,13 @@ pub struct Sent {
     pub duplicate: bool,
 }
 
+/// What a commit sets going besides routing: the file sweeper (after a delete)
+/// and Web Push (for new messages to people who are away).
+pub struct AfterCommit {
+    pub sweeper: Sweeper,
+    pub notifications: Notifications,
+}
+
 /// How many rooms and users the writer keeps in memory: caches of the database,
 /// so a smaller one costs lookups, never a different answer.
 #[derive(Debug, Clone, Copy)]
@@ -149,10 +158,14 @@ impl Messaging {
         history_limit: i64,
         metrics: web::Data<Metrics>,
         capacity: Capacity,
-        sweeper: Sweeper,
+        after: AfterCommit,
     ) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
         let rooms = web::Data::new(Directory::new(capacity.rooms));
+        let AfterCommit {
+            sweeper,
+            notifications,
+        } = after;
         let pruner = pruner::start(db.clone(), history_limit, sweeper.clone());
         let writer = writer::Writer {
             db,
@@ -161,6 +174,7 @@ impl Messaging {
             pruner: pruner.clone(),
             metrics: metrics.clone(),
             sweeper,
+            notifications,
             mark: None,
         };
         tokio::spawn(writer.run(queue, KnownUsers::new(capacity.users)));

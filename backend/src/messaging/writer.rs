@@ -18,6 +18,7 @@ use super::attaching::BatchUploads;
 use super::batch::{self, Write, Written};
 use super::jobs::{Asker, Job, Task};
 use super::mentioning::BatchMentions;
+use super::notifications::Notifications;
 use super::pruner::Pruner;
 use super::quoting::BatchQuotes;
 use super::rooms::{Directory, MemberRequest, RoomState};
@@ -40,6 +41,8 @@ pub struct Writer {
     pub metrics: web::Data<Metrics>,
     /// Told when a delete leaves files to remove.
     pub sweeper: Sweeper,
+    /// Told of new messages, for Web Push.
+    pub notifications: Notifications,
     /// Every member event up to here is reflected in `rooms`; `None` until the
     /// first batch, when `rooms` is still empty.
     pub mark: Option<MessageId>,
@@ -306,6 +309,8 @@ impl Writer {
             .route_own(newest_before, &own, &rooms.loaded)
             .await
             .into_iter();
+        self.notifications
+            .committed(written.iter().filter_map(Written::row));
         for written in &written {
             if let Some(Chat::Room(room)) = written.row().and_then(|row| row.chat()) {
                 self.pruner.notify(room);

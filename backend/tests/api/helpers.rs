@@ -149,6 +149,10 @@ pub fn test_config(database_url: String) -> Config {
         attachment_quota_bytes: 1 << 30,
         attachment_upload_ttl: Duration::from_secs(86_400),
         attachment_link_ttl: Duration::from_secs(86_400),
+        push_endpoint_allowlist: vec!["fcm.googleapis.com".into(), "*.notify.windows.com".into()],
+        push_previews: true,
+        push_subject: "mailto:tests@parley.test".into(),
+        push_allow_http: false,
     }
 }
 

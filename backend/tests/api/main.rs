@@ -38,6 +38,7 @@ mod operations;
 mod outage;
 mod presence;
 mod proxies;
+mod push;
 mod reactions;
 mod receipts;
 mod registration;

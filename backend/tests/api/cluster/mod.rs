@@ -7,6 +7,7 @@
 use std::fmt::Display;
 use std::time::Duration;
 
+use parley::config::Config;
 use serde_json::Value;
 
 use crate::helpers::{start, test_config, Socket, TestApp, TestUser, NOTICES};
@@ -53,12 +54,19 @@ pub struct Cluster {
 /// Starts `n` nodes on one fresh PostgreSQL database, with the configuration of
 /// `spawn_app` but for the port each binds.
 pub async fn spawn_cluster(n: usize) -> Cluster {
+    spawn_cluster_with(n, |_| {}).await
+}
+
+/// Like [`spawn_cluster`], with a change to every node's configuration.
+pub async fn spawn_cluster_with(n: usize, tweak: impl Fn(&mut Config)) -> Cluster {
     assert!(n > 0, "a cluster has a node");
     let database_url = crate::postgres::fresh_database().await;
     let mut nodes = Vec::with_capacity(n);
     // One after the other: the first migrates the database, the others find it done.
     for _ in 0..n {
-        nodes.push(start(test_config(database_url.clone()), None).await);
+        let mut config = test_config(database_url.clone());
+        tweak(&mut config);
+        nodes.push(start(config, None).await);
     }
     let cluster = Cluster {
         nodes,
