@@ -189,22 +189,16 @@ export class MessageList {
     this.#scroller.scrollTo({ top: this.#scroller.scrollHeight, behavior });
   }
 
-  /**
-   * Places the divider before the first unread message; true if it was placed just now. With more
-   * unread than loaded, it goes before the oldest loaded one, and moves up as older pages come.
-   */
+  /** Places the divider once the unread messages are loaded; true if it was placed just now. */
   #placeDivider(conversation, messages, myId) {
-    if (this.#unreadAtOpen === 0 || !conversation.loadedLatest) return false;
-    if (this.#divider !== null && !this.#divider.partial) return false;
+    if (this.#unreadAtOpen === 0 || this.#divider !== null || !conversation.loadedLatest) return false;
     const incoming = messages.filter((message) => message.kind === 'message' && message.id !== null
       && message.senderId !== myId && message.deletedAt === null);
-    const partial = incoming.length < this.#unreadAtOpen && conversation.hasOlder;
+    if (incoming.length < this.#unreadAtOpen && conversation.hasOlder) return false;
     const first = incoming[Math.max(0, incoming.length - this.#unreadAtOpen)];
     if (!first) return false;
-    const placedNow = this.#divider === null;
-    const count = partial ? this.#unreadAtOpen : Math.min(this.#unreadAtOpen, incoming.length);
-    this.#divider = { beforeId: first.id, count, partial };
-    return placedNow;
+    this.#divider = { beforeId: first.id, count: Math.min(this.#unreadAtOpen, incoming.length) };
+    return true;
   }
 
   // The divider near the top of the pane, so the first unread message is the first thing read.
