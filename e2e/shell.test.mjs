@@ -218,6 +218,33 @@ describe('Parley shell in the browser', { timeout: 10 * 60_000 }, () => {
     await waitUntil(() => pushLoads.length === 1, 'the push subscription module to be loaded');
   });
 
+  it('keeps a bell in the header once the banner is dismissed, and the bell asks for permission', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const kit = await signUp('kit');
+    const banner = kit.page.locator('.notify-banner');
+    const bell = kit.page.locator('.notify-button');
+    await banner.waitFor();
+    assert.equal(await bell.isVisible(), false, 'no bell while the banner shows');
+    await banner.locator('.notify-dismiss').click();
+    await banner.waitFor({ state: 'hidden' });
+    await bell.waitFor();
+    assert.equal(await kit.page.evaluate(() => document.activeElement?.classList.contains('notify-button')), true, 'focus moves to the bell');
+
+    // "Not now" is remembered: after a reload, still the bell and no banner.
+    await kit.page.reload();
+    await bell.waitFor();
+    assert.equal(await banner.isVisible(), false);
+    await kit.page.screenshot({ path: `${SCREENSHOTS}shell-bell.png` });
+
+    const pushLoads = [];
+    kit.page.on('request', (request) => {
+      if (request.url().endsWith('/js/push-subscription.js')) pushLoads.push(request.url());
+    });
+    await kit.page.context().grantPermissions(['notifications'], { origin: server.baseUrl });
+    await bell.click();
+    await bell.waitFor({ state: 'hidden' });
+    await waitUntil(() => pushLoads.length === 1, 'the push subscription module to be loaded');
+  });
+
   it('asks before logging out, and Cancel or Escape keep me signed in', { timeout: TEST_TIMEOUT_MS }, async () => {
     const ada = await signUp('ada');
     const dialog = ada.page.locator('.logout-dialog');
