@@ -2,12 +2,14 @@
 // room, in a chat that is not muted (the rule in docs/protocol.md). Shown through the service
 // worker's registration when there is one (so they look like push ones), else with
 // `new Notification`. Every tab of this browser gets each frame through the shared socket, so
-// each would notify: a `tag` per chat makes the system show one (the newest) per chat.
+// each would notify: none does while another tab is in sight (visible-tabs.js), and a `tag`
+// per chat makes the system show one (the newest) per chat when several hidden tabs do.
 // A click focuses the window and opens the chat; for the service worker's notifications its
 // `notificationclick` posts { type: 'open-chat', key } to this page.
 
 import { isRoomKey } from './conversation-key.js';
 import { attachmentSummary } from './ui/attachment-text.js';
+import { VisibleTabs } from './visible-tabs.js';
 
 const BODY_CHARS = 140;
 
@@ -21,6 +23,7 @@ export class Notifier {
   #labels;
   #onOpen;
   #stopped = false;
+  #tabs;
 
   /**
    * @param {object} options
@@ -32,17 +35,19 @@ export class Notifier {
     this.#state = state;
     this.#labels = labels;
     this.#onOpen = onOpen;
+    this.#tabs = new VisibleTabs(`parley.visible.${state.me.id}`);
     navigator.serviceWorker?.addEventListener('message', this.#fromWorker);
   }
 
   stop() {
     this.#stopped = true;
+    this.#tabs.stop();
     navigator.serviceWorker?.removeEventListener('message', this.#fromWorker);
   }
 
   /** A new unread message from someone else (see FrameRouter's onIncoming). */
   async incoming(key, frame, { mentionsMe }) {
-    if (this.#stopped || !document.hidden) return;
+    if (this.#stopped || this.#tabs.anyVisible) return;
     if (!notificationsSupported() || Notification.permission !== 'granted') return;
     const room = isRoomKey(key);
     if (room && !mentionsMe) return;
