@@ -208,24 +208,24 @@ describe('Parley shell in the browser', { timeout: 10 * 60_000 }, () => {
   });
 
   it('does not notify from a hidden tab while another tab of the app is in sight', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const tab1 = await signUp('una', { notifications: true });
+    const tab1 = await signUp('tam', { notifications: true });
     const context = tab1.page.context();
     const tab2 = new ParleyPage(await context.newPage(), server.baseUrl);
     pages.push(tab2);
     await tab2.open();
-    await tab2.waitForChat('una');
-    const vic = await registerByApi(server.baseUrl, 'vic');
-    const unaId = (await api('GET', '/me', await tab1.token())).body.id;
+    await tab2.waitForChat('tam');
+    const sol = await registerByApi(server.baseUrl, 'sol');
+    const tamId = (await api('GET', '/me', await tab1.token())).body.id;
     const shown = (tab) => tab.page.evaluate(() => window.shownNotifications.map((n) => n.options.body));
 
     await tab2.page.evaluate(() => window.setPageHidden(true));
-    await api('POST', `/messages/${unaId}`, vic.token, { content: 'first' });
-    await tab2.userButton('vic').waitFor();
-    await tab1.userButton('vic').waitFor();
+    await api('POST', `/messages/${tamId}`, sol.token, { content: 'first' });
+    await tab2.userButton('sol').waitFor();
+    await tab1.userButton('sol').waitFor();
 
     // Now no tab is in sight: the hidden tabs notify (one per chat for the system, by tag).
     await tab1.page.evaluate(() => window.setPageHidden(true));
-    await api('POST', `/messages/${unaId}`, vic.token, { content: 'second' });
+    await api('POST', `/messages/${tamId}`, sol.token, { content: 'second' });
     await waitUntil(async () => (await shown(tab1)).length + (await shown(tab2)).length > 0, 'a notification');
     assert.deepEqual([...(await shown(tab1)), ...(await shown(tab2))].filter((body) => body === 'first'), []);
   });
