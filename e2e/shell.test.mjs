@@ -40,7 +40,7 @@ function notificationSpy() {
 
     static requestPermission() { return Real.requestPermission(); }
 
-    close() {}
+    close() { this.closed = true; }
   }
   window.Notification = SpyNotification;
 }
@@ -228,6 +228,19 @@ describe('Parley shell in the browser', { timeout: 10 * 60_000 }, () => {
     await api('POST', `/messages/${tamId}`, sol.token, { content: 'second' });
     await waitUntil(async () => (await shown(tab1)).length + (await shown(tab2)).length > 0, 'a notification');
     assert.deepEqual([...(await shown(tab1)), ...(await shown(tab2))].filter((body) => body === 'first'), []);
+  });
+
+  it('takes a notification away once its chat is read', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const ned = await signUp('ned', { notifications: true });
+    const ora = await registerByApi(server.baseUrl, 'ora');
+    const nedId = (await api('GET', '/me', await ned.token())).body.id;
+    await ned.page.evaluate(() => window.setPageHidden(true));
+    await api('POST', `/messages/${nedId}`, ora.token, { content: 'read me' });
+    await waitUntil(() => ned.page.evaluate(() => window.shownNotifications.length === 1), 'the notification');
+    assert.equal(await ned.page.evaluate(() => window.shownNotifications[0].closed ?? false), false);
+    await ned.page.evaluate(() => window.setPageHidden(false));
+    await ned.openChat('ora');
+    await waitUntil(() => ned.page.evaluate(() => window.shownNotifications[0].closed === true), 'the notification to be closed');
   });
 
   it('asks for permission only from its banner', { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -329,6 +329,7 @@ export class ChatSession {
     const total = state.unread.total((key) => !state.mutes.isMuted(key));
     document.title = total > 0 ? `(${total}) Parley` : 'Parley';
     this.#favicon.show(total);
+    this.#notifier.closeRead((key) => state.unread.count(key) > 0);
 
     if (state.openKey === null) return;
     const header = this.#labels.header(state.openKey);
