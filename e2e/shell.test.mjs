@@ -156,6 +156,10 @@ describe('Parley shell in the browser', { timeout: 10 * 60_000 }, () => {
     const { body: list } = await api('GET', '/conversations', await una.token());
     const until = Date.parse(list.find((row) => row.peer.username === 'vic').muted_until);
     assert.ok(until > Date.now() + 7 * 3_600_000 && until < Date.now() + 9 * 3_600_000, 'muted for about 8 hours');
+    assert.match(await una.page.locator('.mute-button').getAttribute('aria-label'), /^Muted until .+: change or unmute$/);
+    await una.page.locator('.mute-button').click();
+    await una.page.locator('.mute-menu [data-hours="always"]').click();
+    await una.page.locator('.mute-button[aria-label="Muted until you unmute: change or unmute"]').waitFor();
 
     // Unmuted on another device: the `muted` frame brings it here.
     assert.equal((await api('PUT', `/conversations/${vic.id}/mute`, await una.token(), { until: null })).status, 200);
