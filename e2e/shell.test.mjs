@@ -299,12 +299,19 @@ describe('Parley shell in the browser', { timeout: 10 * 60_000 }, () => {
     await ada.page.locator('.logout-button').click();
     await dialog.locator('button', { hasText: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
-    assert.notEqual(await ada.token(), null);
+    const token = await ada.token();
+    assert.notEqual(token, null);
+    // A stand-in for helper h/push's module: logging out turns push off while the token still works.
+    await ada.page.route('**/js/push-subscription.js', (route) => route.fulfill({
+      contentType: 'text/javascript',
+      body: 'export async function enablePush() {}\nexport async function disablePush(api) { window.pushOffWith = api.getToken(); }',
+    }));
     await ada.page.locator('.logout-button').click();
     await ada.page.keyboard.press('Tab');
     await ada.page.keyboard.press('Enter');
     await ada.authForm.waitFor();
     assert.equal(await ada.token(), null);
+    assert.equal(await ada.page.evaluate(() => window.pushOffWith), token);
   });
 
   it('says Offline in the chat header while the server is down (the sidebar is off screen on a phone)', { timeout: TEST_TIMEOUT_MS }, async () => {
