@@ -277,6 +277,9 @@ describe('Parley shell in the browser', { timeout: 10 * 60_000 }, () => {
     await bell.waitFor();
     assert.equal(await banner.isVisible(), false);
     await kit.page.screenshot({ path: `${SCREENSHOTS}shell-bell.png` });
+    await kit.page.setViewportSize({ width: 390, height: 844 });
+    await kit.page.screenshot({ path: `${SCREENSHOTS}shell-bell-phone.png` });
+    await kit.page.setViewportSize(DESKTOP);
 
     const pushLoads = [];
     kit.page.on('request', (request) => {
