@@ -70,7 +70,7 @@ describe('Parley accessibility in the browser', { timeout: 10 * 60_000 }, () => 
         n += 1;
         const name = `axe${n}`;
         const app = await openApp({ ...options, colorScheme });
-        const shot = (what) => app.page.screenshot({ path: `${SCREENSHOTS}shell-${what}-${size}-${colorScheme}.png` });
+        const shot = (what) => app.page.screenshot({ path: `${SCREENSHOTS}shell-${what}-${size}-${colorScheme}.png`, animations: 'disabled' });
         await app.authForm.waitFor();
         await shot('login');
         assert.deepEqual(await violations(app.page), [], `sign-in, ${colorScheme}, ${size}`);
@@ -109,6 +109,8 @@ describe('Parley accessibility in the browser', { timeout: 10 * 60_000 }, () => 
         if (size === 'phone') await app.page.locator('.back-button').click();
         await app.page.locator('.logout-button').click();
         await app.page.locator('.logout-dialog').waitFor();
+        // Checked once its fade-in has ended: halfway, its text is fainter than it ends up.
+        await app.page.locator('.logout-dialog').evaluate((dialog) => Promise.all(dialog.getAnimations().map((animation) => animation.finished)));
         await shot('logout');
         assert.deepEqual(await violations(app.page), [], `logout dialog, ${colorScheme}, ${size}`);
         await app.page.keyboard.press('Escape');

@@ -20,7 +20,10 @@ const DESKTOP = { width: 1280, height: 800 };
 // Lets a test hide the page (document.hidden) and records every `new Notification`.
 function notificationSpy() {
   let hidden = false;
-  window.setPageHidden = (value) => { hidden = value; };
+  window.setPageHidden = (value) => {
+    hidden = value;
+    document.dispatchEvent(new Event('visibilitychange'));
+  };
   Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
   Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
   const Real = window.Notification;
@@ -37,7 +40,7 @@ function notificationSpy() {
 
     static requestPermission() { return Real.requestPermission(); }
 
-    close() {}
+    close() { this.closed = true; }
   }
   window.Notification = SpyNotification;
 }
@@ -153,6 +156,10 @@ describe('Parley shell in the browser', { timeout: 10 * 60_000 }, () => {
     const { body: list } = await api('GET', '/conversations', await una.token());
     const until = Date.parse(list.find((row) => row.peer.username === 'vic').muted_until);
     assert.ok(until > Date.now() + 7 * 3_600_000 && until < Date.now() + 9 * 3_600_000, 'muted for about 8 hours');
+    assert.match(await una.page.locator('.mute-button').getAttribute('aria-label'), /^Muted until .+: change or unmute$/);
+    await una.page.locator('.mute-button').click();
+    await una.page.locator('.mute-menu [data-hours="always"]').click();
+    await una.page.locator('.mute-button[aria-label="Muted until you unmute: change or unmute"]').waitFor();
 
     // Unmuted on another device: the `muted` frame brings it here.
     assert.equal((await api('PUT', `/conversations/${vic.id}/mute`, await una.token(), { until: null })).status, 200);
@@ -204,6 +211,42 @@ describe('Parley shell in the browser', { timeout: 10 * 60_000 }, () => {
     await wes.page.locator('.peer-name', { hasText: 'xia' }).waitFor();
   });
 
+  it('does not notify from a hidden tab while another tab of the app is in sight', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const tab1 = await signUp('tam', { notifications: true });
+    const context = tab1.page.context();
+    const tab2 = new ParleyPage(await context.newPage(), server.baseUrl);
+    pages.push(tab2);
+    await tab2.open();
+    await tab2.waitForChat('tam');
+    const sol = await registerByApi(server.baseUrl, 'sol');
+    const tamId = (await api('GET', '/me', await tab1.token())).body.id;
+    const shown = (tab) => tab.page.evaluate(() => window.shownNotifications.map((n) => n.options.body));
+
+    await tab2.page.evaluate(() => window.setPageHidden(true));
+    await api('POST', `/messages/${tamId}`, sol.token, { content: 'first' });
+    await tab2.userButton('sol').waitFor();
+    await tab1.userButton('sol').waitFor();
+
+    // Now no tab is in sight: the hidden tabs notify (one per chat for the system, by tag).
+    await tab1.page.evaluate(() => window.setPageHidden(true));
+    await api('POST', `/messages/${tamId}`, sol.token, { content: 'second' });
+    await waitUntil(async () => (await shown(tab1)).length + (await shown(tab2)).length > 0, 'a notification');
+    assert.deepEqual([...(await shown(tab1)), ...(await shown(tab2))].filter((body) => body === 'first'), []);
+  });
+
+  it('takes a notification away once its chat is read', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const ned = await signUp('ned', { notifications: true });
+    const ora = await registerByApi(server.baseUrl, 'ora');
+    const nedId = (await api('GET', '/me', await ned.token())).body.id;
+    await ned.page.evaluate(() => window.setPageHidden(true));
+    await api('POST', `/messages/${nedId}`, ora.token, { content: 'read me' });
+    await waitUntil(() => ned.page.evaluate(() => window.shownNotifications.length === 1), 'the notification');
+    assert.equal(await ned.page.evaluate(() => window.shownNotifications[0].closed ?? false), false);
+    await ned.page.evaluate(() => window.setPageHidden(false));
+    await ned.openChat('ora');
+    await waitUntil(() => ned.page.evaluate(() => window.shownNotifications[0].closed === true), 'the notification to be closed');
+  });
+
   it('asks for permission only from its banner', { timeout: TEST_TIMEOUT_MS }, async () => {
     const zoe = await signUp('zoe');
     const banner = zoe.page.locator('.notify-banner');
@@ -218,6 +261,36 @@ describe('Parley shell in the browser', { timeout: 10 * 60_000 }, () => {
     await waitUntil(() => pushLoads.length === 1, 'the push subscription module to be loaded');
   });
 
+  it('keeps a bell in the header once the banner is dismissed, and the bell asks for permission', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const kit = await signUp('kit');
+    const banner = kit.page.locator('.notify-banner');
+    const bell = kit.page.locator('.notify-button');
+    await banner.waitFor();
+    assert.equal(await bell.isVisible(), false, 'no bell while the banner shows');
+    await banner.locator('.notify-dismiss').click();
+    await banner.waitFor({ state: 'hidden' });
+    await bell.waitFor();
+    assert.equal(await kit.page.evaluate(() => document.activeElement?.classList.contains('notify-button')), true, 'focus moves to the bell');
+
+    // "Not now" is remembered: after a reload, still the bell and no banner.
+    await kit.page.reload();
+    await bell.waitFor();
+    assert.equal(await banner.isVisible(), false);
+    await kit.page.screenshot({ path: `${SCREENSHOTS}shell-bell.png` });
+    await kit.page.setViewportSize({ width: 390, height: 844 });
+    await kit.page.screenshot({ path: `${SCREENSHOTS}shell-bell-phone.png` });
+    await kit.page.setViewportSize(DESKTOP);
+
+    const pushLoads = [];
+    kit.page.on('request', (request) => {
+      if (request.url().endsWith('/js/push-subscription.js')) pushLoads.push(request.url());
+    });
+    await kit.page.context().grantPermissions(['notifications'], { origin: server.baseUrl });
+    await bell.click();
+    await bell.waitFor({ state: 'hidden' });
+    await waitUntil(() => pushLoads.length === 1, 'the push subscription module to be loaded');
+  });
+
   it('asks before logging out, and Cancel or Escape keep me signed in', { timeout: TEST_TIMEOUT_MS }, async () => {
     const ada = await signUp('ada');
     const dialog = ada.page.locator('.logout-dialog');
@@ -229,12 +302,19 @@ describe('Parley shell in the browser', { timeout: 10 * 60_000 }, () => {
     await ada.page.locator('.logout-button').click();
     await dialog.locator('button', { hasText: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
-    assert.notEqual(await ada.token(), null);
+    const token = await ada.token();
+    assert.notEqual(token, null);
+    // A stand-in for helper h/push's module: logging out turns push off while the token still works.
+    await ada.page.route('**/js/push-subscription.js', (route) => route.fulfill({
+      contentType: 'text/javascript',
+      body: 'export async function enablePush() {}\nexport async function disablePush(api) { window.pushOffWith = api.getToken(); }',
+    }));
     await ada.page.locator('.logout-button').click();
     await ada.page.keyboard.press('Tab');
     await ada.page.keyboard.press('Enter');
     await ada.authForm.waitFor();
     assert.equal(await ada.token(), null);
+    assert.equal(await ada.page.evaluate(() => window.pushOffWith), token);
   });
 
   it('says Offline in the chat header while the server is down (the sidebar is off screen on a phone)', { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -103,7 +103,6 @@ export class ChatSession {
     view.querySelector('.me-name').textContent = me.username;
     const logoutDialog = new LogoutDialog(view.querySelector('.logout-dialog'), { onConfirm: () => this.#onLogout() });
     view.querySelector('.logout-button').addEventListener('click', () => logoutDialog.open());
-    new NotificationPrompt(view.querySelector('.notify-banner'));
 
     this.#indicator = new ConnectionIndicator(
       view.querySelector('.connection'),
@@ -112,6 +111,9 @@ export class ChatSession {
     );
     const toaster = new Toaster(view);
     this.#toaster = toaster;
+    new NotificationPrompt(view.querySelector('.notify-banner'), view.querySelector('.notify-button'), (text) =>
+      toaster.show(text),
+    );
     this.#sidebarList = new SidebarList(view.querySelector('.sidebar-lists'), view.querySelector('.user-list-empty'), {
       onSelect: (key) => {
         // A result was opened: the list shows every chat again (a search must not hide them).
@@ -327,6 +329,7 @@ export class ChatSession {
     const total = state.unread.total((key) => !state.mutes.isMuted(key));
     document.title = total > 0 ? `(${total}) Parley` : 'Parley';
     this.#favicon.show(total);
+    this.#notifier.closeRead((key) => state.unread.count(key) > 0);
 
     if (state.openKey === null) return;
     const header = this.#labels.header(state.openKey);

@@ -20,16 +20,34 @@ function showChat(me) {
   session.start(root);
 }
 
+// How long a logout waits for this browser's Web Push subscription to be removed.
+const PUSH_OFF_MS = 3000;
+let loggingOut = false;
+
 /**
- * The logout button: this tab signs out at once, then the server revokes the token, which
- * closes its sockets with 4401 (other tabs follow through that or the `storage` event).
+ * The logout button: this browser's Web Push subscription is removed first (while the token
+ * still works: the next person here must not get this account's pushes), then this tab signs
+ * out, then the server revokes the token, which closes its sockets with 4401 (other tabs follow
+ * through that or the `storage` event).
  */
-function logOut() {
+async function logOut() {
+  if (loggingOut) return;
+  loggingOut = true;
+  await pushOff();
+  loggingOut = false;
   const token = api.getToken();
   forgetAllDrafts();
   signOut();
   if (!token) return;
   api.logout(token).catch((error) => console.warn('Logout failed', error));
+}
+
+/** push-subscription.js is helper h/push's, loaded lazily (the app works without it); bounded. */
+function pushOff() {
+  const off = import('./push-subscription.js')
+    .then((push) => push.disablePush(api))
+    .catch((error) => console.info('Push notifications are not available', error));
+  return Promise.race([off, new Promise((resolve) => setTimeout(resolve, PUSH_OFF_MS))]);
 }
 
 function signOut(notice = '') {

@@ -1,11 +1,14 @@
 // The chat header's mute control: a bell button and its menu (1 hour, 8 hours, 1 week, until I
 // unmute, Unmute). Keyboard: arrows move, Escape closes and gives focus back to the button.
 
+import { formatDay, formatTime } from '../format-time.js';
 import { mutedIcon } from './sidebar-list.js';
 
 // "Until I unmute" is a far date (see docs/protocol.md).
 const ALWAYS = '9999-12-31T23:59:59Z';
 const HOUR_MS = 3_600_000;
+// A mute this far away was chosen as "until I unmute".
+const FOREVER_YEAR = 9000;
 
 export class MuteMenu {
   #node;
@@ -15,6 +18,7 @@ export class MuteMenu {
   #onChoose;
   #bell;
   #muted = null;
+  #label = null;
 
   /** onChoose(until): an RFC 3339 time, or null to unmute. */
   constructor(node, { onChoose }) {
@@ -40,11 +44,14 @@ export class MuteMenu {
   /** Shows whether the open chat is muted (`until`: a Date, or null). */
   show(until) {
     const muted = until !== null;
+    const label = muted ? `${mutedUntil(until)}: change or unmute` : 'Mute notifications';
+    if (label !== this.#label) {
+      this.#label = label;
+      this.#button.setAttribute('aria-label', label);
+      this.#button.title = label;
+    }
     if (muted === this.#muted) return;
     this.#muted = muted;
-    const label = muted ? 'Muted: change or unmute' : 'Mute notifications';
-    this.#button.setAttribute('aria-label', label);
-    this.#button.title = label;
     this.#button.dataset.muted = String(muted);
     this.#button.replaceChildren(muted ? mutedIcon() : this.#bell);
     this.#menu.querySelector('[data-hours="off"]').hidden = !muted;
@@ -89,6 +96,13 @@ export class MuteMenu {
     event.preventDefault();
     next?.focus();
   }
+}
+
+/** "Muted until 21:05" today, else with the date; "Muted until you unmute" for the far date. */
+function mutedUntil(until) {
+  if (until.getUTCFullYear() >= FOREVER_YEAR) return 'Muted until you unmute';
+  const day = formatDay(until);
+  return day === 'Today' ? `Muted until ${formatTime(until)}` : `Muted until ${day} ${formatTime(until)}`;
 }
 
 function untilFor(hours) {
