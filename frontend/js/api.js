@@ -273,3 +273,17 @@ export function muteChat({ kind, id }, until) {
   const path = kind === 'room' ? `/rooms/${id}/mute` : `/conversations/${id}/mute`;
   return request('PUT', path, { body: { until } });
 }
+
+/** The server's VAPID public key (base64url), for `pushManager.subscribe`. */
+export function fetchPushKey() {
+  return request('GET', '/push/key', { token: null });
+}
+
+/** Registers this browser's push subscription (`PushSubscription.toJSON()`). */
+export function savePushSubscription(subscription) {
+  return request('POST', '/push/subscriptions', { body: subscription });
+}
+
+export function deletePushSubscription(endpoint) {
+  return request('DELETE', '/push/subscriptions', { body: { endpoint } });
+}

@@ -295,6 +295,23 @@ export class ChatSession {
     this.#connection.start();
     // On a phone, focusing would pop up the keyboard over the list.
     if (!NARROW_SCREEN.matches) view.querySelector('.search-input').focus({ preventScroll: true });
+    this.#openFromLink();
+  }
+
+  /** A push clicked while no tab was open opens the app at `/?chat=<key>` (see sw.js). */
+  #openFromLink() {
+    const url = new URL(window.location.href);
+    const key = url.searchParams.get('chat');
+    if (!key) return;
+    url.searchParams.delete('chat');
+    window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
+    if (!/^(user|room):\d+$/.test(key)) return;
+    // Opened only once the chat is known: the person, or the rooms, loaded.
+    const { kind, id } = parseKey(key);
+    const known = kind === 'user' ? this.#state.people.find(id) : this.#roomSync.refresh();
+    Promise.resolve(known)
+      .catch(() => null)
+      .then(() => this.#navigation.open(key));
   }
 
   stop() {
