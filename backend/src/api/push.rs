@@ -59,7 +59,9 @@ pub struct NewSubscription {
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"endpoint": "https://fcm.googleapis.com/fcm/send/dpH5lCsTSSM:APA91bHq…"}))]
 pub struct Unsubscribe {
+    /// The endpoint of the subscription to take back.
     endpoint: String,
 }
 

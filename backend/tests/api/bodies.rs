@@ -99,6 +99,10 @@ async fn only_a_json_object_is_a_body(backend: Backend) {
         "patch /rooms/{id}",
         "post /rooms/{id}/members",
         "post /rooms/{id}/messages",
+        "put /rooms/{id}/mute",
+        "put /conversations/{id}/mute",
+        "post /push/subscriptions",
+        "delete /push/subscriptions",
     ]
     .into_iter()
     .map(String::from)
