@@ -26,6 +26,11 @@ function notificationSpy() {
   };
   Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
   Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
+  // No service worker here (push.test.mjs has it): the page then shows notifications with
+  // `new Notification`, which this spy records.
+  if (navigator.serviceWorker) {
+    navigator.serviceWorker.register = () => Promise.reject(new Error('no service worker in this test'));
+  }
   const Real = window.Notification;
   window.shownNotifications = [];
   class SpyNotification extends EventTarget {
