@@ -9,19 +9,22 @@ pub struct Username(String);
 impl Username {
     /// Usernames are ASCII, so this is also their most characters.
     pub const MAX_BYTES: usize = 32;
+    pub const MIN_CHARS: usize = 3;
+
+    /// Whether `c` may be in a username.
+    pub fn is_name_char(c: char) -> bool {
+        c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
+    }
 
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let len = raw.chars().count();
-        if !(3..=Self::MAX_BYTES).contains(&len) {
+        if !(Self::MIN_CHARS..=Self::MAX_BYTES).contains(&len) {
             return Err(Invalid::new(
                 "username",
                 "username must be 3 to 32 characters long",
             ));
         }
-        if !raw
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
-        {
+        if !raw.chars().all(Self::is_name_char) {
             return Err(Invalid::new(
                 "username",
                 "username may only contain letters, digits, '_', '.' and '-'",

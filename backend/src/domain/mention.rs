@@ -1,6 +1,8 @@
 //! `@username` in a message's text: the names it may mention. Which of them are
 //! members of the room is the writer's to decide.
 
+use super::Username;
+
 /// The most names one message may mention; later ones are plain text.
 pub const MAX_MENTIONS: usize = 50;
 
@@ -8,7 +10,7 @@ pub const MAX_MENTIONS: usize = 50;
 /// character that cannot be in a name (so an e-mail address mentions no one), then
 /// a username's characters; a final `.` ends a sentence, not the name.
 pub fn mentioned_names(text: &str) -> Vec<&str> {
-    let is_name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+    let is_name_char = Username::is_name_char;
     let mut names: Vec<&str> = Vec::new();
     let mut previous: Option<char> = None;
     for (at, c) in text.char_indices() {
@@ -20,7 +22,8 @@ pub fn mentioned_names(text: &str) -> Vec<&str> {
         let rest = &text[at + 1..];
         let end = rest.find(|c: char| !is_name_char(c)).unwrap_or(rest.len());
         let name = rest[..end].trim_end_matches('.');
-        if (3..=32).contains(&name.len()) && !names.contains(&name) {
+        let plausible = (Username::MIN_CHARS..=Username::MAX_BYTES).contains(&name.len());
+        if plausible && !names.contains(&name) {
             names.push(name);
             if names.len() == MAX_MENTIONS {
                 break;

@@ -270,12 +270,7 @@ async fn change_message(
         return Ok(unchangeable(current.filter(|_| in_room), editor, change));
     };
     let quote = match change {
-        Change::Edit(_) => Quote::of(
-            message.id,
-            message.sender_id,
-            &message.content,
-            message.attachments().len(),
-        ),
+        Change::Edit(_) => message.as_quoted(),
         Change::Delete => {
             // Earlier edits carry the text too: it goes as well; so do its files
             // (nothing else refers to them), once the sweeper gets to them, and

@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::time::Instant;
 
 use crate::db::messages::Message;
-use crate::db::{self, Chat, Db, Kind, UserId};
+use crate::db::{self, Chat, Db, Kind, RoomId, UserId};
 use crate::live::hub::Hub;
 use crate::live::presence;
 use crate::push::{Delivery, Payload, Push};
@@ -44,6 +44,13 @@ const PREVIEW_CHARS: usize = 100;
 #[derive(Clone)]
 pub struct Notifications {
     queue: Option<mpsc::Sender<Vec<Message>>>,
+}
+
+/// Who wrote and where, by id, for a round of pushes (a missing name reads as
+/// "Someone", or the room's is left out).
+struct Names {
+    users: HashMap<UserId, String>,
+    rooms: HashMap<RoomId, String>,
 }
 
 /// Someone's pending push.
@@ -194,6 +201,9 @@ impl Coalescer {
                 return;
             }
         };
+        let names = self
+            .names(away.iter().map(|(_, pending)| &pending.latest))
+            .await;
         for (user, pending) in away {
             let theirs: Vec<_> = subscriptions
                 .iter()
@@ -203,7 +213,7 @@ impl Coalescer {
             if theirs.is_empty() {
                 continue;
             }
-            let payload = self.payload(&pending).await;
+            let payload = self.payload(&pending, &names);
             for subscription in theirs {
                 let (push, db, slots) = (self.push.clone(), self.db.clone(), self.slots.clone());
                 let payload = payload.clone();
@@ -223,22 +233,40 @@ impl Coalescer {
         }
     }
 
+    /// The senders' and rooms' names for these messages: one query each.
+    async fn names<'a>(&self, messages: impl Iterator<Item = &'a Message>) -> Names {
+        let (mut senders, mut rooms) = (Vec::new(), Vec::new());
+        for message in messages {
+            senders.push(message.sender_id);
+            rooms.extend(message.room_id);
+        }
+        let users = db::users::find_profiles(&self.db, &senders).await;
+        let rooms = db::rooms::find_many(&self.db, &rooms).await;
+        Names {
+            users: users
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| (p.id, p.username))
+                .collect(),
+            rooms: rooms
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| (r.id, r.name))
+                .collect(),
+        }
+    }
+
     /// What the push says: who wrote, where, and (with previews) what.
-    async fn payload(&self, pending: &Pending) -> Payload {
+    fn payload(&self, pending: &Pending, names: &Names) -> Payload {
         let message = &pending.latest;
-        let sender = db::users::find_profile(&self.db, message.sender_id)
-            .await
-            .ok()
-            .flatten()
-            .map_or_else(|| "Someone".to_owned(), |p| p.username);
+        let sender = names
+            .users
+            .get(&message.sender_id)
+            .cloned()
+            .unwrap_or_else(|| "Someone".to_owned());
         let (title, chat) = match message.room_id {
             Some(room) => {
-                let name = db::rooms::find(&self.db, room)
-                    .await
-                    .ok()
-                    .flatten()
-                    .map(|r| r.name);
-                let title = match name {
+                let title = match names.rooms.get(&room) {
                     Some(name) => format!("{sender} in {name}"),
                     None => sender,
                 };

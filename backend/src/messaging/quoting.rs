@@ -72,12 +72,7 @@ impl BatchQuotes {
             .filter(|m| m.kind == Kind::Message && m.deleted_at.is_none())
             .filter(|m| same_chat(m, send.sender, send.to))
             .ok_or(Error::ReplyTargetNotFound(id.0))?;
-        Ok(Some(Quote::of(
-            id,
-            original.sender_id,
-            &original.content,
-            original.attachments().len(),
-        )))
+        Ok(Some(original.as_quoted()))
     }
 
     fn is_stored(&self, send: &NewMessage) -> bool {

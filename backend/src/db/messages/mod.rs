@@ -63,6 +63,16 @@ impl Message {
         super::attachments::from_column(self.attachments.as_deref())
     }
 
+    /// How a reply quotes it, as it reads now.
+    pub fn as_quoted(&self) -> Quote {
+        Quote::of(
+            self.id,
+            self.sender_id,
+            &self.content,
+            self.attachments().len(),
+        )
+    }
+
     /// What it shows of the message it answers, if it is a reply.
     pub fn quote(&self) -> Option<Quote> {
         json_column::read(self.quote.as_deref(), "quote")

@@ -21,6 +21,29 @@ pub enum Window {
     Around(MessageId),
 }
 
+/// Loads `query`'s rows on `side` of its bound, nearest first (a macro: the
+/// query's type differs by chat and by connection kind).
+macro_rules! load_side {
+    ($query:expr, $side:expr, $conn:expr) => {
+        match $side {
+            Side::Older(before) => {
+                $query
+                    .filter(messages::id.lt(before))
+                    .order(messages::id.desc())
+                    .load($conn)
+                    .await
+            }
+            Side::Newer(after) => {
+                $query
+                    .filter(messages::id.gt(after))
+                    .order(messages::id.asc())
+                    .load($conn)
+                    .await
+            }
+        }
+    };
+}
+
 /// Which way a scan reads from its bound.
 #[derive(Clone, Copy)]
 enum Side {
@@ -72,22 +95,7 @@ pub async fn page_conversation(
                     .filter(messages::kind.eq(Kind::Message))
                     .select(Message::as_select())
                     .limit(limit);
-                match side {
-                    Side::Older(before) => {
-                        query
-                            .filter(messages::id.lt(before))
-                            .order(messages::id.desc())
-                            .load(conn)
-                            .await
-                    }
-                    Side::Newer(after) => {
-                        query
-                            .filter(messages::id.gt(after))
-                            .order(messages::id.asc())
-                            .load(conn)
-                            .await
-                    }
-                }
+                load_side!(query, side, conn)
             })?);
         }
         page.extend(nearest(rows, side, limit));
@@ -113,22 +121,7 @@ pub async fn page_room(
                 .filter(messages::kind.eq_any(Kind::HISTORY))
                 .select(Message::as_select())
                 .limit(limit);
-            match side {
-                Side::Older(before) => {
-                    query
-                        .filter(messages::id.lt(before))
-                        .order(messages::id.desc())
-                        .load(conn)
-                        .await
-                }
-                Side::Newer(after) => {
-                    query
-                        .filter(messages::id.gt(after))
-                        .order(messages::id.asc())
-                        .load(conn)
-                        .await
-                }
-            }
+            load_side!(query, side, conn)
         })?);
     }
     page.sort_unstable_by_key(|m| m.id);
